@@ -1,0 +1,10 @@
+module github.com/chatbot-go/chatbot
+
+go 1.24
+
+require (
+	github.com/hashicorp/go-retryablehttp v0.7.8
+	github.com/tmaxmax/go-sse v0.11.0
+)
+
+require github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
