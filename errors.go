@@ -1,0 +1,113 @@
+package chatbot
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Code is a provider-independent error category. Each provider's own codes
+// and HTTP statuses are mapped onto these; the provider's code is kept
+// verbatim in [Error.ProviderCode].
+type Code string
+
+// The normalised error codes.
+const (
+	CodeUnauthorized      Code = "UNAUTHORIZED"        // bad or missing credentials (401)
+	CodeForbidden         Code = "FORBIDDEN"           // credentials valid, access denied (403)
+	CodeNotFound          Code = "NOT_FOUND"           // unknown chatbot, thread or conversation (404)
+	CodeRateLimitExceeded Code = "RATE_LIMIT_EXCEEDED" // too many requests (429); see Error.RetryAfter
+	CodeQuotaExceeded     Code = "QUOTA_EXCEEDED"      // credits or plan limits used up (402 or a quota code)
+	CodeInvalidRequest    Code = "INVALID_REQUEST"     // the request was rejected, by the provider or by the SDK before sending
+	CodeServerError       Code = "SERVER_ERROR"        // the provider failed (5xx)
+	CodeUnknown           Code = "UNKNOWN"             // anything else
+)
+
+// Sentinel errors matched by [Error.Is], so that errors.Is(err, ErrRateLimited)
+// is true for any *Error with [CodeRateLimitExceeded], however it is wrapped.
+var (
+	ErrUnauthorized   = errors.New("chatbot: unauthorized")
+	ErrForbidden      = errors.New("chatbot: forbidden")
+	ErrNotFound       = errors.New("chatbot: not found")
+	ErrRateLimited    = errors.New("chatbot: rate limited")
+	ErrQuotaExceeded  = errors.New("chatbot: quota exceeded")
+	ErrInvalidRequest = errors.New("chatbot: invalid request")
+	ErrServer         = errors.New("chatbot: server error")
+)
+
+// ErrIdleTimeout ends a stream that stayed silent for longer than the idle
+// timeout set with [WithStreamIdleTimeout]. It is wrapped, not an *Error.
+var ErrIdleTimeout = errors.New("chatbot: stream idle timeout")
+
+var sentinels = map[Code]error{
+	CodeUnauthorized:      ErrUnauthorized,
+	CodeForbidden:         ErrForbidden,
+	CodeNotFound:          ErrNotFound,
+	CodeRateLimitExceeded: ErrRateLimited,
+	CodeQuotaExceeded:     ErrQuotaExceeded,
+	CodeInvalidRequest:    ErrInvalidRequest,
+	CodeServerError:       ErrServer,
+}
+
+// Error is a failure reported by a provider, or a request the SDK refused to
+// send because it was invalid (then StatusCode is 0 and Code is
+// [CodeInvalidRequest]). Use errors.As to read its fields and errors.Is with
+// the sentinels (ErrRateLimited, …) to branch on its [Code].
+//
+// Error never prints Body, and the SDK removes the API key from Message and
+// Body before returning an Error.
+type Error struct {
+	Provider     string        // "stammer", "sitegpt", "userdesk" or "workspace"
+	StatusCode   int           // HTTP status; 0 for client-side validation and for errors reported inside a stream
+	Code         Code          // normalised category
+	ProviderCode string        // the provider's own code, verbatim; empty if it sent none
+	Message      string        // the provider's message, verbatim (secrets redacted), or the SDK's reason
+	RetryAfter   time.Duration // how long the provider asked to wait; 0 if it did not say
+	RequestID    string        // from a request-id response header, if any
+	Body         []byte        // the raw error body, at most 64 KiB; never printed by Error()
+}
+
+// Error returns a one-line description such as
+// "workspace: 429 RATE_LIMIT_EXCEEDED: Rate limit exceeded (retry after 1m0s)".
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Provider != "" {
+		b.WriteString(e.Provider)
+		b.WriteString(": ")
+	}
+	if e.StatusCode != 0 {
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		b.WriteByte(' ')
+	}
+	code := string(e.Code)
+	if e.ProviderCode != "" && e.ProviderCode != code {
+		code += " (" + e.ProviderCode + ")"
+	}
+	if code == "" {
+		code = string(CodeUnknown)
+	}
+	b.WriteString(code)
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.RetryAfter > 0 {
+		b.WriteString(" (retry after ")
+		b.WriteString(e.RetryAfter.String())
+		b.WriteByte(')')
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [request id ")
+		b.WriteString(e.RequestID)
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel for e's Code, so that
+// errors.Is(err, ErrNotFound) matches any *Error with [CodeNotFound].
+func (e *Error) Is(target error) bool {
+	s, ok := sentinels[e.Code]
+	return ok && s == target
+}
