@@ -148,12 +148,9 @@ func (c *Client) Do(ctx context.Context, call Call, out any) (*Response, error) 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSuccessBody+1))
+	body, err := c.ReadAll(resp.Body)
 	if err != nil {
-		return nil, c.transportError(call, fmt.Errorf("reading response body: %w", err))
-	}
-	if len(body) > maxSuccessBody {
-		return nil, fmt.Errorf("%s: %s %s: response body exceeds %d MiB", c.provider, call.Method, call.Path, maxSuccessBody>>20)
+		return nil, fmt.Errorf("%s %s: %w", call.Method, call.Path, err)
 	}
 	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: RateLimitFrom(resp.Header), Body: body}
 	if out != nil {
@@ -162,6 +159,29 @@ func (c *Client) Do(ctx context.Context, call Call, out any) (*Response, error) 
 		}
 	}
 	return r, nil
+}
+
+// ReadAll reads a whole response body, refusing one over 8 MiB (no chat
+// reply comes near it) so that a hostile server cannot exhaust memory. Read
+// errors are returned as they are; the provider prefixes the caller adds.
+func (c *Client) ReadAll(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxSuccessBody+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: reading response body: %w", c.provider, err)
+	case len(b) > maxSuccessBody:
+		return nil, fmt.Errorf("%s: response body exceeds %d MiB", c.provider, maxSuccessBody>>20)
+	}
+	return b, nil
+}
+
+// CheckField refuses an optional text field (an id, a name, an email) that
+// JSON encoding would silently alter (invalid UTF-8) or that contains a NUL.
+func (c *Client) CheckField(name, value string) error {
+	if !utf8.ValidString(value) || strings.IndexByte(value, 0) >= 0 {
+		return c.Invalid(name + " is not valid UTF-8 text or contains a NUL byte")
+	}
+	return nil
 }
 
 // DecodeJSON decodes a successful response body into out, with an error that

@@ -59,15 +59,24 @@ func CodeFor(providerCode string, status int) chatbot.Code {
 // apiError turns a non-2xx response into the one *chatbot.Error type.
 func (c *Client) apiError(resp *http.Response) *chatbot.Error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return c.ErrorFrom(resp.StatusCode, resp.Header, body)
+}
+
+// ErrorFrom builds the *chatbot.Error for a failure the provider reported
+// with this status, headers and body: a non-2xx response, or a 2xx body
+// that says {"success": false}. The body is capped at 64 KiB and the secret
+// is redacted from everything kept.
+func (c *Client) ErrorFrom(status int, h http.Header, body []byte) *chatbot.Error {
+	body = body[:min(len(body), maxErrorBody)]
 	f := ParseErrorBody(body)
 	e := &chatbot.Error{
 		Provider:     c.provider,
-		StatusCode:   resp.StatusCode,
-		Code:         CodeFor(f.Code, resp.StatusCode),
+		StatusCode:   status,
+		Code:         CodeFor(f.Code, status),
 		ProviderCode: c.Redact(f.Code),
 		Message:      c.Redact(f.Message),
-		RetryAfter:   retryAfter(resp, body),
-		RequestID:    requestID(resp.Header),
+		RetryAfter:   retryAfter(status, h, body),
+		RequestID:    requestID(h),
 		Body:         c.redactBytes(body),
 	}
 	if _, known := providerCodes[strings.ToUpper(f.Code)]; !known && mentionsCredits(f.Message) &&
@@ -256,8 +265,7 @@ func durationOf(n float64, unit time.Duration) time.Duration {
 // retryAfter returns the wait the provider asked for, from, in order:
 // Retry-After-Ms, Retry-After (seconds or HTTP date), the body's retryAfter,
 // and for a 429 with X-RateLimit-Remaining 0 the X-RateLimit-Reset time.
-func retryAfter(resp *http.Response, body []byte) time.Duration {
-	h := resp.Header
+func retryAfter(status int, h http.Header, body []byte) time.Duration {
 	if v := h.Get("Retry-After-Ms"); v != "" {
 		if ms, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
 			if d := durationOf(ms, time.Millisecond); d > 0 {
@@ -279,7 +287,7 @@ func retryAfter(resp *http.Response, body []byte) time.Duration {
 	if d := ParseErrorBody(body).RetryAfter; d > 0 {
 		return d
 	}
-	if resp.StatusCode == http.StatusTooManyRequests && strings.TrimSpace(h.Get("X-RateLimit-Remaining")) == "0" {
+	if status == http.StatusTooManyRequests && strings.TrimSpace(h.Get("X-RateLimit-Remaining")) == "0" {
 		if rl := RateLimitFrom(h); rl != nil && !rl.Reset.IsZero() {
 			if d := time.Until(rl.Reset); d > 0 {
 				return d.Round(time.Second)

@@ -117,7 +117,7 @@ func (st *attempts) policy(resp *http.Response, err error) (time.Duration, bool)
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
-		ra := retryAfter(resp, peekBody(resp))
+		ra := retryAfter(code, resp.Header, peekBody(resp))
 		switch {
 		case ra > st.c.maxWait:
 			return 0, false // the caller gets the error with RetryAfter at once
