@@ -1,0 +1,53 @@
+package workspace
+
+import (
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/rest"
+)
+
+// DefaultBaseURL is the API base URL used unless [chatbot.WithBaseURL] points
+// the client at a white-label or self-hosted domain.
+const DefaultBaseURL = "https://pollybot.app/api/v1/"
+
+// Client talks to one workspace chatbot. It implements [chatbot.Chatbot] and
+// adds the leads endpoints ([Client.Leads], [Client.Lead], …).
+//
+// A Client is immutable after [NewClient] and safe for concurrent use by
+// multiple goroutines. The zero value is not usable: call [NewClient].
+type Client struct {
+	rest      *rest.Client
+	chatbotID string
+}
+
+var _ chatbot.Chatbot = (*Client)(nil)
+
+// NewClient returns a client for the chatbot chatbotID, authenticated with
+// apiKey (sent as "Authorization: Bearer <apiKey>"). Workspace keys look like
+// "sk-workspace_…"; a key in another format is accepted all the same, since
+// formats change.
+//
+// Requests go to [DefaultBaseURL] unless opts say otherwise; opts are the
+// shared [chatbot.Option] values, applied in order. NewClient never panics:
+// an empty or malformed key, an empty or unusable chatbot id, or an invalid
+// option gives a [*chatbot.Error] with [chatbot.CodeInvalidRequest].
+//
+// See https://pollybot.app/docs/api-endpoints/chat/send.
+func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error) {
+	rc, err := rest.New(rest.Config{Provider: "workspace", DefaultBaseURL: DefaultBaseURL, AuthScheme: "Bearer"}, apiKey, opts)
+	if err != nil {
+		return nil, err
+	}
+	if chatbotID == "" {
+		return nil, rc.Invalid("chatbot id is empty")
+	}
+	if _, err := rc.Path("chatbots/%s/chat", chatbotID); err != nil {
+		return nil, err
+	}
+	return &Client{rest: rc, chatbotID: chatbotID}, nil
+}
+
+// ChatbotID returns the id of the chatbot the client talks to.
+func (c *Client) ChatbotID() string { return c.chatbotID }
+
+// BaseURL returns the base URL requests are sent to, ending in "/".
+func (c *Client) BaseURL() string { return c.rest.BaseURL() }
