@@ -1,0 +1,139 @@
+package userdesk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/rest"
+)
+
+// conversationHeaders are the response headers a conversation id is read
+// from. Userdesk documents none; they are accepted in case one appears.
+var conversationHeaders = []string{"X-Conversation-Id", "Conversation-Id"}
+
+// messageRequest is the body of POST chatbot/{chatbotId}/message.
+type messageRequest struct {
+	Message        string `json:"message"`
+	Stream         bool   `json:"stream"` // always sent, false included
+	ConversationID string `json:"conversationId,omitempty"`
+	UserName       string `json:"userName,omitempty"`
+	UserEmail      string `json:"userEmail,omitempty"`
+}
+
+// envelope is Userdesk's JSON response to a message or a new conversation:
+// {"success": true, "conversationId": "…", "response": "…"}.
+type envelope struct {
+	Success        *bool  `json:"success"`
+	ConversationID string `json:"conversationId"`
+	Response       string `json:"response"`
+}
+
+// Chat sends req.Message to the chatbot and waits for the whole reply. An
+// empty req.ConversationID starts a new conversation, whose id is returned in
+// [chatbot.Reply.ConversationID]; req.User.Name and req.User.Email are sent
+// as the user's name and email. Userdesk gives replies no message id, so
+// MessageID is empty; it publishes no rate-limit headers, so RateLimit is nil
+// unless a response carries X-RateLimit-* headers. Raw is the response body.
+//
+// An invalid request (empty message, invalid UTF-8) is refused before
+// anything is sent. Failures Userdesk reports, including an unknown
+// conversation id (400), are [*chatbot.Error]; a POST is never resent once
+// Userdesk may have processed it.
+//
+// API reference: https://docs.userdesk.io/api/send-a-message
+func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
+	body, err := c.messageRequest(req, false)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.rc.Do(ctx, rest.Call{Method: http.MethodPost, Path: c.messagePath, Body: body}, nil)
+	if err != nil {
+		return nil, err
+	}
+	env, err := c.decodeEnvelope(resp.StatusCode, resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	convID := env.ConversationID
+	if convID == "" {
+		convID = headerConversationID(resp.Header)
+	}
+	return &chatbot.Reply{
+		Text:           env.Response,
+		ConversationID: convID,
+		RateLimit:      resp.RateLimit,
+		Raw:            json.RawMessage(resp.Body),
+	}, nil
+}
+
+// messageRequest validates req and builds the wire body.
+func (c *Client) messageRequest(req chatbot.Request, streaming bool) (messageRequest, error) {
+	if err := c.rc.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
+		return messageRequest{}, err
+	}
+	if err := c.checkFields(
+		field{"conversation id", req.ConversationID},
+		field{"user name", req.User.Name},
+		field{"user email", req.User.Email},
+	); err != nil {
+		return messageRequest{}, err
+	}
+	return messageRequest{
+		Message:        req.Message,
+		Stream:         streaming,
+		ConversationID: req.ConversationID,
+		UserName:       req.User.Name,
+		UserEmail:      req.User.Email,
+	}, nil
+}
+
+// field is an optional request field and its name in errors.
+type field struct{ name, value string }
+
+// checkFields refuses optional fields that JSON encoding would alter
+// (invalid UTF-8) or that no server accepts (NUL bytes).
+func (c *Client) checkFields(fields ...field) error {
+	for _, f := range fields {
+		if !utf8.ValidString(f.value) || strings.IndexByte(f.value, 0) >= 0 {
+			return c.rc.Invalid(f.name + " is not valid UTF-8 text")
+		}
+	}
+	return nil
+}
+
+// decodeEnvelope decodes a 2xx JSON body. A body with "success": false is the
+// provider reporting a failure, returned as a *chatbot.Error.
+func (c *Client) decodeEnvelope(status int, body []byte) (envelope, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return envelope{}, fmt.Errorf("userdesk: decoding %d response: %w", status, err)
+	}
+	if env.Success != nil && !*env.Success {
+		f := rest.ParseErrorBody(body)
+		return envelope{}, &chatbot.Error{
+			Provider:     "userdesk",
+			StatusCode:   status,
+			Code:         rest.CodeFor(f.Code, 0),
+			ProviderCode: c.rc.Redact(f.Code),
+			Message:      c.rc.Redact(f.Message),
+			Body:         []byte(c.rc.Redact(string(body[:min(len(body), 64<<10)]))),
+		}
+	}
+	return env, nil
+}
+
+// headerConversationID returns the conversation id a response header
+// carries, or "".
+func headerConversationID(h http.Header) string {
+	for _, k := range conversationHeaders {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,59 @@
+package userdesk
+
+import (
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/rest"
+)
+
+// DefaultBaseURL is the base URL a [Client] sends requests to unless
+// [chatbot.WithBaseURL] says otherwise.
+const DefaultBaseURL = "https://api.userdesk.io/v1/"
+
+// Client talks to one Userdesk chatbot. Create it with [NewClient]; the zero
+// value is not usable. A Client is immutable and safe for concurrent use by
+// multiple goroutines: make one per chatbot and reuse it.
+type Client struct {
+	rc               *rest.Client
+	chatbotID        string
+	messagePath      string // chatbot/{chatbotId}/message, escaped
+	conversationPath string // chatbot/{chatbotId}/conversation, escaped
+}
+
+var _ chatbot.Chatbot = (*Client)(nil)
+
+// NewClient returns a [Client] for the chatbot chatbotID, authenticated with
+// apiKey (Userdesk makes one key per chatbot), sent as
+// "Authorization: Bearer <apiKey>". Options are the shared ones
+// ([chatbot.WithBaseURL], [chatbot.WithMaxRetries], …); by default requests go
+// to [DefaultBaseURL].
+//
+// An empty or malformed key, an empty chatbot id or one that cannot be a path
+// segment ("." or ".."), or an invalid option gives a [*chatbot.Error] with
+// [chatbot.CodeInvalidRequest]; the key never appears in it. NewClient sends
+// nothing and never panics.
+//
+// API reference: https://docs.userdesk.io/api/send-a-message
+func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error) {
+	rc, err := rest.New(rest.Config{Provider: "userdesk", DefaultBaseURL: DefaultBaseURL, AuthScheme: "Bearer"}, apiKey, opts)
+	if err != nil {
+		return nil, err
+	}
+	if chatbotID == "" {
+		return nil, rc.Invalid("chatbot id is empty")
+	}
+	c := &Client{rc: rc, chatbotID: chatbotID}
+	if c.messagePath, err = rc.Path("chatbot/%s/message", chatbotID); err != nil {
+		return nil, err
+	}
+	if c.conversationPath, err = rc.Path("chatbot/%s/conversation", chatbotID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ChatbotID returns the id of the chatbot the client talks to.
+func (c *Client) ChatbotID() string { return c.chatbotID }
+
+// BaseURL returns the base URL the client's requests are joined onto, ending
+// in "/".
+func (c *Client) BaseURL() string { return c.rc.BaseURL() }
