@@ -1,0 +1,107 @@
+package stammer
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/rest"
+)
+
+// DefaultBaseURL is the base URL a [Client] uses unless
+// [chatbot.WithBaseURL] says otherwise. Its "/en/" is a locale segment;
+// white-labels use their own domain and locale.
+const DefaultBaseURL = "https://app.stammer.ai/en/"
+
+// MaxQueryChars is the longest query Stammer accepts, in characters (runes,
+// not bytes). A longer one is refused before anything is sent.
+const MaxQueryChars = 5000
+
+// Client talks to one Stammer chatbot (or one chatbot of a white-label
+// agency). Create it with [NewClient]. A Client is immutable and safe for
+// concurrent use by multiple goroutines; make one per chatbot and reuse it.
+//
+// Every failure the API reports is returned as a *[chatbot.Error]; a request
+// refused before sending is a *[chatbot.Error] with
+// [chatbot.CodeInvalidRequest] and StatusCode 0.
+type Client struct {
+	rest        *rest.Client
+	base        *url.URL
+	chatbotUUID string
+}
+
+var _ chatbot.Chatbot = (*Client)(nil)
+
+// NewClient returns a [Client] for the chatbot with the given UUID (found on
+// the chatbot's detail page), authenticating with the API token as
+// "Authorization: Token <token>". The base URL defaults to [DefaultBaseURL];
+// use [chatbot.WithBaseURL] for a white-label domain or another locale.
+//
+// NewClient sends nothing. It returns a *[chatbot.Error] with
+// [chatbot.CodeInvalidRequest] when the token is empty or contains white
+// space, when chatbotUUID is not a UUID (8-4-4-4-12 hexadecimal digits, in
+// either case), or when an option is invalid.
+func NewClient(token, chatbotUUID string, opts ...chatbot.Option) (*Client, error) {
+	rc, err := rest.New(rest.Config{Provider: "stammer", DefaultBaseURL: DefaultBaseURL, AuthScheme: "Token"}, token, opts)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case chatbotUUID == "":
+		return nil, rc.Invalid("chatbot UUID is empty")
+	case !isUUID(chatbotUUID):
+		return nil, rc.Invalid(fmt.Sprintf("chatbot UUID %q is not a UUID", chatbotUUID))
+	}
+	base, err := url.Parse(rc.BaseURL())
+	if err != nil {
+		return nil, rc.Invalid(err.Error()) // unreachable: rest.New validated it
+	}
+	return &Client{rest: rc, base: base, chatbotUUID: chatbotUUID}, nil
+}
+
+// ChatbotUUID returns the chatbot UUID the client was created with.
+func (c *Client) ChatbotUUID() string { return c.chatbotUUID }
+
+// BaseURL returns the base URL requests are joined onto, ending in "/".
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hexadecimal
+// form, in either case.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if ch != '-' {
+				return false
+			}
+		default:
+			if !isHex(ch) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(ch byte) bool {
+	return '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F'
+}
+
+// newUserKey returns a random UUID version 4, used as the user_key of a new
+// conversation.
+func newUserKey() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("stammer: generating user_key: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], nil
+}
