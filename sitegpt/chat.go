@@ -1,0 +1,75 @@
+package sitegpt
+
+import (
+	"context"
+	"iter"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/rest"
+)
+
+// Chat sends req.Message as a visitor's message and waits for the chatbot's
+// answer. req.ConversationID is SiteGPT's thread id: empty starts a new
+// thread. When req.User.Email is set and there is no conversation yet, Chat
+// first creates a thread with that chatUserEmail (see [Client.CreateThread]),
+// so that SiteGPT attributes the conversation, and sends the message into it.
+// Other User fields and Metadata are not sent.
+//
+// The reply's Text is the answer's text ("" when SiteGPT sent no answer),
+// ConversationID the thread id, MessageID the message id and Raw the response
+// body. Errors are [*chatbot.Error] for invalid requests and for failures
+// SiteGPT reports; the message is never sent twice.
+//
+// https://sitegpt.ai/docs/api-reference/chatbot-messages/send-message
+func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
+	m, resp, err := c.chat(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &chatbot.Reply{
+		Text:           m.Text(),
+		ConversationID: m.ThreadID,
+		MessageID:      m.ID,
+		RateLimit:      resp.RateLimit,
+		Raw:            resp.Body,
+	}, nil
+}
+
+// Stream sends req like [Client.Chat]. SiteGPT's REST API does not stream:
+// the sequence waits for the whole answer and yields it as one final chunk
+// (Done set, with the thread and message ids), or only an error.
+//
+// The sequence is lazy and single-use: nothing is sent before the first
+// iteration, and a second iteration yields only an error wrapping
+// [chatbot.ErrStreamUsed].
+//
+// https://sitegpt.ai/docs/api-reference/chatbot-messages/send-message
+func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	return c.rest.Stream(ctx, func(ctx context.Context, w *rest.ChunkWriter) error {
+		m, resp, err := c.chat(ctx, req)
+		if err != nil {
+			return err
+		}
+		w.SetResponse(resp)
+		w.SetIDs(m.ThreadID, m.ID)
+		w.Final(m.Text())
+		return nil
+	})
+}
+
+// chat adapts a chatbot.Request to SendMessage, creating an attributed
+// thread first when the request names a user's email.
+func (c *Client) chat(ctx context.Context, req chatbot.Request) (*Message, *rest.Response, error) {
+	if err := c.rest.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
+		return nil, nil, err
+	}
+	threadID := req.ConversationID
+	if threadID == "" && req.User.Email != "" {
+		t, err := c.CreateThread(ctx, CreateThreadRequest{ChatUserEmail: req.User.Email})
+		if err != nil {
+			return nil, nil, err
+		}
+		threadID = t.ThreadID
+	}
+	return c.sendMessage(ctx, MessageRequest{Message: req.Message, ThreadID: threadID})
+}

@@ -1,0 +1,96 @@
+package sitegpt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/rest"
+)
+
+// DefaultBaseURL is the base URL of SiteGPT's REST API v0, used unless
+// [chatbot.WithBaseURL] sets another.
+const DefaultBaseURL = "https://sitegpt.ai/api/v0/"
+
+// Client talks to one SiteGPT chatbot. Create it with [NewClient]; the zero
+// value is not usable. A Client is immutable and safe for concurrent use by
+// multiple goroutines: make one per chatbot and reuse it.
+type Client struct {
+	rest      *rest.Client
+	chatbotID string
+}
+
+var _ chatbot.Chatbot = (*Client)(nil)
+
+// NewClient returns a client for the SiteGPT chatbot chatbotID, authenticated
+// with apiKey as "Authorization: Bearer <apiKey>". Options are the shared
+// chatbot.With* options; the base URL defaults to [DefaultBaseURL].
+//
+// It never sends a request. An empty or malformed key or chatbot id, or an
+// invalid option, is returned as a [*chatbot.Error] with
+// [chatbot.CodeInvalidRequest].
+func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error) {
+	rc, err := rest.New(rest.Config{Provider: "sitegpt", DefaultBaseURL: DefaultBaseURL, AuthScheme: "Bearer"}, apiKey, opts)
+	if err != nil {
+		return nil, err
+	}
+	if chatbotID == "" {
+		return nil, rc.Invalid("chatbot id is empty")
+	}
+	if _, err := rc.Path("chatbots/%s", chatbotID); err != nil {
+		return nil, err
+	}
+	return &Client{rest: rc, chatbotID: chatbotID}, nil
+}
+
+// ChatbotID returns the id of the chatbot the client talks to.
+func (c *Client) ChatbotID() string { return c.chatbotID }
+
+// BaseURL returns the base URL requests are sent to, ending in "/".
+func (c *Client) BaseURL() string { return c.rest.BaseURL() }
+
+// envelope is SiteGPT's wrapper around every response:
+// {"success": true, "message": "…", "data": {…}}.
+type envelope struct {
+	Success *bool           `json:"success"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// do sends call and decodes the envelope's data into data (when non-nil).
+// A 2xx answer whose envelope says "success": false is returned as a
+// *chatbot.Error decoded like any other error body.
+func (c *Client) do(ctx context.Context, what string, call rest.Call, data any) (*rest.Response, error) {
+	resp, err := c.rest.Do(ctx, call, nil)
+	if err != nil {
+		return nil, err
+	}
+	var env envelope
+	if err := c.rest.DecodeJSON(resp, &env); err != nil {
+		return nil, err
+	}
+	if env.Success != nil && !*env.Success {
+		return nil, c.unsuccessful(resp)
+	}
+	if data != nil && len(env.Data) > 0 {
+		if err := json.Unmarshal(env.Data, data); err != nil {
+			return nil, fmt.Errorf("sitegpt: %s: decoding data: %w", what, err)
+		}
+	}
+	return resp, nil
+}
+
+// checkID validates an id sent in a request body, named name in the error,
+// with the same rules as an id in a path (not blank, not "." or "..", valid
+// UTF-8 without NUL or line breaks).
+func (c *Client) checkID(name, id string) error {
+	if _, err := c.rest.Path("%s", id); err != nil {
+		return c.rest.Invalid(name + " is blank or contains invalid characters")
+	}
+	return nil
+}
+
+// errNoData reports a successful response that lacks what the call returns.
+func errNoData(what, field string) error {
+	return fmt.Errorf("sitegpt: %s: response has no %s", what, field)
+}

@@ -1,0 +1,36 @@
+package sitegpt
+
+import (
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/rest"
+)
+
+// SiteGPT's documented error codes, as found in [chatbot.Error.ProviderCode].
+// The SDK maps each onto a [chatbot.Code]: the limit codes are
+// [chatbot.ErrQuotaExceeded] whatever the HTTP status.
+const (
+	CodeAPIKeyNotValid          = "API_KEY_NOT_VALID"         // 401, chatbot.ErrUnauthorized
+	CodeRequestValidationFailed = "REQUEST_VALIDATION_FAILED" // 400, chatbot.ErrInvalidRequest
+	CodeChatbotNotFound         = "CHATBOT_NOT_FOUND"         // 404, chatbot.ErrNotFound
+	CodeChatbotFetchForbidden   = "CHATBOT_FETCH_FORBIDDEN"   // 403, chatbot.ErrForbidden
+	CodeChatbotLimitReached     = "CHATBOT_LIMIT_REACHED"     // chatbot.ErrQuotaExceeded
+	CodeMessagesLimitReached    = "MESSAGES_LIMIT_REACHED"    // chatbot.ErrQuotaExceeded
+)
+
+// unsuccessful builds the error for a 2xx response whose body reports a
+// failure, with the shared decoder.
+func (c *Client) unsuccessful(resp *rest.Response) *chatbot.Error {
+	f := rest.ParseErrorBody(resp.Body)
+	body := resp.Body
+	if len(body) > 64<<10 {
+		body = body[:64<<10]
+	}
+	return &chatbot.Error{
+		Provider:     c.rest.Provider(),
+		StatusCode:   resp.StatusCode,
+		Code:         rest.CodeFor(f.Code, 0),
+		ProviderCode: c.rest.Redact(f.Code),
+		Message:      c.rest.Redact(f.Message),
+		Body:         []byte(c.rest.Redact(string(body))),
+	}
+}

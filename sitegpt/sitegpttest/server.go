@@ -1,0 +1,583 @@
+// Package sitegpttest provides a fake SiteGPT API server for tests, in the
+// way of net/http/httptest: a loopback server that speaks SiteGPT's wire
+// format, keeps threads and their messages, records every request, and can
+// be told to fail or stall.
+//
+//	srv := sitegpttest.NewServer(sitegpttest.Config{})
+//	defer srv.Close()
+//	bot, err := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+package sitegpttest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/chatbot-go/chatbot/internal/fake"
+	"github.com/chatbot-go/chatbot/sitegpt"
+)
+
+// Defaults of [Config].
+const (
+	DefaultAPIKey    = "sitegpt-test-key"
+	DefaultChatbotID = "365062873485935184"
+)
+
+// epoch is the fake's clock: the n-th event happens n seconds after it, so
+// timestamps are deterministic.
+var epoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Config configures a [Server]. The zero value is ready to use.
+type Config struct {
+	// APIKey is the only key accepted; default DefaultAPIKey.
+	APIKey string
+
+	// ChatbotID is the only chatbot that exists; default DefaultChatbotID.
+	ChatbotID string
+
+	// Answer returns the chatbot's answer to a visitor's message; the
+	// default answers "You said: " followed by the message.
+	Answer func(message string) string
+
+	// Sources are sent verbatim as the "sources" of every answer: strings
+	// (URLs) or objects. Default: none.
+	Sources []any
+
+	// ThreadIDInData sends the thread id of a new message at data.threadId
+	// instead of data.message.threadId, as one SiteGPT integration does.
+	ThreadIDInData bool
+}
+
+// Failure is an error answer the server gives instead of serving a request.
+type Failure struct {
+	// Status is the HTTP status; 0 means the documented status for Code
+	// (see [StatusFor]).
+	Status int
+
+	// Code is SiteGPT's error code (sitegpt.CodeAPIKeyNotValid, …); empty
+	// sends an error object without a code.
+	Code string
+
+	// Message is the error message; empty uses the status text.
+	Message string
+
+	// Details is sent as error.details (null when nil).
+	Details any
+}
+
+// StatusFor returns the HTTP status the fake answers code with: the
+// documented one, 403 for the limit codes (whose status SiteGPT does not
+// document), and 400 for anything else.
+func StatusFor(code string) int {
+	switch code {
+	case sitegpt.CodeAPIKeyNotValid:
+		return http.StatusUnauthorized
+	case sitegpt.CodeChatbotNotFound:
+		return http.StatusNotFound
+	case sitegpt.CodeChatbotFetchForbidden, sitegpt.CodeChatbotLimitReached, sitegpt.CodeMessagesLimitReached:
+		return http.StatusForbidden
+	}
+	return http.StatusBadRequest
+}
+
+// Request is one request the server received.
+type Request struct {
+	Method string
+	Path   string // the escaped path, as sent
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// Server is a running fake SiteGPT server. Its methods are safe for
+// concurrent use, also while clients are calling it.
+type Server struct {
+	// URL is the base URL to pass to chatbot.WithBaseURL; it ends in
+	// "/api/v0/".
+	URL string
+
+	// APIKey and ChatbotID are the key and chatbot the server accepts.
+	APIKey    string
+	ChatbotID string
+
+	cfg     Config
+	srv     *fake.Server
+	closing chan struct{}
+	once    sync.Once
+	stalled chan struct{}
+
+	mu      sync.Mutex
+	threads map[string]*thread
+	order   []string // thread ids in creation order
+	events  int      // the fake clock
+	failN   int
+	failure Failure
+	stallN  int
+}
+
+type thread struct {
+	id           string
+	mode         string
+	chatUser     map[string]any
+	webhookURL   string
+	webhookToken string
+	startedAt    time.Time
+	updatedAt    time.Time
+	messages     []map[string]any
+}
+
+// NewServer starts a server configured by cfg. Call Close when done.
+func NewServer(cfg Config) *Server {
+	if cfg.APIKey == "" {
+		cfg.APIKey = DefaultAPIKey
+	}
+	if cfg.ChatbotID == "" {
+		cfg.ChatbotID = DefaultChatbotID
+	}
+	if cfg.Answer == nil {
+		cfg.Answer = func(m string) string { return "You said: " + m }
+	}
+	s := &Server{
+		APIKey:    cfg.APIKey,
+		ChatbotID: cfg.ChatbotID,
+		cfg:       cfg,
+		closing:   make(chan struct{}),
+		stalled:   make(chan struct{}, 1024),
+		threads:   map[string]*thread{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v0/chatbots/{chatbotId}/message", s.sendMessage)
+	mux.HandleFunc("GET /api/v0/chatbots/{chatbotId}/threads", s.listThreads)
+	mux.HandleFunc("POST /api/v0/chatbots/{chatbotId}/threads", s.createThread)
+	mux.HandleFunc("GET /api/v0/chatbots/{chatbotId}/threads/{threadId}", s.getThread)
+	mux.HandleFunc("PATCH /api/v0/chatbots/{chatbotId}/threads/{threadId}", s.updateThread)
+	s.srv = fake.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.intercept(w, r) {
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	s.URL = s.srv.URL + "/api/v0/"
+	return s
+}
+
+// Close releases stalled requests and shuts the server down, waiting for
+// the handlers to return.
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.closing) })
+	s.srv.Close()
+}
+
+// FailNext makes the next n requests (any endpoint) answer with f, in
+// SiteGPT's error envelope, without being served.
+func (s *Server) FailNext(n int, f Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN, s.failure = n, f
+}
+
+// StallNext makes the next n requests wait, sending nothing, until their
+// client goes away or the server is closed.
+func (s *Server) StallNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stallN = n
+}
+
+// Stalled receives a value each time a request starts stalling (see
+// [Server.StallNext]), so a test can act once the server holds it.
+func (s *Server) Stalled() <-chan struct{} { return s.stalled }
+
+// AddThreads creates n empty threads, as if created through the API, and
+// returns their ids in creation order.
+func (s *Server) AddThreads(n int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = s.newThreadLocked("").id
+	}
+	return ids
+}
+
+// ThreadIDs returns the ids of every thread, in creation order.
+func (s *Server) ThreadIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.order...)
+}
+
+// Requests returns a copy of the requests received so far, in order.
+func (s *Server) Requests() []Request {
+	reqs := s.srv.Requests()
+	out := make([]Request, len(reqs))
+	for i, r := range reqs {
+		out[i] = Request{Method: r.Method, Path: r.Path, Query: r.Query, Header: r.Header, Body: r.Body}
+	}
+	return out
+}
+
+// Count returns how many requests the server has received.
+func (s *Server) Count() int { return s.srv.Count() }
+
+// Connections returns how many TCP connections the server has accepted.
+func (s *Server) Connections() int { return s.srv.Connections() }
+
+// Disconnects receives a value each time a handler returns after its client
+// went away, such as a stalled request whose context was cancelled.
+func (s *Server) Disconnects() <-chan struct{} { return s.srv.Disconnects() }
+
+// intercept applies scripted failures and stalls, then the key and chatbot
+// checks. It reports whether it answered the request.
+func (s *Server) intercept(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	fail, f := s.failN > 0, s.failure
+	if fail {
+		s.failN--
+	}
+	stall := !fail && s.stallN > 0
+	if stall {
+		s.stallN--
+	}
+	s.mu.Unlock()
+	switch {
+	case fail:
+		writeError(w, f)
+		return true
+	case stall:
+		select {
+		case s.stalled <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+		return true
+	case r.Header.Get("Authorization") != "Bearer "+s.APIKey:
+		writeError(w, Failure{Code: sitegpt.CodeAPIKeyNotValid, Message: "API key is not valid"})
+		return true
+	}
+	return false
+}
+
+// chatbotOK answers CHATBOT_NOT_FOUND for any chatbot but the configured one.
+func (s *Server) chatbotOK(w http.ResponseWriter, r *http.Request) bool {
+	if r.PathValue("chatbotId") != s.ChatbotID {
+		writeError(w, Failure{Code: sitegpt.CodeChatbotNotFound, Message: "Chatbot not found"})
+		return false
+	}
+	return true
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
+	if !s.chatbotOK(w, r) {
+		return
+	}
+	var body struct {
+		Message   string `json:"message"`
+		ThreadID  string `json:"threadId"`
+		From      string `json:"from"`
+		AgentName string `json:"agentName"`
+		IconURL   string `json:"iconUrl"`
+	}
+	if !decode(w, r, &body) {
+		return
+	}
+	switch {
+	case body.Message == "":
+		invalid(w, "message", "Required")
+		return
+	case body.From != "" && body.From != "USER" && body.From != "AGENT":
+		invalid(w, "from", "Invalid enum value. Expected 'USER' | 'AGENT'")
+		return
+	case body.From == "AGENT" && body.ThreadID == "":
+		invalid(w, "threadId", "threadId is required when from is AGENT")
+		return
+	}
+	s.mu.Lock()
+	t := s.threads[body.ThreadID]
+	if t == nil {
+		t = s.newThreadLocked(body.ThreadID)
+	}
+	now := s.tickLocked()
+	m := map[string]any{
+		"id":           strconv.Itoa(376290410396385873 + s.events),
+		"sources":      []any{},
+		"gptModel":     "gpt-3.5-turbo",
+		"reaction":     "NEUTRAL",
+		"threadId":     t.id,
+		"iconUrl":      nil,
+		"agentName":    nil,
+		"prompts":      []any{},
+		"smartPrompts": []any{},
+		"chatbotId":    s.ChatbotID,
+	}
+	if body.From == "AGENT" {
+		m["messageType"] = "AGENT_MESSAGE"
+		m["question"] = nil
+		m["answer"] = map[string]any{"text": body.Message, "timestamp": now}
+		m["agentName"] = body.AgentName
+		m["iconUrl"] = body.IconURL
+	} else {
+		m["messageType"] = "AI_MESSAGE"
+		m["question"] = map[string]any{"text": body.Message, "timestamp": now}
+		m["answer"] = map[string]any{"text": s.cfg.Answer(body.Message), "timestamp": now}
+		if s.cfg.Sources != nil {
+			m["sources"] = s.cfg.Sources
+		}
+	}
+	t.messages = append(t.messages, m)
+	t.updatedAt = now
+	data := map[string]any{"message": m}
+	if s.cfg.ThreadIDInData {
+		msg := make(map[string]any, len(m))
+		for k, v := range m {
+			if k != "threadId" {
+				msg[k] = v
+			}
+		}
+		data = map[string]any{"message": msg, "threadId": t.id}
+	}
+	out := envelope("Sent the message successfully", data)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listThreads(w http.ResponseWriter, r *http.Request) {
+	if !s.chatbotOK(w, r) {
+		return
+	}
+	page, limit := 1, 20
+	for _, p := range []struct {
+		name string
+		v    *int
+		max  int
+	}{{"page", &page, 1 << 30}, {"limit", &limit, 100}} {
+		raw := r.URL.Query().Get(p.name)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > p.max {
+			invalid(w, p.name, fmt.Sprintf("Number must be between 1 and %d", p.max))
+			return
+		}
+		*p.v = n
+	}
+	s.mu.Lock()
+	list := []any{}
+	for i := (page - 1) * limit; i < len(s.order) && i < page*limit; i++ {
+		t := s.threads[s.order[i]]
+		v := t.json(false)
+		v["totalMessages"] = len(t.messages)
+		v["lastMessage"] = nil
+		if n := len(t.messages); n > 0 {
+			v["lastMessage"] = t.messages[n-1]
+		}
+		list = append(list, v)
+	}
+	out := envelope("Fetched threads successfully", map[string]any{"threads": list})
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createThread(w http.ResponseWriter, r *http.Request) {
+	if !s.chatbotOK(w, r) {
+		return
+	}
+	var body struct {
+		ThreadID      string `json:"threadId"`
+		Mode          string `json:"mode"`
+		ChatUserEmail string `json:"chatUserEmail"`
+	}
+	if !decode(w, r, &body) {
+		return
+	}
+	if body.Mode != "" && body.Mode != "AI" && body.Mode != "AGENT" {
+		invalid(w, "mode", "Invalid enum value. Expected 'AI' | 'AGENT'")
+		return
+	}
+	s.mu.Lock()
+	if _, dup := s.threads[body.ThreadID]; dup {
+		s.mu.Unlock()
+		invalid(w, "threadId", "Thread already exists")
+		return
+	}
+	t := s.newThreadLocked(body.ThreadID)
+	if body.Mode != "" {
+		t.mode = body.Mode
+	}
+	if body.ChatUserEmail != "" {
+		t.chatUser = map[string]any{"email": body.ChatUserEmail}
+	}
+	out := envelope("Created the thread successfully", map[string]any{"thread": t.json(false)})
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getThread(w http.ResponseWriter, r *http.Request) {
+	if !s.chatbotOK(w, r) {
+		return
+	}
+	s.mu.Lock()
+	t := s.threads[r.PathValue("threadId")]
+	var out map[string]any
+	if t != nil {
+		out = envelope("Fetched the thread successfully", map[string]any{"thread": t.json(true)})
+	}
+	s.mu.Unlock()
+	if t == nil {
+		writeError(w, Failure{Status: http.StatusNotFound, Code: "THREAD_NOT_FOUND", Message: "Thread not found"})
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) updateThread(w http.ResponseWriter, r *http.Request) {
+	if !s.chatbotOK(w, r) {
+		return
+	}
+	var body struct {
+		Mode         string         `json:"mode"`
+		WebhookURL   string         `json:"webhookUrl"`
+		WebhookToken string         `json:"webhookToken"`
+		ChatUser     map[string]any `json:"chatUser"`
+	}
+	if !decode(w, r, &body) {
+		return
+	}
+	if body.Mode != "" && body.Mode != "AI" && body.Mode != "AGENT" {
+		invalid(w, "mode", "Invalid enum value. Expected 'AI' | 'AGENT'")
+		return
+	}
+	s.mu.Lock()
+	t := s.threads[r.PathValue("threadId")]
+	var out map[string]any
+	if t != nil {
+		if body.Mode != "" {
+			t.mode = body.Mode
+		}
+		if body.WebhookURL != "" {
+			t.webhookURL = body.WebhookURL
+		}
+		if body.WebhookToken != "" {
+			t.webhookToken = body.WebhookToken
+		}
+		if body.ChatUser != nil {
+			t.chatUser = body.ChatUser
+		}
+		t.updatedAt = s.tickLocked()
+		out = envelope("Updated the thread successfully", map[string]any{"thread": t.json(false)})
+	}
+	s.mu.Unlock()
+	if t == nil {
+		writeError(w, Failure{Status: http.StatusNotFound, Code: "THREAD_NOT_FOUND", Message: "Thread not found"})
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// newThreadLocked creates a thread (with a generated id when id is empty).
+// s.mu must be held.
+func (s *Server) newThreadLocked(id string) *thread {
+	now := s.tickLocked()
+	if id == "" {
+		id = fmt.Sprintf("06b3b43c-5651-49a2-b618-%012d", len(s.order)+1)
+	}
+	t := &thread{id: id, mode: "AI", startedAt: now, updatedAt: now}
+	s.threads[id] = t
+	s.order = append(s.order, id)
+	return t
+}
+
+// tickLocked advances the fake clock by one second. s.mu must be held.
+func (s *Server) tickLocked() time.Time {
+	s.events++
+	return epoch.Add(time.Duration(s.events) * time.Second)
+}
+
+// json renders the thread as SiteGPT does; with messages for one thread.
+// The caller must hold the server's lock.
+func (t *thread) json(withMessages bool) map[string]any {
+	v := map[string]any{
+		"threadId":  t.id,
+		"startedAt": t.startedAt,
+		"updatedAt": t.updatedAt,
+		"endedAt":   nil,
+		"chatUser":  t.chatUser,
+		"mode":      t.mode,
+		"escalated": false,
+		"important": false,
+		"resolved":  false,
+	}
+	if t.webhookURL != "" {
+		v["webhookUrl"] = t.webhookURL
+	}
+	if withMessages {
+		msgs := make([]any, len(t.messages))
+		for i, m := range t.messages {
+			tm := make(map[string]any, len(m))
+			for k, v := range m {
+				if k == "id" {
+					k = "messageId" // the thread endpoint's name for it
+				}
+				tm[k] = v
+			}
+			msgs[i] = tm
+		}
+		v["messages"] = msgs
+	}
+	return v
+}
+
+func envelope(msg string, data any) map[string]any {
+	return map[string]any{"success": true, "message": msg, "data": data}
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		invalid(w, "body", "Invalid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func invalid(w http.ResponseWriter, field, msg string) {
+	writeError(w, Failure{
+		Code:    sitegpt.CodeRequestValidationFailed,
+		Message: "Request validation failed",
+		Details: []any{map[string]any{"path": []any{field}, "message": msg}},
+	})
+}
+
+func writeError(w http.ResponseWriter, f Failure) {
+	status := f.Status
+	if status == 0 {
+		status = StatusFor(f.Code)
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	e := map[string]any{"message": msg, "details": f.Details}
+	if f.Code != "" {
+		e["code"] = f.Code
+	}
+	writeJSON(w, status, map[string]any{"success": false, "message": msg, "data": nil, "error": e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

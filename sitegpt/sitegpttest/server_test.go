@@ -1,0 +1,114 @@
+package sitegpttest_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatbot-go/chatbot/sitegpt"
+	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
+)
+
+func do(t *testing.T, srv *sitegpttest.Server, method, path, key, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func TestServerDefaultsAndChecks(t *testing.T) {
+	t.Parallel()
+	srv := sitegpttest.NewServer(sitegpttest.Config{})
+	t.Cleanup(srv.Close)
+	assert.Equal(t, sitegpttest.DefaultAPIKey, srv.APIKey)
+	assert.Equal(t, sitegpttest.DefaultChatbotID, srv.ChatbotID)
+	assert.True(t, strings.HasSuffix(srv.URL, "/api/v0/"))
+
+	tests := []struct {
+		name, method, path, key, body string
+		status                        int
+	}{
+		{name: "ok", method: "POST", path: "chatbots/" + srv.ChatbotID + "/message", key: srv.APIKey, body: `{"message":"Hi"}`, status: 200},
+		{name: "wrong key", method: "POST", path: "chatbots/" + srv.ChatbotID + "/message", key: "nope", body: `{"message":"Hi"}`, status: 401},
+		{name: "unknown chatbot", method: "GET", path: "chatbots/other/threads", key: srv.APIKey, status: 404},
+		{name: "no message", method: "POST", path: "chatbots/" + srv.ChatbotID + "/message", key: srv.APIKey, body: `{}`, status: 400},
+		{name: "agent without thread", method: "POST", path: "chatbots/" + srv.ChatbotID + "/message", key: srv.APIKey, body: `{"message":"Hi","from":"AGENT"}`, status: 400},
+		{name: "limit over 100", method: "GET", path: "chatbots/" + srv.ChatbotID + "/threads?limit=101", key: srv.APIKey, status: 400},
+		{name: "unknown thread", method: "GET", path: "chatbots/" + srv.ChatbotID + "/threads/nope", key: srv.APIKey, status: 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := do(t, srv, tt.method, tt.path, tt.key, tt.body)
+			assert.Equal(t, tt.status, resp.StatusCode)
+		})
+	}
+	assert.Equal(t, len(tests), srv.Count())
+}
+
+func TestServerFailNextCounts(t *testing.T) {
+	t.Parallel()
+	srv := sitegpttest.NewServer(sitegpttest.Config{})
+	t.Cleanup(srv.Close)
+	srv.FailNext(2, sitegpttest.Failure{Code: sitegpt.CodeMessagesLimitReached})
+
+	path := "chatbots/" + srv.ChatbotID + "/threads"
+	var got []int
+	for range 3 {
+		got = append(got, do(t, srv, "GET", path, srv.APIKey, "").StatusCode)
+	}
+	assert.Equal(t, []int{403, 403, 200}, got)
+}
+
+func TestStatusFor(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]int{
+		sitegpt.CodeAPIKeyNotValid:          401,
+		sitegpt.CodeRequestValidationFailed: 400,
+		sitegpt.CodeChatbotNotFound:         404,
+		sitegpt.CodeChatbotFetchForbidden:   403,
+		sitegpt.CodeMessagesLimitReached:    403,
+		sitegpt.CodeChatbotLimitReached:     403,
+		"":                                  400,
+	} {
+		assert.Equal(t, want, sitegpttest.StatusFor(code), code)
+	}
+}
+
+func TestServerCloseReleasesStall(t *testing.T) {
+	t.Parallel()
+	srv := sitegpttest.NewServer(sitegpttest.Config{})
+	srv.StallNext(1)
+	done := make(chan error, 1)
+	go func() {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"chatbots/"+srv.ChatbotID+"/threads", nil)
+		if err != nil {
+			done <- err
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case <-srv.Stalled():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request never stalled")
+	}
+	srv.Close() // must not hang on the stalled handler
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stalled request was not released")
+	}
+}
