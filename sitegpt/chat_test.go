@@ -63,9 +63,9 @@ func TestChatWithEmailCreatesThreadFirst(t *testing.T) {
 	reqs := srv.Requests()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, http.MethodPost, reqs[0].Method)
-	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID+"/threads", reqs[0].Path)
+	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID()+"/threads", reqs[0].Path)
 	assert.JSONEq(t, `{"chatUserEmail":"ann@example.com"}`, string(reqs[0].Body))
-	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID+"/message", reqs[1].Path)
+	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID()+"/message", reqs[1].Path)
 	assert.JSONEq(t, `{"message":"Hello","threadId":"`+reply.ConversationID+`","from":"USER"}`, string(reqs[1].Body))
 
 	thread, err := c.Thread(t.Context(), reply.ConversationID)

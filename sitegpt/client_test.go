@@ -22,7 +22,7 @@ func setup(t *testing.T, cfg sitegpttest.Config, opts ...chatbot.Option) (*siteg
 	srv := sitegpttest.NewServer(cfg)
 	t.Cleanup(srv.Close)
 	opts = append([]chatbot.Option{chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0)}, opts...)
-	c, err := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, opts...)
+	c, err := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), opts...)
 	require.NoError(t, err)
 	return srv, c
 }

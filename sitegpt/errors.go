@@ -20,17 +20,5 @@ const (
 // unsuccessful builds the error for a 2xx response whose body reports a
 // failure, with the shared decoder.
 func (c *Client) unsuccessful(resp *rest.Response) *chatbot.Error {
-	f := rest.ParseErrorBody(resp.Body)
-	body := resp.Body
-	if len(body) > 64<<10 {
-		body = body[:64<<10]
-	}
-	return &chatbot.Error{
-		Provider:     c.rest.Provider(),
-		StatusCode:   resp.StatusCode,
-		Code:         rest.CodeFor(f.Code, 0),
-		ProviderCode: c.rest.Redact(f.Code),
-		Message:      c.rest.Redact(f.Message),
-		Body:         []byte(c.rest.Redact(string(body))),
-	}
+	return c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
 }

@@ -157,8 +157,8 @@ func TestErrorWrongKeyAndChatbot(t *testing.T) {
 		sentinel             error
 		code                 string
 	}{
-		{name: "wrong key", key: "wrong-key", chatbotID: srv.ChatbotID, sentinel: chatbot.ErrUnauthorized, code: sitegpt.CodeAPIKeyNotValid},
-		{name: "unknown chatbot", key: srv.APIKey, chatbotID: "other", sentinel: chatbot.ErrNotFound, code: sitegpt.CodeChatbotNotFound},
+		{name: "wrong key", key: "wrong-key", chatbotID: srv.ChatbotID(), sentinel: chatbot.ErrUnauthorized, code: sitegpt.CodeAPIKeyNotValid},
+		{name: "unknown chatbot", key: srv.APIKey(), chatbotID: "other", sentinel: chatbot.ErrNotFound, code: sitegpt.CodeChatbotNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestErrorRedactsKey(t *testing.T) {
 	srv := sitegpttest.NewServer(sitegpttest.Config{APIKey: key})
 	t.Cleanup(srv.Close)
 	srv.FailNext(1, sitegpttest.Failure{Code: sitegpt.CodeAPIKeyNotValid, Message: "API key " + key + " is not valid"})
-	c, err := sitegpt.NewClient(key, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+	c, err := sitegpt.NewClient(key, srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 
 	_, err = c.SendMessage(t.Context(), sitegpt.MessageRequest{Message: "Hi"})

@@ -15,7 +15,7 @@ func Example() {
 	srv := sitegpttest.NewServer(sitegpttest.Config{}) // a fake SiteGPT
 	defer srv.Close()
 
-	bot, err := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+	bot, err := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -42,7 +42,7 @@ func ExampleClient_Stream() {
 	ctx := context.TODO()
 	srv := sitegpttest.NewServer(sitegpttest.Config{})
 	defer srv.Close()
-	bot, _ := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+	bot, _ := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 
 	// SiteGPT does not stream: the whole answer comes as one final chunk.
 	for chunk, err := range bot.Stream(ctx, chatbot.Request{Message: "Hello"}) {
@@ -60,7 +60,7 @@ func ExampleClient_SendMessage() {
 	ctx := context.TODO()
 	srv := sitegpttest.NewServer(sitegpttest.Config{})
 	defer srv.Close()
-	bot, _ := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+	bot, _ := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 
 	m, err := bot.SendMessage(ctx, sitegpt.MessageRequest{Message: "I need a human"})
 	if err != nil {
@@ -96,7 +96,7 @@ func ExampleClient_Threads() {
 	srv := sitegpttest.NewServer(sitegpttest.Config{})
 	defer srv.Close()
 	srv.AddThreads(3)
-	bot, _ := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+	bot, _ := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 
 	n := 0
 	for _, err := range bot.Threads(ctx, sitegpt.ThreadsOptions{Limit: 2}) {
@@ -116,7 +116,7 @@ func Example_errors() {
 	srv := sitegpttest.NewServer(sitegpttest.Config{})
 	defer srv.Close()
 	srv.FailNext(1, sitegpttest.Failure{Code: sitegpt.CodeMessagesLimitReached, Message: "Messages limit reached"})
-	bot, _ := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+	bot, _ := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 
 	_, err := bot.Chat(ctx, chatbot.Request{Message: "Hello"})
 	var apiErr *chatbot.Error

@@ -45,9 +45,9 @@ func TestSendMessageRequest(t *testing.T) {
 			require.Len(t, reqs, 1)
 			r := reqs[0]
 			assert.Equal(t, http.MethodPost, r.Method)
-			assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID+"/message", r.Path)
+			assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID()+"/message", r.Path)
 			assert.Empty(t, r.Query)
-			assert.Equal(t, "Bearer "+srv.APIKey, r.Header.Get("Authorization"))
+			assert.Equal(t, "Bearer "+srv.APIKey(), r.Header.Get("Authorization"))
 			assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 			assert.Equal(t, "application/json", r.Header.Get("Accept"))
 			assert.Equal(t, "test/1 chatbot-go/"+chatbot.Version, r.Header.Get("User-Agent"))
@@ -60,7 +60,7 @@ func TestSendMessageChatbotIDEscaped(t *testing.T) {
 	t.Parallel()
 	srv := sitegpttest.NewServer(sitegpttest.Config{ChatbotID: "a b/c"})
 	t.Cleanup(srv.Close)
-	c, err := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+	c, err := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 
 	_, err = c.SendMessage(t.Context(), sitegpt.MessageRequest{Message: "Hi"})

@@ -49,7 +49,7 @@ func TestThreadsPagination(t *testing.T) {
 			require.Len(t, reqs, len(tt.pages))
 			for i, r := range reqs {
 				assert.Equal(t, http.MethodGet, r.Method)
-				assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID+"/threads", r.Path)
+				assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID()+"/threads", r.Path)
 				assert.Equal(t, tt.pages[i], r.Query.Get("page"))
 				assert.Equal(t, tt.wantLim, r.Query.Get("limit"))
 				assert.Empty(t, r.Body)
@@ -181,7 +181,7 @@ func TestThreadWithMessages(t *testing.T) {
 	require.NoError(t, err)
 	r := srv.Requests()[3]
 	assert.Equal(t, http.MethodGet, r.Method)
-	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID+"/threads/"+first.ThreadID, r.Path)
+	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID()+"/threads/"+first.ThreadID, r.Path)
 
 	assert.Equal(t, first.ThreadID, th.ThreadID)
 	require.Len(t, th.Messages, 3)
@@ -212,7 +212,7 @@ func TestThreadNotFoundAndInvalidID(t *testing.T) {
 
 	_, err = c.Thread(t.Context(), "a/b?c")
 	require.ErrorIs(t, err, chatbot.ErrNotFound)
-	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID+"/threads/a%2Fb%3Fc", srv.Requests()[1].Path)
+	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID()+"/threads/a%2Fb%3Fc", srv.Requests()[1].Path)
 }
 
 func TestCreateThread(t *testing.T) {
@@ -248,7 +248,7 @@ func TestCreateThread(t *testing.T) {
 			}
 			r := srv.Requests()[0]
 			assert.Equal(t, http.MethodPost, r.Method)
-			assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID+"/threads", r.Path)
+			assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID()+"/threads", r.Path)
 			assert.JSONEq(t, tt.body, string(r.Body))
 		})
 	}
@@ -300,7 +300,7 @@ func TestUpdateThread(t *testing.T) {
 
 	r := srv.Requests()[0]
 	assert.Equal(t, http.MethodPatch, r.Method)
-	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID+"/threads/"+id, r.Path)
+	assert.Equal(t, "/api/v0/chatbots/"+srv.ChatbotID()+"/threads/"+id, r.Path)
 	assert.JSONEq(t, `{"mode":"AGENT","webhookUrl":"https://example.com/hook","webhookToken":"hook-token",
 		"chatUser":{"email":"ann@example.com","name":"Ann","phoneNumber":"+3212345678"}}`, string(r.Body))
 

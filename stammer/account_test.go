@@ -25,7 +25,7 @@ func TestMe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, bot := setup(t, stammertest.WithLocale(tt.locale))
+			srv, bot := setup(t, stammertest.Config{Locale: tt.locale})
 			acct, err := bot.Me(t.Context())
 			require.NoError(t, err)
 			assert.Equal(t, "1", acct.ID)
@@ -38,7 +38,7 @@ func TestMe(t *testing.T) {
 			require.Len(t, reqs, 1)
 			assert.Equal(t, http.MethodGet, reqs[0].Method)
 			assert.Equal(t, tt.wantPath, reqs[0].Path)
-			assert.Equal(t, "Token "+srv.Token, reqs[0].Header.Get("Authorization"))
+			assert.Equal(t, "Token "+srv.Token(), reqs[0].Header.Get("Authorization"))
 			assert.Empty(t, reqs[0].Body)
 		})
 	}
@@ -46,9 +46,9 @@ func TestMe(t *testing.T) {
 
 func TestMeWrongToken(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient("not-the-token", srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
+	bot, err := stammer.NewClient("not-the-token", srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
 	require.NoError(t, err)
 	_, err = bot.Me(t.Context())
 	apiErr := requireAPIError(t, chatbot.ErrUnauthorized, err)

@@ -202,20 +202,9 @@ func (c *Client) decodeMessage(resp *rest.Response) (*MessageResponse, error) {
 
 // successError builds the error for a 2xx body that carries no answer.
 func (c *Client) successError(resp *rest.Response) *chatbot.Error {
-	f := rest.ParseErrorBody(resp.Body)
-	e := &chatbot.Error{
-		Provider:     "stammer",
-		StatusCode:   resp.StatusCode,
-		Code:         rest.CodeFor(f.Code, 0),
-		ProviderCode: c.rest.Redact(f.Code),
-		Message:      c.rest.Redact(f.Message),
-		Body:         []byte(c.rest.Redact(string(resp.Body[:min(len(resp.Body), 64<<10)]))),
-	}
+	e := c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
 	if e.Message == "" {
 		e.Message = "response has no data"
-	}
-	if m := strings.ToLower(f.Message); e.Code == chatbot.CodeUnknown && (strings.Contains(m, "credit") || strings.Contains(m, "quota")) {
-		e.Code = chatbot.CodeQuotaExceeded
 	}
 	return e
 }

@@ -36,7 +36,7 @@ func sentBody(t *testing.T, srv *stammertest.Server, i int) map[string]any {
 
 func TestChatRequest(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 
 	reply, err := bot.Chat(t.Context(), chatbot.Request{
 		Message:        "What are your opening hours?",
@@ -51,11 +51,11 @@ func TestChatRequest(t *testing.T) {
 	got := reqs[0]
 	assert.Equal(t, http.MethodPost, got.Method)
 	assert.Equal(t, "/en/chatbot/api/v1/message/", got.Path)
-	assert.Equal(t, "Token "+srv.Token, got.Header.Get("Authorization"))
+	assert.Equal(t, "Token "+srv.Token(), got.Header.Get("Authorization"))
 	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
 	assert.Equal(t, "application/json", got.Header.Get("Accept"))
 	assert.Equal(t, map[string]any{
-		"chatbot_uuid": srv.ChatbotUUID,
+		"chatbot_uuid": srv.ChatbotUUID(),
 		"query":        "What are your opening hours?",
 		"user_key":     "contact-42",
 	}, sentBody(t, srv, 0))
@@ -82,7 +82,7 @@ func TestChatUserKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, bot := setup(t)
+			srv, bot := setup(t, stammertest.Config{})
 			first := tt.req
 			first.Message = "first"
 			reply, err := bot.Chat(t.Context(), first)
@@ -108,7 +108,7 @@ func TestChatUserKey(t *testing.T) {
 
 func TestChatRandomUserKeysDiffer(t *testing.T) {
 	t.Parallel()
-	_, bot := setup(t)
+	_, bot := setup(t, stammertest.Config{})
 	a, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	require.NoError(t, err)
 	b, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
@@ -129,10 +129,10 @@ func TestChatWhiteLabelLocale(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := stammertest.NewServer(stammertest.WithLocale("pt"), stammertest.WithToken("agency-token"))
+			srv := stammertest.NewServer(stammertest.Config{Locale: "pt", Token: "agency-token"})
 			t.Cleanup(srv.Close)
 			require.True(t, strings.HasSuffix(srv.URL, "/pt/"))
-			bot, err := stammer.NewClient("agency-token", srv.ChatbotUUID, chatbot.WithBaseURL(tt.base(srv.URL)))
+			bot, err := stammer.NewClient("agency-token", srv.ChatbotUUID(), chatbot.WithBaseURL(tt.base(srv.URL)))
 			require.NoError(t, err)
 
 			reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "Olá", ConversationID: "c1"})
@@ -151,7 +151,7 @@ func TestChatSuccessStatuses(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusCreated, http.StatusAccepted} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			t.Parallel()
-			srv, bot := setup(t)
+			srv, bot := setup(t, stammertest.Config{})
 			srv.SetStatus(status)
 			resp, err := bot.Message(t.Context(), stammer.MessageRequest{Query: "hello", UserKey: "u"})
 			require.NoError(t, err)
@@ -168,7 +168,7 @@ func TestChatSuccessStatuses(t *testing.T) {
 
 func TestChatQueryLimit(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 
 	ok := strings.Repeat("é", stammer.MaxQueryChars) // 5000 characters, 10000 bytes
 	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: ok, ConversationID: "long"})
@@ -209,7 +209,7 @@ func TestChatRefusedBeforeSending(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, bot := setup(t)
+			srv, bot := setup(t, stammertest.Config{})
 			_, err := bot.Message(t.Context(), tt.req)
 			apiErr := requireAPIError(t, chatbot.ErrInvalidRequest, err)
 			assert.Equal(t, 0, apiErr.StatusCode)
@@ -220,7 +220,7 @@ func TestChatRefusedBeforeSending(t *testing.T) {
 
 func TestMessage(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	resp, err := bot.Message(t.Context(), stammer.MessageRequest{
 		Query:                  "Summarise our refund policy",
 		UserKey:                "crm-contact-7",
@@ -234,7 +234,7 @@ func TestMessage(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.NotEmpty(t, resp.Raw)
 	assert.Equal(t, map[string]any{
-		"chatbot_uuid":              srv.ChatbotUUID,
+		"chatbot_uuid":              srv.ChatbotUUID(),
 		"query":                     "Summarise our refund policy",
 		"user_key":                  "crm-contact-7",
 		"custom_base_system_prompt": "You are terse.",
@@ -246,7 +246,7 @@ func TestMessage(t *testing.T) {
 
 func TestMessageRandomUserKey(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	resp, err := bot.Message(t.Context(), stammer.MessageRequest{Query: "hi"})
 	require.NoError(t, err)
 	assert.Regexp(t, uuidV4, resp.UserKey)
@@ -292,7 +292,7 @@ func TestChatErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, bot := setup(t)
+			srv, bot := setup(t, stammertest.Config{})
 			srv.FailNext(2, tt.failure)
 
 			_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
@@ -315,9 +315,9 @@ func TestChatErrors(t *testing.T) {
 
 func TestChatUnknownChatbot(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient(srv.Token, "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(srv.Token(), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", chatbot.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	apiErr := requireAPIError(t, chatbot.ErrNotFound, err)
@@ -326,10 +326,10 @@ func TestChatUnknownChatbot(t *testing.T) {
 
 func TestChatWrongToken(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
 	const token = "wrong-secret-token"
-	bot, err := stammer.NewClient(token, srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(token, srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	apiErr := requireAPIError(t, chatbot.ErrUnauthorized, err)
@@ -339,19 +339,19 @@ func TestChatWrongToken(t *testing.T) {
 
 func TestChatRedactsEchoedToken(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
-	srv.FailNext(1, stammertest.Failure{Status: 401, Body: `{"detail": "Invalid token ` + srv.Token + `."}`})
+	srv, bot := setup(t, stammertest.Config{})
+	srv.FailNext(1, stammertest.Failure{Status: 401, Body: `{"detail": "Invalid token ` + srv.Token() + `."}`})
 	_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	apiErr := requireAPIError(t, chatbot.ErrUnauthorized, err)
-	assert.NotContains(t, err.Error(), srv.Token)
-	assert.NotContains(t, string(apiErr.Body), srv.Token)
+	assert.NotContains(t, err.Error(), srv.Token())
+	assert.NotContains(t, string(apiErr.Body), srv.Token())
 }
 
 func TestChatRetriesThrottled(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient(srv.Token, srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(1))
+	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(1))
 	require.NoError(t, err)
 	srv.FailNext(1, stammertest.Throttled()) // Retry-After: 1 (second)
 
@@ -411,7 +411,7 @@ func TestChatSuccessBodies(t *testing.T) {
 
 func TestStream(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	srv.SetStatus(http.StatusAccepted)
 
 	chunks := bot.Stream(t.Context(), chatbot.Request{Message: "stream me", ConversationID: "s1"})
@@ -439,7 +439,7 @@ func TestStream(t *testing.T) {
 
 func TestStreamBreak(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	n := 0
 	for range bot.Stream(t.Context(), chatbot.Request{Message: "hi"}) {
 		n++
@@ -451,7 +451,7 @@ func TestStreamBreak(t *testing.T) {
 
 func TestChatStallCancelled(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	srv.StallNext(1)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // a bound, should the stall never come
 	defer cancel()
@@ -475,7 +475,7 @@ func TestChatStallCancelled(t *testing.T) {
 
 func TestChatConcurrent(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	const n = 16
 	var wg sync.WaitGroup
 	replies := make([]*chatbot.Reply, n)

@@ -16,11 +16,11 @@ import (
 
 // setup starts a fake Stammer API and a client for its chatbot that never
 // retries.
-func setup(t *testing.T, opts ...stammertest.Option) (*stammertest.Server, *stammer.Client) {
+func setup(t *testing.T, cfg stammertest.Config) (*stammertest.Server, *stammer.Client) {
 	t.Helper()
-	srv := stammertest.NewServer(opts...)
+	srv := stammertest.NewServer(cfg)
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient(srv.Token, srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
+	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
 	require.NoError(t, err)
 	return srv, bot
 }

@@ -62,7 +62,7 @@ func TestConversationsShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, bot := setup(t)
+			srv, bot := setup(t, stammertest.Config{})
 			chatAs(t, bot, "a", "b", "c", "d", "e")
 			srv.SetListShape(tt.shape)
 			srv.SetPageSize(2)
@@ -81,7 +81,7 @@ func TestConversationsShapes(t *testing.T) {
 			for _, r := range srv.Requests()[before:] {
 				assert.Equal(t, "/en/chatbot/api/v1/conversations/", r.Path)
 				assert.Equal(t, http.MethodGet, r.Method)
-				assert.Equal(t, srv.ChatbotUUID, r.Query.Get("chatbot_uuid"))
+				assert.Equal(t, srv.ChatbotUUID(), r.Query.Get("chatbot_uuid"))
 			}
 		})
 	}
@@ -89,7 +89,7 @@ func TestConversationsShapes(t *testing.T) {
 
 func TestConversationsQuery(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	items, err := collect(t, bot.Conversations(t.Context(), stammer.ConversationsOptions{
 		StartDate:   time.Date(2026, 1, 2, 23, 0, 0, 0, time.UTC),
 		EndDate:     time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC),
@@ -101,7 +101,7 @@ func TestConversationsQuery(t *testing.T) {
 	reqs := srv.Requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, url.Values{
-		"chatbot_uuid":             {srv.ChatbotUUID},
+		"chatbot_uuid":             {srv.ChatbotUUID()},
 		"startDate":                {"2026-01-02"},
 		"endDate":                  {"2026-02-03"},
 		"onlyDeletedConversations": {"true"},
@@ -111,7 +111,7 @@ func TestConversationsQuery(t *testing.T) {
 
 func TestConversationsBreak(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	chatAs(t, bot, "a", "b", "c")
 	srv.SetPageSize(1)
 	before := srv.Count()
@@ -125,7 +125,7 @@ func TestConversationsBreak(t *testing.T) {
 
 func TestConversationsError(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	srv.FailNext(1, stammertest.InvalidToken())
 	var pairs int
 	var last error
@@ -243,7 +243,7 @@ func TestConversationsMalformed(t *testing.T) {
 
 func TestConversation(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	chatAs(t, bot, "alice", "alice")
 
 	cv, err := bot.Conversation(t.Context(), "00000000-0000-4000-8000-000000000001")
@@ -288,7 +288,7 @@ func TestConversationWrapped(t *testing.T) {
 
 func TestDeactivateConversation(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	chatAs(t, bot, "alice")
 
 	ack, err := bot.DeactivateConversation(t.Context(), "00000000-0000-4000-8000-000000000001")
@@ -299,7 +299,7 @@ func TestDeactivateConversation(t *testing.T) {
 	last := reqs[len(reqs)-1]
 	assert.Equal(t, http.MethodPost, last.Method)
 	assert.Equal(t, "/en/chatbot/api/v1/conversation/00000000-0000-4000-8000-000000000001/deactivate/", last.Path)
-	assert.Equal(t, "Token "+srv.Token, last.Header.Get("Authorization"))
+	assert.Equal(t, "Token "+srv.Token(), last.Header.Get("Authorization"))
 
 	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "back", ConversationID: "alice"})
 	require.NoError(t, err)

@@ -14,10 +14,10 @@ import (
 // A conversation continues when the reply's ConversationID (the user_key)
 // is passed back. The example runs against the fake API.
 func Example() {
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	defer srv.Close()
 
-	bot, err := stammer.NewClient(srv.Token, srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,9 +52,9 @@ func ExampleNewClient_lety() {
 
 // Stammer does not stream: the whole reply comes as one final chunk.
 func ExampleClient_Stream() {
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	defer srv.Close()
-	bot, err := stammer.NewClient(srv.Token, srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -70,9 +70,9 @@ func ExampleClient_Stream() {
 // Message sets what the shared request cannot, such as a custom base
 // system prompt, and reports Stammer's own status text.
 func ExampleClient_Message() {
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	defer srv.Close()
-	bot, err := stammer.NewClient(srv.Token, srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -93,9 +93,9 @@ func ExampleClient_Message() {
 
 // Me is a cheap credentials check: a bad token is ErrUnauthorized.
 func ExampleClient_Me() {
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	defer srv.Close()
-	bot, err := stammer.NewClient("wrong-token", srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient("wrong-token", srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
 	}

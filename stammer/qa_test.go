@@ -14,7 +14,7 @@ import (
 
 func TestAddQA(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	qa, err := bot.AddQA(t.Context(), stammer.QARequest{Question: "Do you ship abroad?", Answer: "Yes, to the EU."})
 	require.NoError(t, err)
 	assert.Equal(t, "1", qa.ID)
@@ -28,7 +28,7 @@ func TestAddQA(t *testing.T) {
 	assert.Equal(t, http.MethodPost, reqs[0].Method)
 	assert.Equal(t, "/en/chatbot/api/v1/qa/", reqs[0].Path)
 	assert.Equal(t, map[string]any{
-		"chatbot_uuid": srv.ChatbotUUID,
+		"chatbot_uuid": srv.ChatbotUUID(),
 		"question":     "Do you ship abroad?",
 		"answer":       "Yes, to the EU.",
 	}, sentBody(t, srv, 0))
@@ -48,7 +48,7 @@ func TestAddQARefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, bot := setup(t)
+			srv, bot := setup(t, stammertest.Config{})
 			_, err := bot.AddQA(t.Context(), tt.req)
 			requireAPIError(t, chatbot.ErrInvalidRequest, err)
 			assert.Equal(t, 0, srv.Count())
@@ -58,7 +58,7 @@ func TestAddQARefused(t *testing.T) {
 
 func TestAddQAError(t *testing.T) {
 	t.Parallel()
-	srv, bot := setup(t)
+	srv, bot := setup(t, stammertest.Config{})
 	srv.FailNext(1, stammertest.Forbidden())
 	_, err := bot.AddQA(t.Context(), stammer.QARequest{Question: "q", Answer: "a"})
 	requireAPIError(t, chatbot.ErrForbidden, err)

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
@@ -76,12 +74,10 @@ func (c *Client) messageRequest(req chatbot.Request, streaming bool) (messageReq
 	if err := c.rc.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
 		return messageRequest{}, err
 	}
-	if err := c.checkFields(
-		field{"conversation id", req.ConversationID},
-		field{"user name", req.User.Name},
-		field{"user email", req.User.Email},
-	); err != nil {
-		return messageRequest{}, err
+	for _, f := range [][2]string{{"conversation id", req.ConversationID}, {"user name", req.User.Name}, {"user email", req.User.Email}} {
+		if err := c.rc.CheckField(f[0], f[1]); err != nil {
+			return messageRequest{}, err
+		}
 	}
 	return messageRequest{
 		Message:        req.Message,
@@ -92,20 +88,6 @@ func (c *Client) messageRequest(req chatbot.Request, streaming bool) (messageReq
 	}, nil
 }
 
-// field is an optional request field and its name in errors.
-type field struct{ name, value string }
-
-// checkFields refuses optional fields that JSON encoding would alter
-// (invalid UTF-8) or that no server accepts (NUL bytes).
-func (c *Client) checkFields(fields ...field) error {
-	for _, f := range fields {
-		if !utf8.ValidString(f.value) || strings.IndexByte(f.value, 0) >= 0 {
-			return c.rc.Invalid(f.name + " is not valid UTF-8 text")
-		}
-	}
-	return nil
-}
-
 // decodeEnvelope decodes a 2xx JSON body. A body with "success": false is the
 // provider reporting a failure, returned as a *chatbot.Error.
 func (c *Client) decodeEnvelope(status int, body []byte) (envelope, error) {
@@ -114,15 +96,7 @@ func (c *Client) decodeEnvelope(status int, body []byte) (envelope, error) {
 		return envelope{}, fmt.Errorf("userdesk: decoding %d response: %w", status, err)
 	}
 	if env.Success != nil && !*env.Success {
-		f := rest.ParseErrorBody(body)
-		return envelope{}, &chatbot.Error{
-			Provider:     "userdesk",
-			StatusCode:   status,
-			Code:         rest.CodeFor(f.Code, 0),
-			ProviderCode: c.rc.Redact(f.Code),
-			Message:      c.rc.Redact(f.Message),
-			Body:         []byte(c.rc.Redact(string(body[:min(len(body), 64<<10)]))),
-		}
+		return envelope{}, c.rc.ErrorFrom(status, nil, body)
 	}
 	return env, nil
 }

@@ -45,8 +45,10 @@ type conversationRequest struct {
 //
 // API reference: https://docs.userdesk.io/api/create-a-conversation
 func (c *Client) CreateConversation(ctx context.Context, req ConversationRequest) (*Conversation, error) {
-	if err := c.checkFields(field{"user name", req.UserName}, field{"user email", req.UserEmail}); err != nil {
-		return nil, err
+	for _, f := range [][2]string{{"user name", req.UserName}, {"user email", req.UserEmail}} {
+		if err := c.rc.CheckField(f[0], f[1]); err != nil {
+			return nil, err
+		}
 	}
 	body := conversationRequest(req)
 	resp, err := c.rc.Do(ctx, rest.Call{Method: http.MethodPost, Path: c.conversationPath, Body: body}, nil)

@@ -2,7 +2,6 @@ package userdesk
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"iter"
 	"net/http"
@@ -11,10 +10,6 @@ import (
 	"github.com/chatbot-go/chatbot/internal/rest"
 	"github.com/chatbot-go/chatbot/stream"
 )
-
-// maxEnvelope bounds a JSON envelope read from a response that was asked to
-// stream.
-const maxEnvelope = 8 << 20
 
 // Stream sends req.Message with streaming on and returns the reply as it
 // arrives: one [chatbot.Chunk] per read of the body, yielded at once, never
@@ -78,12 +73,9 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 // streamEnvelope reads a JSON reply sent instead of a stream and yields it
 // as the final chunk.
 func (c *Client) streamEnvelope(w *rest.ChunkWriter, resp *rest.Response, body io.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(body, maxEnvelope+1))
+	b, err := c.rc.ReadAll(body)
 	if err != nil {
-		return err // already classified by the guarded body
-	}
-	if len(b) > maxEnvelope {
-		return fmt.Errorf("userdesk: stream: JSON reply exceeds %d MiB", maxEnvelope>>20)
+		return err
 	}
 	env, err := c.decodeEnvelope(resp.StatusCode, b)
 	if err != nil {

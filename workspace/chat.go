@@ -79,16 +79,7 @@ func (c *Client) checkEnvelope(resp *rest.Response, env *envelope) error {
 	if env.Success == nil || *env.Success {
 		return nil
 	}
-	f := rest.ParseErrorBody(resp.Body)
-	return &chatbot.Error{
-		Provider:     "workspace",
-		StatusCode:   resp.StatusCode,
-		Code:         rest.CodeFor(f.Code, resp.StatusCode),
-		ProviderCode: c.rest.Redact(f.Code),
-		Message:      c.rest.Redact(f.Message),
-		RetryAfter:   f.RetryAfter,
-		Body:         []byte(c.rest.Redact(string(resp.Body))),
-	}
+	return c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
 }
 
 // chatCall validates req and builds the chat call.

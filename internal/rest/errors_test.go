@@ -122,10 +122,10 @@ func TestRetryAfterSources(t *testing.T) {
 	}{
 		{"Retry-After-Ms first", status(429, `{"retryAfter":60}`, "Retry-After-Ms", "1500", "Retry-After", "30"), 1500 * time.Millisecond, 0},
 		{"Retry-After seconds", status(429, `{"retryAfter":60}`, "Retry-After", "30"), 30 * time.Second, 0},
-		{"Retry-After date", status(429, ``, "Retry-After", time.Now().Add(45*time.Second).UTC().Format(http.TimeFormat)), 45 * time.Second, time.Second},
+		{"Retry-After date", status(429, ``, "Retry-After", time.Now().Add(45*time.Second).UTC().Format(http.TimeFormat)), 45 * time.Second, 3 * time.Second},
 		{"body number", status(429, `{"retryAfter":60}`), 60 * time.Second, 0},
 		{"body string", status(429, `{"retryAfter":"2.5"}`), 2500 * time.Millisecond, 0},
-		{"rate-limit reset", status(429, ``, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", itoa(reset)), 90 * time.Second, time.Second},
+		{"rate-limit reset", status(429, ``, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", itoa(reset)), 90 * time.Second, 3 * time.Second},
 		{"garbage", status(429, `{"retryAfter":-1}`, "Retry-After", "soon"), 0, 0},
 	}
 	for _, tt := range tests {

@@ -5,7 +5,7 @@
 //
 //	srv := sitegpttest.NewServer(sitegpttest.Config{})
 //	defer srv.Close()
-//	bot, err := sitegpt.NewClient(srv.APIKey, srv.ChatbotID, chatbot.WithBaseURL(srv.URL))
+//	bot, err := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 package sitegpttest
 
 import (
@@ -100,10 +100,6 @@ type Server struct {
 	// "/api/v0/".
 	URL string
 
-	// APIKey and ChatbotID are the key and chatbot the server accepts.
-	APIKey    string
-	ChatbotID string
-
 	cfg     Config
 	srv     *fake.Server
 	closing chan struct{}
@@ -142,12 +138,10 @@ func NewServer(cfg Config) *Server {
 		cfg.Answer = func(m string) string { return "You said: " + m }
 	}
 	s := &Server{
-		APIKey:    cfg.APIKey,
-		ChatbotID: cfg.ChatbotID,
-		cfg:       cfg,
-		closing:   make(chan struct{}),
-		stalled:   make(chan struct{}, 1024),
-		threads:   map[string]*thread{},
+		cfg:     cfg,
+		closing: make(chan struct{}),
+		stalled: make(chan struct{}, 1024),
+		threads: map[string]*thread{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v0/chatbots/{chatbotId}/message", s.sendMessage)
@@ -164,6 +158,12 @@ func NewServer(cfg Config) *Server {
 	s.URL = s.srv.URL + "/api/v0/"
 	return s
 }
+
+// APIKey returns the only API key the server accepts.
+func (s *Server) APIKey() string { return s.cfg.APIKey }
+
+// ChatbotID returns the id of the server's only chatbot.
+func (s *Server) ChatbotID() string { return s.cfg.ChatbotID }
 
 // Close releases stalled requests and shuts the server down, waiting for
 // the handlers to return.
@@ -258,7 +258,7 @@ func (s *Server) intercept(w http.ResponseWriter, r *http.Request) bool {
 		case <-s.closing:
 		}
 		return true
-	case r.Header.Get("Authorization") != "Bearer "+s.APIKey:
+	case r.Header.Get("Authorization") != "Bearer "+s.APIKey():
 		writeError(w, Failure{Code: sitegpt.CodeAPIKeyNotValid, Message: "API key is not valid"})
 		return true
 	}
@@ -267,7 +267,7 @@ func (s *Server) intercept(w http.ResponseWriter, r *http.Request) bool {
 
 // chatbotOK answers CHATBOT_NOT_FOUND for any chatbot but the configured one.
 func (s *Server) chatbotOK(w http.ResponseWriter, r *http.Request) bool {
-	if r.PathValue("chatbotId") != s.ChatbotID {
+	if r.PathValue("chatbotId") != s.ChatbotID() {
 		writeError(w, Failure{Code: sitegpt.CodeChatbotNotFound, Message: "Chatbot not found"})
 		return false
 	}
@@ -315,7 +315,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		"agentName":    nil,
 		"prompts":      []any{},
 		"smartPrompts": []any{},
-		"chatbotId":    s.ChatbotID,
+		"chatbotId":    s.ChatbotID(),
 	}
 	if body.From == "AGENT" {
 		m["messageType"] = "AGENT_MESSAGE"

@@ -28,21 +28,21 @@ func TestServerDefaultsAndChecks(t *testing.T) {
 	t.Parallel()
 	srv := sitegpttest.NewServer(sitegpttest.Config{})
 	t.Cleanup(srv.Close)
-	assert.Equal(t, sitegpttest.DefaultAPIKey, srv.APIKey)
-	assert.Equal(t, sitegpttest.DefaultChatbotID, srv.ChatbotID)
+	assert.Equal(t, sitegpttest.DefaultAPIKey, srv.APIKey())
+	assert.Equal(t, sitegpttest.DefaultChatbotID, srv.ChatbotID())
 	assert.True(t, strings.HasSuffix(srv.URL, "/api/v0/"))
 
 	tests := []struct {
 		name, method, path, key, body string
 		status                        int
 	}{
-		{name: "ok", method: "POST", path: "chatbots/" + srv.ChatbotID + "/message", key: srv.APIKey, body: `{"message":"Hi"}`, status: 200},
-		{name: "wrong key", method: "POST", path: "chatbots/" + srv.ChatbotID + "/message", key: "nope", body: `{"message":"Hi"}`, status: 401},
-		{name: "unknown chatbot", method: "GET", path: "chatbots/other/threads", key: srv.APIKey, status: 404},
-		{name: "no message", method: "POST", path: "chatbots/" + srv.ChatbotID + "/message", key: srv.APIKey, body: `{}`, status: 400},
-		{name: "agent without thread", method: "POST", path: "chatbots/" + srv.ChatbotID + "/message", key: srv.APIKey, body: `{"message":"Hi","from":"AGENT"}`, status: 400},
-		{name: "limit over 100", method: "GET", path: "chatbots/" + srv.ChatbotID + "/threads?limit=101", key: srv.APIKey, status: 400},
-		{name: "unknown thread", method: "GET", path: "chatbots/" + srv.ChatbotID + "/threads/nope", key: srv.APIKey, status: 404},
+		{name: "ok", method: "POST", path: "chatbots/" + srv.ChatbotID() + "/message", key: srv.APIKey(), body: `{"message":"Hi"}`, status: 200},
+		{name: "wrong key", method: "POST", path: "chatbots/" + srv.ChatbotID() + "/message", key: "nope", body: `{"message":"Hi"}`, status: 401},
+		{name: "unknown chatbot", method: "GET", path: "chatbots/other/threads", key: srv.APIKey(), status: 404},
+		{name: "no message", method: "POST", path: "chatbots/" + srv.ChatbotID() + "/message", key: srv.APIKey(), body: `{}`, status: 400},
+		{name: "agent without thread", method: "POST", path: "chatbots/" + srv.ChatbotID() + "/message", key: srv.APIKey(), body: `{"message":"Hi","from":"AGENT"}`, status: 400},
+		{name: "limit over 100", method: "GET", path: "chatbots/" + srv.ChatbotID() + "/threads?limit=101", key: srv.APIKey(), status: 400},
+		{name: "unknown thread", method: "GET", path: "chatbots/" + srv.ChatbotID() + "/threads/nope", key: srv.APIKey(), status: 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,10 +59,10 @@ func TestServerFailNextCounts(t *testing.T) {
 	t.Cleanup(srv.Close)
 	srv.FailNext(2, sitegpttest.Failure{Code: sitegpt.CodeMessagesLimitReached})
 
-	path := "chatbots/" + srv.ChatbotID + "/threads"
+	path := "chatbots/" + srv.ChatbotID() + "/threads"
 	var got []int
 	for range 3 {
-		got = append(got, do(t, srv, "GET", path, srv.APIKey, "").StatusCode)
+		got = append(got, do(t, srv, "GET", path, srv.APIKey(), "").StatusCode)
 	}
 	assert.Equal(t, []int{403, 403, 200}, got)
 }
@@ -88,12 +88,12 @@ func TestServerCloseReleasesStall(t *testing.T) {
 	srv.StallNext(1)
 	done := make(chan error, 1)
 	go func() {
-		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"chatbots/"+srv.ChatbotID+"/threads", nil)
+		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"chatbots/"+srv.ChatbotID()+"/threads", nil)
 		if err != nil {
 			done <- err
 			return
 		}
-		req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+		req.Header.Set("Authorization", "Bearer "+srv.APIKey())
 		resp, err := http.DefaultTransport.RoundTrip(req)
 		if err == nil {
 			resp.Body.Close()

@@ -3,9 +3,9 @@
 // checks requests as the real API does, keeps conversations per user_key,
 // records what it receives, and can be told to fail or stall.
 //
-//	srv := stammertest.NewServer()
+//	srv := stammertest.NewServer(stammertest.Config{})
 //	defer srv.Close()
-//	bot, err := stammer.NewClient(srv.Token, srv.ChatbotUUID, chatbot.WithBaseURL(srv.URL))
+//	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
 package stammertest
 
 import (
@@ -32,19 +32,12 @@ const (
 	MaxQueryChars      = 5000                                   // longer queries get a 400, counted in characters
 )
 
-// Option configures a [Server].
-type Option func(*Server)
-
-// WithToken sets the API token the server accepts (default [DefaultToken]).
-func WithToken(token string) Option { return func(s *Server) { s.Token = token } }
-
-// WithChatbotUUID sets the UUID of the server's one chatbot (default
-// [DefaultChatbotUUID]). Messages for any other UUID get a 404.
-func WithChatbotUUID(uuid string) Option { return func(s *Server) { s.ChatbotUUID = uuid } }
-
-// WithLocale sets the locale segment of every path (default "en"), as a
-// white-label serving /pt/ would.
-func WithLocale(locale string) Option { return func(s *Server) { s.Locale = locale } }
+// Config configures a [Server]. The zero value serves the defaults.
+type Config struct {
+	Token       string // the only token accepted; default DefaultToken
+	ChatbotUUID string // the one chatbot served (others get a 404); default DefaultChatbotUUID
+	Locale      string // the locale segment of every path, as a white-label serving /pt/ has; default "en"
+}
 
 // Turn is one exchange of a conversation.
 type Turn struct {
@@ -141,12 +134,13 @@ type conversation struct {
 }
 
 // Server is a running fake Stammer API. Its methods are safe for concurrent
-// use; the exported fields are set by [NewServer] and must not be changed.
+// use.
 type Server struct {
-	URL         string // base URL with locale and trailing slash: "http://127.0.0.1:1234/en/"
-	Token       string // the token it accepts
-	ChatbotUUID string // its chatbot's UUID
-	Locale      string // the locale segment of its paths
+	// URL is the base URL to pass to chatbot.WithBaseURL, with the locale
+	// and a trailing slash: "http://127.0.0.1:1234/en/".
+	URL string
+
+	cfg Config
 
 	srv       *fake.Server
 	quit      chan struct{}
@@ -167,26 +161,40 @@ type Server struct {
 	qas      []QA
 }
 
-// NewServer starts a fake Stammer API. Call Close when done.
-func NewServer(opts ...Option) *Server {
-	s := &Server{
-		Token:       DefaultToken,
-		ChatbotUUID: DefaultChatbotUUID,
-		Locale:      DefaultLocale,
-		quit:        make(chan struct{}),
-		stalled:     make(chan struct{}, 1024),
-		status:      http.StatusOK,
-		answer:      DefaultAnswer,
-		pageSize:    DefaultPageSize,
-		active:      map[string]*conversation{},
+// NewServer starts a fake Stammer API configured by cfg. Call Close when
+// done.
+func NewServer(cfg Config) *Server {
+	if cfg.Token == "" {
+		cfg.Token = DefaultToken
 	}
-	for _, o := range opts {
-		o(s)
+	if cfg.ChatbotUUID == "" {
+		cfg.ChatbotUUID = DefaultChatbotUUID
+	}
+	if cfg.Locale == "" {
+		cfg.Locale = DefaultLocale
+	}
+	s := &Server{
+		cfg:      cfg,
+		quit:     make(chan struct{}),
+		stalled:  make(chan struct{}, 1024),
+		status:   http.StatusOK,
+		answer:   DefaultAnswer,
+		pageSize: DefaultPageSize,
+		active:   map[string]*conversation{},
 	}
 	s.srv = fake.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL + "/" + s.Locale + "/"
+	s.URL = s.srv.URL + "/" + s.Locale() + "/"
 	return s
 }
+
+// Token returns the only API token the server accepts.
+func (s *Server) Token() string { return s.cfg.Token }
+
+// ChatbotUUID returns the UUID of the server's one chatbot.
+func (s *Server) ChatbotUUID() string { return s.cfg.ChatbotUUID }
+
+// Locale returns the locale segment of the server's paths.
+func (s *Server) Locale() string { return s.cfg.Locale }
 
 // Close releases stalled requests and shuts the server down.
 func (s *Server) Close() {
@@ -311,11 +319,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case auth == "":
 		writeRaw(w, http.StatusUnauthorized, NoCredentials().Body)
 		return
-	case auth != "Token "+s.Token:
+	case auth != "Token "+s.Token():
 		writeRaw(w, http.StatusUnauthorized, InvalidToken().Body)
 		return
 	}
-	rel, ok := strings.CutPrefix(r.URL.Path, "/"+s.Locale+"/")
+	rel, ok := strings.CutPrefix(r.URL.Path, "/"+s.Locale()+"/")
 	if !ok {
 		writeRaw(w, http.StatusNotFound, NotFound().Body)
 		return
@@ -396,7 +404,7 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		invalid(w, map[string][]string{"query": {fmt.Sprintf("Ensure this field has no more than %d characters.", MaxQueryChars)}})
 		return
 	}
-	if !strings.EqualFold(f["chatbot_uuid"], s.ChatbotUUID) {
+	if !strings.EqualFold(f["chatbot_uuid"], s.ChatbotUUID()) {
 		writeRaw(w, http.StatusNotFound, NotFound().Body)
 		return
 	}
@@ -467,7 +475,7 @@ func (s *Server) conversations(w http.ResponseWriter, r *http.Request) {
 		invalid(w, errs)
 		return
 	}
-	if !strings.EqualFold(q.Get("chatbot_uuid"), s.ChatbotUUID) {
+	if !strings.EqualFold(q.Get("chatbot_uuid"), s.ChatbotUUID()) {
 		writeRaw(w, http.StatusNotFound, NotFound().Body)
 		return
 	}
@@ -562,7 +570,7 @@ func (s *Server) addQA(w http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
-	if !strings.EqualFold(f["chatbot_uuid"], s.ChatbotUUID) {
+	if !strings.EqualFold(f["chatbot_uuid"], s.ChatbotUUID()) {
 		writeRaw(w, http.StatusNotFound, NotFound().Body)
 		return
 	}

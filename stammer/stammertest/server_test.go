@@ -37,11 +37,11 @@ func post(t *testing.T, srv *stammertest.Server, method, path, auth, body string
 
 func TestServerValidatesLikeTheAPI(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	auth := "Token " + srv.Token
+	auth := "Token " + srv.Token()
 	const path = "chatbot/api/v1/message/"
-	uuid := srv.ChatbotUUID
+	uuid := srv.ChatbotUUID()
 	tests := []struct {
 		name       string
 		method     string
@@ -53,7 +53,7 @@ func TestServerValidatesLikeTheAPI(t *testing.T) {
 	}{
 		{name: "no token", method: "POST", path: path, body: `{}`, wantStatus: 401,
 			want: map[string]any{"detail": "Authentication credentials were not provided."}},
-		{name: "bearer scheme", method: "POST", path: path, auth: "Bearer " + srv.Token, body: `{}`, wantStatus: 401,
+		{name: "bearer scheme", method: "POST", path: path, auth: "Bearer " + srv.Token(), body: `{}`, wantStatus: 401,
 			want: map[string]any{"detail": "Invalid token."}},
 		{name: "missing fields", method: "POST", path: path, auth: auth, body: `{}`, wantStatus: 400,
 			want: map[string]any{"message": "The provided parameters are not valid.", "errors": map[string]any{
@@ -87,7 +87,7 @@ func TestServerValidatesLikeTheAPI(t *testing.T) {
 
 func TestServerFailuresAndAnswer(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer(stammertest.WithToken("t"))
+	srv := stammertest.NewServer(stammertest.Config{Token: "t"})
 	t.Cleanup(srv.Close)
 	srv.SetAnswer(func(history []stammertest.Turn, query string) string {
 		if len(history) > 0 {
@@ -96,7 +96,7 @@ func TestServerFailuresAndAnswer(t *testing.T) {
 		return query
 	})
 	srv.FailNext(1, stammertest.Throttled())
-	body := `{"chatbot_uuid": "` + srv.ChatbotUUID + `", "query": "b", "user_key": "k"}`
+	body := `{"chatbot_uuid": "` + srv.ChatbotUUID() + `", "query": "b", "user_key": "k"}`
 
 	status, m := post(t, srv, "POST", "chatbot/api/v1/message/", "Token t", body)
 	assert.Equal(t, 429, status)
@@ -113,7 +113,7 @@ func TestServerFailuresAndAnswer(t *testing.T) {
 
 func TestServerStallReleasedByClose(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	srv.StallNext(1)
 	done := make(chan error, 1)
 	go func() {
@@ -147,7 +147,7 @@ func TestServerStallReleasedByClose(t *testing.T) {
 
 func TestServerConcurrent(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer()
+	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -155,11 +155,11 @@ func TestServerConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			req, err := http.NewRequest(http.MethodPost, srv.URL+"chatbot/api/v1/message/",
-				strings.NewReader(`{"chatbot_uuid": "`+srv.ChatbotUUID+`", "query": "q", "user_key": "same"}`))
+				strings.NewReader(`{"chatbot_uuid": "`+srv.ChatbotUUID()+`", "query": "q", "user_key": "same"}`))
 			if !assert.NoError(t, err) {
 				return
 			}
-			req.Header.Set("Authorization", "Token "+srv.Token)
+			req.Header.Set("Authorization", "Token "+srv.Token())
 			resp, err := http.DefaultClient.Do(req)
 			if assert.NoError(t, err) {
 				assert.Equal(t, 200, resp.StatusCode, i)
