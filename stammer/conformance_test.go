@@ -1,0 +1,24 @@
+package stammer_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/chatbottest"
+	"github.com/chatbot-go/chatbot/stammer"
+	"github.com/chatbot-go/chatbot/stammer/stammertest"
+)
+
+// TestConformance runs the suite every chatbot.Chatbot must pass against
+// the stammertest fake.
+func TestConformance(t *testing.T) {
+	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot {
+		srv := stammertest.NewServer(stammertest.Config{})
+		t.Cleanup(srv.Close)
+		bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+		require.NoError(t, err)
+		return bot
+	})
+}
