@@ -15,9 +15,6 @@ import (
 	"github.com/chatbot-go/chatbot/stream"
 )
 
-// maxEnvelopeBody bounds a JSON reply read from a stream response.
-const maxEnvelopeBody = 8 << 20
-
 // chatRequest is the body of POST chatbots/{chatbotId}/chat. Stream is always
 // sent: when it is omitted the chatbot's own default applies, and a plain
 // call could get Server-Sent Events back.
@@ -187,12 +184,9 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 
 // streamEnvelope reads a JSON answer to a stream request as one final chunk.
 func (c *Client) streamEnvelope(resp *rest.Response, body io.Reader, w *rest.ChunkWriter) error {
-	b, err := io.ReadAll(io.LimitReader(body, maxEnvelopeBody+1))
+	b, err := c.rest.ReadAll(body)
 	if err != nil {
-		return err // already classified by the body
-	}
-	if len(b) > maxEnvelopeBody {
-		return fmt.Errorf("workspace: stream: JSON reply exceeds %d MiB", maxEnvelopeBody>>20)
+		return err
 	}
 	resp.Body = b
 	var env envelope
