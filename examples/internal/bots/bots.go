@@ -1,0 +1,314 @@
+// Package bots is the wiring the examples share: for each provider it builds a
+// [chatbot.Chatbot] that talks to the real service when that provider's
+// credentials are in the environment, and otherwise to the provider's fake
+// (package <provider>/<provider>test) started in-process on 127.0.0.1.
+//
+// The environment variables, per provider:
+//
+//	workspace  WORKSPACE_API_KEY, WORKSPACE_CHATBOT_ID
+//	           WORKSPACE_BASE_URL (optional: a self-hosted or white-label domain;
+//	           default https://pollybot.app/api/v1/)
+//	userdesk   USERDESK_API_KEY, USERDESK_CHATBOT_ID
+//	stammer    STAMMER_TOKEN, STAMMER_CHATBOT_UUID
+//	           STAMMER_BASE_URL (optional: a white-label such as Lety,
+//	           https://<agency domain>/en/; default https://app.stammer.ai/en/)
+//	sitegpt    SITEGPT_API_KEY, SITEGPT_CHATBOT_ID
+//
+// A provider talks to the real service only when both of its required
+// variables are set; setting one without the other is an error. The
+// environment is passed in as a lookup function ([os.LookupEnv] in the
+// examples' main), so tests control it.
+//
+// The fakes answer every message with a short scripted text chosen by
+// [DemoAnswer], streamed word by word (workspace) or a few bytes at a time
+// (userdesk), with [Config.Pace] between pieces, so that a demo shows
+// streaming without taking long.
+package bots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/sitegpt"
+	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
+	"github.com/chatbot-go/chatbot/stammer"
+	"github.com/chatbot-go/chatbot/stammer/stammertest"
+	"github.com/chatbot-go/chatbot/userdesk"
+	"github.com/chatbot-go/chatbot/userdesk/userdesktest"
+	"github.com/chatbot-go/chatbot/workspace"
+	"github.com/chatbot-go/chatbot/workspace/workspacetest"
+)
+
+// DefaultPace is the delay between the pieces of a fake's streamed reply that
+// the examples use unless told otherwise.
+const DefaultPace = 25 * time.Millisecond
+
+// Names returns the provider names in the order the examples use them.
+func Names() []string { return []string{"workspace", "userdesk", "stammer", "sitegpt"} }
+
+// LookupEnv looks up an environment variable, like [os.LookupEnv].
+type LookupEnv func(key string) (string, bool)
+
+// Env returns a LookupEnv over a map, for tests.
+func Env(vars map[string]string) LookupEnv {
+	return func(key string) (string, bool) {
+		v, ok := vars[key]
+		return v, ok
+	}
+}
+
+// Vars lists the environment variables of one provider.
+type Vars struct {
+	Key, ID string // both required for the real service
+	BaseURL string // optional base URL override; empty if the provider has none
+}
+
+// VarsFor returns the environment variables of provider, and false for an
+// unknown provider.
+func VarsFor(provider string) (Vars, bool) {
+	switch provider {
+	case "workspace":
+		return Vars{"WORKSPACE_API_KEY", "WORKSPACE_CHATBOT_ID", "WORKSPACE_BASE_URL"}, true
+	case "userdesk":
+		return Vars{"USERDESK_API_KEY", "USERDESK_CHATBOT_ID", ""}, true
+	case "stammer":
+		return Vars{"STAMMER_TOKEN", "STAMMER_CHATBOT_UUID", "STAMMER_BASE_URL"}, true
+	case "sitegpt":
+		return Vars{"SITEGPT_API_KEY", "SITEGPT_CHATBOT_ID", ""}, true
+	}
+	return Vars{}, false
+}
+
+// String returns the variables as the sentence fragment the examples print,
+// such as "WORKSPACE_API_KEY and WORKSPACE_CHATBOT_ID, optionally WORKSPACE_BASE_URL,".
+func (v Vars) String() string {
+	s := v.Key + " and " + v.ID
+	if v.BaseURL != "" {
+		s += ", optionally " + v.BaseURL + ","
+	}
+	return s
+}
+
+// Config configures [Open] and [OpenAll]. The zero value reads no
+// environment (every provider gets its fake) and streams without pauses.
+type Config struct {
+	// Env looks up the environment; nil means no variable is set.
+	Env LookupEnv
+	// Pace is the delay between the pieces of a fake's streamed reply
+	// (0: none). It does not apply to real services.
+	Pace time.Duration
+	// Options are passed to every client, after the base URL.
+	Options []chatbot.Option
+}
+
+// Fake is what the examples and their tests observe of a running fake server;
+// every provider's fake implements it.
+type Fake interface {
+	Count() int
+	Connections() int
+	Disconnects() <-chan struct{}
+}
+
+// Bot is a [chatbot.Chatbot] for one provider, with where it talks to.
+type Bot struct {
+	chatbot.Chatbot
+
+	// Provider is "workspace", "userdesk", "stammer" or "sitegpt".
+	Provider string
+	// Fake is the in-process fake the bot talks to, or nil when it talks to
+	// the real service.
+	Fake Fake
+	// Vars are the environment variables that make it talk to the real service.
+	Vars Vars
+	// BaseURL is the base URL the client uses; empty means the provider's default.
+	BaseURL string
+}
+
+// Mode returns "fake" or "real".
+func (b *Bot) Mode() string {
+	if b.Fake != nil {
+		return "fake"
+	}
+	return "real"
+}
+
+// Describe says, in one line, what the bot talks to, and for a fake which
+// variables make it talk to the real service.
+func (b *Bot) Describe() string {
+	if b.Fake != nil {
+		return fmt.Sprintf("%s: built-in fake (set %s to talk to the real service)", b.Provider, b.Vars)
+	}
+	where := "the real service"
+	if b.BaseURL != "" {
+		where += " at " + b.BaseURL
+	}
+	return fmt.Sprintf("%s: %s", b.Provider, where)
+}
+
+// Open returns a Bot for provider and a cleanup function that stops its fake,
+// if any. The cleanup must be called when the bot is no longer used; it is a
+// no-op for a real service.
+func Open(provider string, cfg Config) (*Bot, func(), error) {
+	vars, ok := VarsFor(provider)
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown provider %q (want one of %s)", provider, strings.Join(Names(), ", "))
+	}
+	lookup := cfg.Env
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	key, _ := lookup(vars.Key)
+	id, _ := lookup(vars.ID)
+	var baseURL string
+	if vars.BaseURL != "" {
+		baseURL, _ = lookup(vars.BaseURL)
+	}
+	switch {
+	case key != "" && id != "":
+		return openReal(provider, key, id, baseURL, vars, cfg.Options)
+	case key != "":
+		return nil, nil, fmt.Errorf("%s: %s is set but %s is not", provider, vars.Key, vars.ID)
+	case id != "":
+		return nil, nil, fmt.Errorf("%s: %s is set but %s is not", provider, vars.ID, vars.Key)
+	}
+	return openFake(provider, vars, cfg)
+}
+
+// OpenAll opens every provider, in the order of [Names], and returns one
+// cleanup for all of them.
+func OpenAll(cfg Config) ([]*Bot, func(), error) {
+	var bots []*Bot
+	var cleanups []func()
+	cleanup := func() {
+		for _, c := range cleanups {
+			c()
+		}
+	}
+	for _, name := range Names() {
+		b, c, err := Open(name, cfg)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		bots = append(bots, b)
+		cleanups = append(cleanups, c)
+	}
+	return bots, cleanup, nil
+}
+
+func openReal(provider, key, id, baseURL string, vars Vars, extra []chatbot.Option) (*Bot, func(), error) {
+	var opts []chatbot.Option
+	if baseURL != "" {
+		opts = append(opts, chatbot.WithBaseURL(baseURL))
+	}
+	opts = append(opts, chatbot.WithUserAgent("chatbot-go-examples"))
+	opts = append(opts, extra...)
+	bot, err := newClient(provider, key, id, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Bot{Chatbot: bot, Provider: provider, Vars: vars, BaseURL: baseURL}, func() {}, nil
+}
+
+func newClient(provider, key, id string, opts []chatbot.Option) (chatbot.Chatbot, error) {
+	switch provider {
+	case "workspace":
+		return workspace.NewClient(key, id, opts...)
+	case "userdesk":
+		return userdesk.NewClient(key, id, opts...)
+	case "stammer":
+		return stammer.NewClient(key, id, opts...)
+	case "sitegpt":
+		return sitegpt.NewClient(key, id, opts...)
+	}
+	return nil, errors.New("unknown provider " + provider)
+}
+
+// fake is a started fake server with what the examples need of it.
+type fake interface {
+	Fake
+	Close()
+}
+
+func openFake(provider string, vars Vars, cfg Config) (*Bot, func(), error) {
+	var (
+		srv          fake
+		url, key, id string
+		script       func(answer string) // sets the next reply of a fake that has no answer hook
+	)
+	answer := func(message string) string { return DemoAnswer(provider, message) }
+	switch provider {
+	case "workspace":
+		s := workspacetest.NewServer(workspacetest.Config{})
+		s.SetPace(cfg.Pace)
+		script = func(a string) { s.SetReply(words(a)...) }
+		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+	case "userdesk":
+		s := userdesktest.NewServer(userdesktest.Config{})
+		if cfg.Pace > 0 {
+			s.SetBehaviour(userdesktest.Behaviour{WriteSize: 8, Delay: cfg.Pace})
+		}
+		script = s.SetReply
+		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+	case "stammer":
+		s := stammertest.NewServer(stammertest.Config{})
+		s.SetAnswer(func(_ []stammertest.Turn, query string) string { return answer(query) })
+		srv, url, key, id = s, s.URL, s.Token(), s.ChatbotUUID()
+	case "sitegpt":
+		s := sitegpttest.NewServer(sitegpttest.Config{Answer: answer})
+		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+	}
+	opts := append([]chatbot.Option{chatbot.WithBaseURL(url)}, cfg.Options...)
+	client, err := newClient(provider, key, id, opts)
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	if script != nil {
+		client = &scripted{Chatbot: client, answer: answer, script: script}
+	}
+	return &Bot{Chatbot: client, Provider: provider, Fake: srv, Vars: vars, BaseURL: url}, srv.Close, nil
+}
+
+// scripted sets a fake's reply to the demo answer for each message just
+// before sending it, for the fakes whose reply is set rather than computed.
+// Under concurrent calls to the same fake a reply may be another message's
+// demo answer; the examples call each fake from one goroutine at a time.
+type scripted struct {
+	chatbot.Chatbot
+	answer func(message string) string
+	script func(answer string)
+}
+
+func (s *scripted) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
+	s.script(s.answer(req.Message))
+	return s.Chatbot.Chat(ctx, req)
+}
+
+func (s *scripted) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	chunks := s.Chatbot.Stream(ctx, req)
+	return func(yield func(chatbot.Chunk, error) bool) {
+		s.script(s.answer(req.Message))
+		chunks(yield)
+	}
+}
+
+// words splits s after each space, keeping the spaces, so that the pieces
+// concatenate to s.
+func words(s string) []string {
+	var parts []string
+	for s != "" {
+		i := strings.IndexByte(s, ' ')
+		if i < 0 {
+			i = len(s) - 1
+		}
+		parts = append(parts, s[:i+1])
+		s = s[i+1:]
+	}
+	return parts
+}
