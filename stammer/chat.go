@@ -8,7 +8,6 @@ import (
 	"iter"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
@@ -165,15 +164,10 @@ func (c *Client) messageBody(req MessageRequest) (messageBody, error) {
 // checkText refuses a caller's string that is blank, not UTF-8, or carries a
 // NUL byte.
 func (c *Client) checkText(what, s string) error {
-	switch {
-	case strings.TrimSpace(s) == "":
+	if strings.TrimSpace(s) == "" {
 		return c.rest.Invalid(what + " is blank")
-	case !utf8.ValidString(s):
-		return c.rest.Invalid(what + " is not valid UTF-8")
-	case strings.IndexByte(s, 0) >= 0:
-		return c.rest.Invalid(what + " contains a NUL byte")
 	}
-	return nil
+	return c.rest.CheckField(what, s)
 }
 
 // decodeMessage maps a 2xx body. A JSON body without a data object is
