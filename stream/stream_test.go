@@ -265,3 +265,24 @@ func seedFrom(f *testing.F, pattern string) {
 		f.Add(data, uint64(i))
 	}
 }
+
+func TestTextLargeReadsKeepEarlierPiecesIntact(t *testing.T) {
+	t.Parallel()
+	// 200 KiB of mixed-width characters, read in large pieces: the pieces
+	// handed over without copying must not change as reading goes on.
+	data := strings.Repeat("abc é 中文 👋 ", 200<<10/20)
+	pieces, err := readText(strings.NewReader(data))
+	require.NoError(t, err)
+	require.Greater(t, len(pieces), 4)
+	assert.Equal(t, data, strings.Join(pieces, ""), "a reused buffer would have overwritten earlier pieces")
+	for i, p := range pieces {
+		assert.True(t, utf8.ValidString(p), "piece %d splits a character", i)
+	}
+	var big int
+	for _, p := range pieces {
+		if len(p) >= 16<<10 {
+			big++
+		}
+	}
+	assert.Positive(t, big, "large reads are yielded as large pieces")
+}

@@ -113,6 +113,9 @@ func TestStreamDecoderRules(t *testing.T) {
 		wantCode chatbot.Code
 	}{
 		{name: "content wins over token", body: "data: {\"content\":\"a\",\"token\":\"b\"}\n\n", want: "a"},
+		{name: "non-string candidate is skipped", body: "data: {\"content\":5,\"token\":\"b\"}\n\n", want: "b"},
+		{name: "escaped JSON string", body: "data: {\"delta\":\"tab\\there \\u00e9 \\\"q\\\"\"}\n\n", want: "tab\there é \"q\""},
+		{name: "numeric ids", body: "data: {\"text\":\"a\",\"conversationId\":42,\"message_id\":7}\n\n", want: "a", wantConv: "42"},
 		{name: "delta object with content", body: "data: {\"delta\":{\"content\":\"a\"}}\n\n", want: "a"},
 		{name: "non-JSON data is the text", body: "data: plain text\n\n", want: "plain text"},
 		{name: "multi-line data", body: "data: line 1\ndata: line 2\n\n", want: "line 1\nline 2"},

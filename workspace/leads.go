@@ -75,7 +75,7 @@ func (l *Lead) UnmarshalJSON(b []byte) error {
 // timestamp reads an RFC 3339 string or a unix time in seconds or
 // milliseconds; anything else is the zero time.
 func timestamp(raw json.RawMessage) time.Time {
-	if s, ok := jsonText(string(raw)); ok {
+	if s, ok := jsonText(raw); ok {
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
 			if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
 				return t

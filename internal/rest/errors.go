@@ -287,7 +287,7 @@ func retryAfter(status int, h http.Header, body []byte) time.Duration {
 	if d := ParseErrorBody(body).RetryAfter; d > 0 {
 		return d
 	}
-	if status == http.StatusTooManyRequests && strings.TrimSpace(h.Get("X-RateLimit-Remaining")) == "0" {
+	if status == http.StatusTooManyRequests && strings.TrimSpace(h.Get(hdrRemaining)) == "0" {
 		if rl := RateLimitFrom(h); rl != nil && !rl.Reset.IsZero() {
 			if d := time.Until(rl.Reset); d > 0 {
 				return d.Round(time.Second)
@@ -314,10 +314,10 @@ func requestID(h http.Header) string {
 // small number is taken as seconds from now). It returns nil when none of the
 // headers is present.
 func RateLimitFrom(h http.Header) *chatbot.RateLimit {
-	limit, okL := headerInt(h, "X-RateLimit-Limit")
-	rem, okR := headerInt(h, "X-RateLimit-Remaining")
-	used, okU := headerInt(h, "X-RateLimit-Used")
-	reset, okT := headerInt(h, "X-RateLimit-Reset")
+	limit, okL := headerInt(h, hdrLimit)
+	rem, okR := headerInt(h, hdrRemaining)
+	used, okU := headerInt(h, hdrUsed)
+	reset, okT := headerInt(h, hdrReset)
 	if !okL && !okR && !okU && !okT {
 		return nil
 	}
@@ -334,8 +334,22 @@ func RateLimitFrom(h http.Header) *chatbot.RateLimit {
 	return rl
 }
 
+// The rate-limit headers in canonical form, so that reading them on every
+// response costs no canonicalisation (http.Header.Get would allocate here).
+const (
+	hdrLimit     = "X-Ratelimit-Limit"
+	hdrRemaining = "X-Ratelimit-Remaining"
+	hdrUsed      = "X-Ratelimit-Used"
+	hdrReset     = "X-Ratelimit-Reset"
+)
+
+// headerInt reads the canonical header key as a non-negative number.
 func headerInt(h http.Header, key string) (int, bool) {
-	v := strings.TrimSpace(h.Get(key))
+	vs := h[key]
+	if len(vs) == 0 {
+		return 0, false
+	}
+	v := strings.TrimSpace(vs[0])
 	if v == "" {
 		return 0, false
 	}
