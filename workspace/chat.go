@@ -205,6 +205,7 @@ func (c *Client) streamEnvelope(resp *rest.Response, body io.Reader, w *rest.Chu
 func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
 	src := &readRecorder{r: body}
 	var response string // a whole reply carried by an event
+	var scratch wireEvent
 	finish := func() error {
 		if !w.Wrote() && response != "" {
 			w.Final(response)
@@ -218,7 +219,7 @@ func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
 			}
 			return fmt.Errorf("workspace: stream: %w", err)
 		}
-		d := decodeEvent(ev)
+		d := decodeEvent(ev, &scratch)
 		w.SetIDs(d.conversationID, d.messageID)
 		if d.response != "" {
 			response = d.response

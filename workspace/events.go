@@ -3,6 +3,7 @@ package workspace
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,33 +29,38 @@ var endKinds = map[string]bool{
 	"finish": true, "message_end": true, "stream_end": true,
 }
 
-// wireEvent holds every field the decoder may read from a JSON event, each
-// kept raw so that a field of an unexpected type never fails the whole event.
-// Decoding into it once is several times cheaper than a map.
+// wireEvent holds every field the decoder may read from a JSON event, decoded
+// in one pass. A field of an unexpected type (a number where text was
+// expected) is left unset by encoding/json, which still fills the others and
+// reports an *json.UnmarshalTypeError, so such an event is still read.
 type wireEvent struct {
-	Type                json.RawMessage `json:"type"`
-	Event               json.RawMessage `json:"event"`
-	Content             json.RawMessage `json:"content"`
-	Delta               json.RawMessage `json:"delta"`
-	Token               json.RawMessage `json:"token"`
-	Text                json.RawMessage `json:"text"`
-	Chunk               json.RawMessage `json:"chunk"`
-	Answer              json.RawMessage `json:"answer"`
-	Choices             json.RawMessage `json:"choices"`
-	Response            json.RawMessage `json:"response"`
-	ConversationID      json.RawMessage `json:"conversationId"`
+	Type    jsonString      `json:"type"`
+	Event   jsonString      `json:"event"`
+	Content jsonString      `json:"content"`
+	Delta   json.RawMessage `json:"delta"` // a string, or an object with content or text
+	Token   jsonString      `json:"token"`
+	Text    jsonString      `json:"text"`
+	Chunk   jsonString      `json:"chunk"`
+	Answer  jsonString      `json:"answer"`
+	Choices []struct {
+		Delta struct {
+			Content jsonString `json:"content"`
+		} `json:"delta"`
+	} `json:"choices"`
+	Response            jsonString      `json:"response"`
+	ConversationID      json.RawMessage `json:"conversationId"` // ids: strings or numbers
 	ConversationIDSnake json.RawMessage `json:"conversation_id"`
 	MessageID           json.RawMessage `json:"messageId"`
 	MessageIDSnake      json.RawMessage `json:"message_id"`
-	Data                json.RawMessage `json:"data"`
+	Data                *nestedData     `json:"data"`
 	Code                json.RawMessage `json:"code"`
-	Error               json.RawMessage `json:"error"`
-	Message             json.RawMessage `json:"message"`
+	Error               json.RawMessage `json:"error"` // a string, or an object with code and message
+	Message             jsonString      `json:"message"`
 }
 
 // nestedData is the part of an event's "data" object the decoder reads.
 type nestedData struct {
-	Response            json.RawMessage `json:"response"`
+	Response            jsonString      `json:"response"`
 	ConversationID      json.RawMessage `json:"conversationId"`
 	ConversationIDSnake json.RawMessage `json:"conversation_id"`
 	MessageID           json.RawMessage `json:"messageId"`
@@ -63,20 +69,27 @@ type nestedData struct {
 
 // decodeEvent maps one event to its meaning, following the rules documented
 // on [Client.Stream] (shared/providers/README.md, "workspace"). It never
-// fails: what it cannot read is ignored.
-func decodeEvent(ev stream.Event) decodedEvent {
+// fails: what it cannot read is ignored. w is scratch space, reused across
+// the events of a stream so that decoding does not allocate it each time.
+func decodeEvent(ev stream.Event, w *wireEvent) decodedEvent {
 	var d decodedEvent
 	data := strings.TrimSpace(ev.Data)
 	if data == "[DONE]" {
 		d.end = true
 		return d
 	}
-	var w wireEvent
-	isObject := strings.HasPrefix(data, "{") && json.Unmarshal([]byte(data), &w) == nil
-	// Not a JSON object: the data is itself the text (Flowise's
-	// "event: token"), and the SSE event name is the only kind.
+	*w = wireEvent{}
+	isObject := false
+	if strings.HasPrefix(data, "{") {
+		var typeErr *json.UnmarshalTypeError
+		err := json.Unmarshal([]byte(data), w)
+		isObject = err == nil || errors.As(err, &typeErr)
+	}
+	if !isObject {
+		*w = wireEvent{} // a syntax error may have left fields half set
+	}
 
-	kind := firstText(w.Type, w.Event)
+	kind := nonEmpty(w.Type, w.Event)
 	if kind == "" {
 		kind = ev.Type
 	}
@@ -84,24 +97,26 @@ func decodeEvent(ev stream.Event) decodedEvent {
 
 	var text string
 	if !isObject {
+		// Not a JSON object: the data is itself the text (Flowise's
+		// "event: token"), and the SSE event name is the only kind.
 		text = ev.Data
 		if s, ok := jsonText([]byte(data)); ok { // a JSON string: its value
 			text = s
 		}
 	} else {
-		text = deltaText(&w)
-		var nested nestedData
-		if len(w.Data) > 0 && w.Data[0] == '{' {
-			_ = json.Unmarshal(w.Data, &nested)
+		text = deltaText(w)
+		nested := w.Data
+		if nested == nil {
+			nested = new(nestedData)
 		}
 		d.conversationID = firstText(w.ConversationID, w.ConversationIDSnake, nested.ConversationID, nested.ConversationIDSnake)
 		d.messageID = firstText(w.MessageID, w.MessageIDSnake, nested.MessageID, nested.MessageIDSnake)
-		d.response = firstText(w.Response, nested.Response)
+		d.response = nonEmpty(w.Response, nested.Response)
 	}
 
 	switch {
 	case kind == "error":
-		d.err = eventError(&w, isObject, ev.Data)
+		d.err = eventError(w, isObject, ev.Data)
 	case endKinds[kind]:
 		d.end = true
 		if d.response == "" && isObject {
@@ -115,33 +130,53 @@ func decodeEvent(ev stream.Event) decodedEvent {
 
 // deltaText returns the first present text candidate of a JSON event.
 func deltaText(w *wireEvent) string {
-	const delta = 1 // index of w.Delta below
-	for i, raw := range [...]json.RawMessage{w.Content, w.Delta, w.Token, w.Text, w.Chunk, w.Answer} {
-		if len(raw) == 0 {
-			continue
-		}
-		if s, ok := jsonText(raw); ok {
+	if w.Content.set {
+		return w.Content.s
+	}
+	if len(w.Delta) > 0 {
+		if s, ok := jsonText(w.Delta); ok {
 			return s
 		}
-		if i == delta && raw[0] == '{' { // "delta": {"content"|"text": …}
-			var inner struct{ Content, Text json.RawMessage }
-			if json.Unmarshal(raw, &inner) == nil {
-				for _, r := range [...]json.RawMessage{inner.Content, inner.Text} {
-					if s, ok := jsonText(r); ok {
-						return s
-					}
-				}
+		if w.Delta[0] == '{' { // "delta": {"content"|"text": …}
+			var inner struct{ Content, Text jsonString }
+			_ = json.Unmarshal(w.Delta, &inner)
+			if inner.Content.set {
+				return inner.Content.s
+			}
+			if inner.Text.set {
+				return inner.Text.s
 			}
 		}
 	}
-	if len(w.Choices) > 0 && w.Choices[0] == '[' {
-		var choices []struct {
-			Delta struct {
-				Content *string `json:"content"`
-			} `json:"delta"`
+	for _, j := range [...]jsonString{w.Token, w.Text, w.Chunk, w.Answer} {
+		if j.set {
+			return j.s
 		}
-		if json.Unmarshal(w.Choices, &choices) == nil && len(choices) > 0 && choices[0].Delta.Content != nil {
-			return *choices[0].Delta.Content
+	}
+	if len(w.Choices) > 0 && w.Choices[0].Delta.Content.set {
+		return w.Choices[0].Delta.Content.s
+	}
+	return ""
+}
+
+// jsonString is a JSON value read only when it is a string: any other value
+// (a number, an object, null) leaves it unset, so the decoder moves on to
+// the next candidate field.
+type jsonString struct {
+	s   string
+	set bool
+}
+
+func (j *jsonString) UnmarshalJSON(b []byte) error {
+	j.s, j.set = jsonText(b)
+	return nil
+}
+
+// nonEmpty returns the first of js that is set and not empty.
+func nonEmpty(js ...jsonString) string {
+	for _, j := range js {
+		if j.s != "" {
+			return j.s
 		}
 	}
 	return ""
@@ -150,7 +185,10 @@ func deltaText(w *wireEvent) string {
 // eventError builds the typed error an error event ends the stream with.
 func eventError(w *wireEvent, isObject bool, data string) *chatbot.Error {
 	code := firstText(w.Code)
-	msg := firstText(w.Error, w.Message)
+	msg := firstText(w.Error)
+	if msg == "" {
+		msg = nonEmpty(w.Message)
+	}
 	if len(w.Error) > 0 && w.Error[0] == '{' { // {"error":{"code":…,"message":…}}
 		var inner struct{ Code, Message, Error json.RawMessage }
 		if json.Unmarshal(w.Error, &inner) == nil {

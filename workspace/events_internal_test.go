@@ -21,7 +21,7 @@ func decodeAll(r io.Reader) ([]decodedEvent, error) {
 		if err != nil {
 			return out, err
 		}
-		out = append(out, decodeEvent(ev))
+		out = append(out, decodeEvent(ev, new(wireEvent)))
 	}
 	return out, nil
 }
