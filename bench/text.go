@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"testing"
 
 	"github.com/chatbot-go/chatbot"
@@ -50,17 +51,13 @@ func textContenders(base string) []contender {
 			return floorText(ctx, hc, base+"/v1/chatbot/"+chatbotID+"/message", nil)
 		}},
 		{"floor+string: the same loop making a string of each read, as any string-yielding API must", func(ctx context.Context) (outcome, error) {
-			return floorText(ctx, hc, base+"/v1/chatbot/"+chatbotID+"/message", func(b []byte) { sink = string(b) })
+			return floorText(ctx, hc, base+"/v1/chatbot/"+chatbotID+"/message", func(b []byte) { runtime.KeepAlive(string(b)) })
 		}},
 		{"chatbot: userdesk Stream", func(ctx context.Context) (outcome, error) {
 			return chatbotStreamReq(ctx, bot, chatbot.Request{Message: "Hello", ConversationID: convID}, nil)
 		}},
 	}
 }
-
-// sink keeps the string conversion of the second floor from being optimised
-// away.
-var sink string
 
 // floorText is the hand-written raw text read: post, then read the body
 // into one buffer until EOF. A non-nil onRead sees each read's bytes.
