@@ -84,10 +84,13 @@ func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 }
 
 // defaultHTTPClient clones http.DefaultTransport, bounds the time to response
-// headers, and sets no Client.Timeout, which would also cut long streams.
+// headers, keeps as many idle connections to the provider as the transport
+// keeps in all (the default of 2 per host would make concurrent chats dial
+// anew), and sets no Client.Timeout, which would also cut long streams.
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = 2 * time.Minute
+	t.MaxIdleConnsPerHost = t.MaxIdleConns
 	return &http.Client{Transport: t}
 }
 
@@ -142,15 +145,38 @@ type Response struct {
 // Do sends the call, with retries, and reads the whole response. A non-2xx
 // response is returned as *chatbot.Error. When out is non-nil the body is
 // decoded into it as JSON.
+//
+// A call made inside [Client.Stream]'s run (a conversation created first, or
+// a provider that answers a stream in one body) is guarded by the stream idle
+// timeout too, so that a silent server ends the stream with ErrIdleTimeout.
 func (c *Client) Do(ctx context.Context, call Call, out any) (*Response, error) {
-	resp, err := c.send(ctx, call, nil)
+	if ctx == nil {
+		return nil, c.Invalid("nil context")
+	}
+	parent := ctx
+	streaming := ctx.Value(streamingKey{}) != nil
+	var idle *idleTimer
+	if streaming {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		idle = newIdleTimer(c.idle, cancel)
+		defer idle.stop()
+	}
+	resp, err := c.send(ctx, call, idle)
 	if err != nil {
+		if streaming {
+			err = c.streamError(parent, ctx, err, false)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := c.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", call.Method, call.Path, err)
+		if streaming {
+			err = c.streamError(parent, ctx, err, false)
+		}
+		return nil, err
 	}
 	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: RateLimitFrom(resp.Header), Body: body}
 	if out != nil {

@@ -76,7 +76,7 @@ func (c *Client) ErrorFrom(status int, h http.Header, body []byte) *chatbot.Erro
 		ProviderCode: c.Redact(f.Code),
 		Message:      c.Redact(f.Message),
 		RetryAfter:   retryAfter(status, h, body),
-		RequestID:    requestID(h),
+		RequestID:    c.Redact(requestID(h)),
 		Body:         c.redactBytes(body),
 	}
 	if _, known := providerCodes[strings.ToUpper(f.Code)]; !known && mentionsCredits(f.Message) &&
@@ -138,7 +138,7 @@ func ParseErrorBody(body []byte) ErrorFields {
 		details = formatDetails(m["details"])
 	}
 	if msg == "" && details == "" && f.Code == "" {
-		details = formatDetails(body) // DRF's bare {"field": ["…"]}
+		details = formatFieldLists(m) // DRF's bare {"field": ["…"]}
 	}
 	switch {
 	case msg == "":
@@ -203,6 +203,25 @@ func formatDetails(raw json.RawMessage) string {
 		return strings.Join(parts, "; ")
 	}
 	return ""
+}
+
+// formatFieldLists renders the keys of m whose values are lists, as Django
+// REST Framework sends field errors: {"query": ["This field is required."]}.
+func formatFieldLists(m map[string]json.RawMessage) string {
+	lists := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		if len(v) > 0 && v[0] == '[' {
+			lists[k] = v
+		}
+	}
+	if len(lists) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(lists)
+	if err != nil {
+		return ""
+	}
+	return formatDetails(b)
 }
 
 // textOf renders one detail value: a string, a list of strings, or an object

@@ -132,8 +132,12 @@ func (c *Client) Stream(ctx context.Context, run func(ctx context.Context, w *Ch
 			yield(chatbot.Chunk{}, fmt.Errorf("%s: %w", c.provider, chatbot.ErrStreamUsed))
 			return
 		}
+		if ctx == nil {
+			yield(chatbot.Chunk{}, c.Invalid("nil context"))
+			return
+		}
 		w := &ChunkWriter{yield: yield}
-		err := run(ctx, w)
+		err := run(context.WithValue(ctx, streamingKey{}, true), w)
 		switch {
 		case w.stopped:
 		case err != nil:
@@ -143,6 +147,9 @@ func (c *Client) Stream(ctx context.Context, run func(ctx context.Context, w *Ch
 		}
 	}
 }
+
+// streamingKey marks the context of a stream's run, for [Client.Do].
+type streamingKey struct{}
 
 // ChunkWriter assembles chunks for [Client.Stream]: it stamps every chunk
 // with the ids known so far and the first one with the rate-limit state.
@@ -210,3 +217,22 @@ func (w *ChunkWriter) emit(ch chatbot.Chunk) bool {
 	}
 	return !w.stopped
 }
+
+// Finish is for a stream whose reply is complete before its body ends (an
+// end marker such as "[DONE]" arrived): it reads what is left of the body,
+// at most 4 KiB and for at most 100 ms, so that the connection can go back to
+// the pool instead of being closed. Past those bounds it gives up, and the
+// connection is closed as for any unfinished body. body must come from
+// [Client.Open].
+func Finish(r io.Reader) {
+	b, ok := r.(*body)
+	if !ok || b.err != nil {
+		return
+	}
+	t := time.AfterFunc(100*time.Millisecond, func() { b.cancel(errFinished) })
+	defer t.Stop()
+	_, _ = io.Copy(io.Discard, io.LimitReader(b.rc, 4<<10))
+}
+
+// errFinished cancels a [Finish] that waited too long for the body's end.
+var errFinished = errors.New("rest: stream finished; body not drained in time")

@@ -196,3 +196,25 @@ func TestStreamRetriesRefusedRequestWithIdleTimer(t *testing.T) {
 	require.NoError(t, err, "the idle timer is paused while waiting to retry")
 	assert.Equal(t, "ok", reply.Text)
 }
+
+func TestStreamGuardsItsPlainCallsWithTheIdleTimeout(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
+		chatbot.WithStreamIdleTimeout(50*time.Millisecond))
+	chunks := c.Stream(t.Context(), func(ctx context.Context, w *rest.ChunkWriter) error {
+		_, err := c.Do(ctx, chatCall, nil) // say, a conversation created first
+		return err
+	})
+	_, err := chatbot.Collect(chunks)
+	require.ErrorIs(t, err, chatbot.ErrIdleTimeout)
+	assert.Equal(t, 1, srv.Count())
+}
+
+func TestStreamNilContext(t *testing.T) {
+	t.Parallel()
+	c, srv := setup(t, ok200)
+	//lint:ignore SA1012 a nil context must be an error, not a panic
+	_, err := chatbot.Collect(textStream(c, nil)) //nolint:staticcheck
+	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
+	assert.Equal(t, 0, srv.Count())
+}
