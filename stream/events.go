@@ -31,14 +31,16 @@ type Event struct {
 // whatever the chunking of the reads. An event with a type but no data (such
 // as "event: end") is still yielded.
 //
-// A clean EOF ends the sequence without error. Where the body ends cleanly
-// in the middle of its last line, that line is taken as complete (the
-// transport already reports a cut body as an error, so a clean end is the
-// server's own). A read error from r is yielded as is, last, so that
+// A clean EOF after a complete line ends the sequence without error (a last
+// event without its blank line is still yielded). A body that ends in the
+// middle of a line was cut: as the SSE specification says, that incomplete
+// event is dropped, and the sequence ends with an error wrapping
+// io.ErrUnexpectedEOF, so a half-received JSON payload is never taken for
+// data. A read error from r is yielded as is, last, so that
 // errors.Is(err, io.ErrUnexpectedEOF) or the context's error stay visible.
 func Events(r io.Reader) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
-		src := &eofLineReader{r: r}
+		src := &errReader{r: r}
 		for ev, err := range sse.Read(src, &sse.ReadConfig{MaxEventSize: MaxEventSize}) {
 			if err != nil {
 				yield(Event{}, eventsError(src.err, err))
@@ -60,52 +62,23 @@ func eventsError(readErr, parseErr error) error {
 	case errors.Is(parseErr, bufio.ErrTooLong):
 		return fmt.Errorf("%w: over %d bytes", ErrEventTooLarge, MaxEventSize)
 	case errors.Is(parseErr, sse.ErrUnexpectedEOF):
-		return fmt.Errorf("stream: %w", io.ErrUnexpectedEOF)
+		return fmt.Errorf("stream: body ended in the middle of a line: %w", io.ErrUnexpectedEOF)
 	default:
 		return fmt.Errorf("stream: %w", parseErr)
 	}
 }
 
-// eofLineReader passes reads through, remembers the first read error other
-// than io.EOF, and at a clean EOF supplies the line ending the body's last
-// line lacked.
-type eofLineReader struct {
-	r         io.Reader
-	err       error
-	last      byte // last byte read; 0 before any
-	pendingNL bool // EOF seen with a full buffer: the newline comes next
-	done      bool
+// errReader passes reads through and remembers the first read error other
+// than io.EOF.
+type errReader struct {
+	r   io.Reader
+	err error
 }
 
-func (e *eofLineReader) Read(p []byte) (int, error) {
-	switch {
-	case e.done:
-		return 0, io.EOF
-	case e.pendingNL && len(p) > 0:
-		e.done = true
-		p[0] = '\n'
-		return 1, io.EOF
-	}
+func (e *errReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
-	if n > 0 {
-		e.last = p[n-1]
-	}
-	if err == nil {
-		return n, nil
-	}
-	if err != io.EOF {
+	if err != nil && err != io.EOF && e.err == nil {
 		e.err = err
-		return n, err
 	}
-	if e.last == 0 || e.last == '\n' || e.last == '\r' {
-		e.done = true
-		return n, io.EOF
-	}
-	if n == len(p) {
-		e.pendingNL = true
-		return n, nil
-	}
-	e.done = true
-	p[n] = '\n'
-	return n + 1, io.EOF
+	return n, err
 }
