@@ -84,6 +84,16 @@ func (c *Client) chatCall(req chatbot.Request, streaming bool) (rest.Call, error
 	if err := c.rest.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
 		return rest.Call{}, err
 	}
+	for _, f := range [][2]string{{"conversation id", req.ConversationID}, {"user id", req.User.ID}, {"user name", req.User.Name}, {"user email", req.User.Email}} {
+		if err := c.rest.CheckField(f[0], f[1]); err != nil {
+			return rest.Call{}, err
+		}
+	}
+	for k, v := range req.Metadata {
+		if err := c.rest.CheckField("metadata", k+v); err != nil {
+			return rest.Call{}, err
+		}
+	}
 	path, err := c.rest.Path("chatbots/%s/chat", c.chatbotID)
 	if err != nil {
 		return rest.Call{}, err
@@ -206,11 +216,13 @@ func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
 	src := &readRecorder{r: body}
 	var response string // a whole reply carried by an event
 	var scratch wireEvent
-	finish := func() error {
-		if !w.Wrote() && response != "" {
-			w.Final(response)
+	// finish yields the Done chunk, carrying a whole-reply "response" only
+	// when no delta came.
+	finish := func() bool {
+		if w.Wrote() {
+			return w.Final("")
 		}
-		return nil
+		return w.Final(response)
 	}
 	for ev, err := range stream.Events(src) {
 		if err != nil {
@@ -230,12 +242,18 @@ func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
 			d.err.ProviderCode = c.rest.Redact(d.err.ProviderCode)
 			return d.err
 		case d.end:
-			return finish()
+			if finish() {
+				// The reply is complete and delivered: read the body's end
+				// so the connection can be reused.
+				rest.Finish(body)
+			}
+			return nil
 		case !w.Text(d.text):
 			return nil // the consumer broke out of the loop
 		}
 	}
-	return finish()
+	finish()
+	return nil
 }
 
 // readRecorder remembers the first read error other than io.EOF, to tell the

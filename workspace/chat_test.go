@@ -613,3 +613,19 @@ func TestStreamErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestStreamsReuseTheConnection(t *testing.T) {
+	t.Parallel()
+	for _, format := range []workspacetest.Format{workspacetest.FormatTypeContent, workspacetest.FormatOpenAI, workspacetest.FormatDify} {
+		t.Run(string(format), func(t *testing.T) {
+			t.Parallel()
+			srv, bot := setup(t, workspacetest.Config{Format: format})
+			for range 20 {
+				reply, err := chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hi"}))
+				require.NoError(t, err)
+				require.NotEmpty(t, reply.Text)
+			}
+			assert.Equal(t, 1, srv.Connections(), "the body after the end marker is read, so the connection goes back to the pool")
+		})
+	}
+}
