@@ -213,8 +213,7 @@ func TestStreamGuardsItsPlainCallsWithTheIdleTimeout(t *testing.T) {
 func TestStreamNilContext(t *testing.T) {
 	t.Parallel()
 	c, srv := setup(t, ok200)
-	//lint:ignore SA1012 a nil context must be an error, not a panic
-	_, err := chatbot.Collect(textStream(c, nil)) //nolint:staticcheck
+	_, err := chatbot.Collect(textStream(c, nil)) // a nil context is an error, not a panic
 	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
 	assert.Equal(t, 0, srv.Count())
 }
