@@ -159,7 +159,9 @@ func WithMaxRetryWait(d time.Duration) Option {
 // WithStreamIdleTimeout sets how long a stream may stay silent, from the
 // request being sent to the headers and then between reads of the body,
 // before it ends with an error wrapping [ErrIdleTimeout]; default 2 minutes.
-// 0 disables the idle timeout (the context still applies).
+// It also bounds any request a stream makes first (Userdesk's conversation)
+// and the one-body answers of providers that do not stream. Waits before a
+// retry do not count. 0 disables the idle timeout (the context still applies).
 func WithStreamIdleTimeout(d time.Duration) Option {
 	return Option{func(s *Settings) error {
 		if d < 0 {
