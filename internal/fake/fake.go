@@ -34,12 +34,13 @@ type Server struct {
 	reqs        []Request
 	conns       atomic.Int64
 	disconnects chan struct{}
+	stalled     chan struct{}
 }
 
 // NewServer starts a server for h. Each request's body is read and recorded
 // before h runs (h sees the same bytes in r.Body).
 func NewServer(h http.Handler) *Server {
-	s := &Server{disconnects: make(chan struct{}, 1024)}
+	s := &Server{disconnects: make(chan struct{}, 1024), stalled: make(chan struct{}, 1024)}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -84,6 +85,27 @@ func (s *Server) Connections() int { return int(s.conns.Load()) }
 // went away (the request context was cancelled): the server's own
 // observation of an early break or a cancelled call.
 func (s *Server) Disconnects() <-chan struct{} { return s.disconnects }
+
+// Close closes every client connection, which ends stalled handlers, then
+// shuts the server down. (httptest's own Close would wait for them.)
+func (s *Server) Close() {
+	s.CloseClientConnections()
+	s.Server.Close()
+}
+
+// Stall holds the request unanswered until its client goes away or the
+// server closes, after signalling [Server.Stalled].
+func (s *Server) Stall(r *http.Request) {
+	select {
+	case s.stalled <- struct{}{}:
+	default:
+	}
+	<-r.Context().Done()
+}
+
+// Stalled receives a value each time a request starts stalling, so that a
+// test can act once the request is in flight.
+func (s *Server) Stalled() <-chan struct{} { return s.stalled }
 
 // Writer shapes how a reply is written.
 type Writer struct {

@@ -100,11 +100,8 @@ type Server struct {
 	// "/api/v0/".
 	URL string
 
-	cfg     Config
-	srv     *fake.Server
-	closing chan struct{}
-	once    sync.Once
-	stalled chan struct{}
+	cfg Config
+	srv *fake.Server
 
 	mu      sync.Mutex
 	threads map[string]*thread
@@ -139,8 +136,6 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg:     cfg,
-		closing: make(chan struct{}),
-		stalled: make(chan struct{}, 1024),
 		threads: map[string]*thread{},
 	}
 	mux := http.NewServeMux()
@@ -167,10 +162,7 @@ func (s *Server) ChatbotID() string { return s.cfg.ChatbotID }
 
 // Close releases stalled requests and shuts the server down, waiting for
 // the handlers to return.
-func (s *Server) Close() {
-	s.once.Do(func() { close(s.closing) })
-	s.srv.Close()
-}
+func (s *Server) Close() { s.srv.Close() }
 
 // FailNext makes the next n requests (any endpoint) answer with f, in
 // SiteGPT's error envelope, without being served.
@@ -190,7 +182,7 @@ func (s *Server) StallNext(n int) {
 
 // Stalled receives a value each time a request starts stalling (see
 // [Server.StallNext]), so a test can act once the server holds it.
-func (s *Server) Stalled() <-chan struct{} { return s.stalled }
+func (s *Server) Stalled() <-chan struct{} { return s.srv.Stalled() }
 
 // AddThreads creates n empty threads, as if created through the API, and
 // returns their ids in creation order.
@@ -249,14 +241,7 @@ func (s *Server) intercept(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, f)
 		return true
 	case stall:
-		select {
-		case s.stalled <- struct{}{}:
-		default:
-		}
-		select {
-		case <-r.Context().Done():
-		case <-s.closing:
-		}
+		s.srv.Stall(r)
 		return true
 	case r.Header.Get("Authorization") != "Bearer "+s.APIKey():
 		writeError(w, Failure{Code: sitegpt.CodeAPIKeyNotValid, Message: "API key is not valid"})

@@ -142,11 +142,8 @@ type Server struct {
 
 	cfg Config
 
-	srv       *fake.Server
-	quit      chan struct{}
-	closeOnce sync.Once
-	stall     fake.Times
-	stalled   chan struct{}
+	srv   *fake.Server
+	stall fake.Times
 
 	mu       sync.Mutex
 	status   int
@@ -175,8 +172,6 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg:      cfg,
-		quit:     make(chan struct{}),
-		stalled:  make(chan struct{}, 1024),
 		status:   http.StatusOK,
 		answer:   DefaultAnswer,
 		pageSize: DefaultPageSize,
@@ -197,12 +192,7 @@ func (s *Server) ChatbotUUID() string { return s.cfg.ChatbotUUID }
 func (s *Server) Locale() string { return s.cfg.Locale }
 
 // Close releases stalled requests and shuts the server down.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.quit)
-		s.srv.Close()
-	})
-}
+func (s *Server) Close() { s.srv.Close() }
 
 // Requests returns a copy of the requests received so far, in order.
 func (s *Server) Requests() []Request {
@@ -226,7 +216,7 @@ func (s *Server) Disconnects() <-chan struct{} { return s.srv.Disconnects() }
 
 // Stalled receives a value each time a request starts stalling (see
 // [Server.StallNext]), so a test can act once the request is in flight.
-func (s *Server) Stalled() <-chan struct{} { return s.stalled }
+func (s *Server) Stalled() <-chan struct{} { return s.srv.Stalled() }
 
 // SetStatus sets the status of a successful message answer: 200 (the
 // default), 201 or 202.
@@ -291,14 +281,7 @@ func (s *Server) QAs() []QA {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.stall.Take() {
-		select {
-		case s.stalled <- struct{}{}:
-		default:
-		}
-		select {
-		case <-r.Context().Done():
-		case <-s.quit:
-		}
+		s.srv.Stall(r)
 		return
 	}
 	s.mu.Lock()

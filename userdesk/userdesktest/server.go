@@ -144,7 +144,6 @@ func NewServer(cfg Config) *Server {
 // Close shuts the server down, closing any connection still open (which
 // also ends stalled answers).
 func (s *Server) Close() {
-	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
 

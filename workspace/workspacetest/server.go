@@ -137,7 +137,6 @@ func NewServer(cfg Config) *Server {
 
 // Close shuts the server down, closing open connections.
 func (s *Server) Close() {
-	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
 
