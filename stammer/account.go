@@ -39,10 +39,7 @@ type accountFields struct {
 //
 // See https://docs.stammer.ai/stammer.ai-docs/white-label/white-label-api
 func (c *Client) Me(ctx context.Context) (*Account, error) {
-	path, err := c.rest.Path("user/api/v1/me/")
-	if err != nil {
-		return nil, err
-	}
+	path := pathMe
 	resp, err := c.rest.Do(ctx, rest.Call{Method: http.MethodGet, Path: path}, nil)
 	if err != nil {
 		return nil, err

@@ -117,10 +117,7 @@ func (c *Client) Message(ctx context.Context, req MessageRequest) (*MessageRespo
 	if err != nil {
 		return nil, err
 	}
-	path, err := c.rest.Path("chatbot/api/v1/message/")
-	if err != nil {
-		return nil, err
-	}
+	path := pathMessage
 	resp, err := c.rest.Do(ctx, rest.Call{Method: http.MethodPost, Path: path, Body: body}, nil)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,15 @@ import (
 // white-labels use their own domain and locale.
 const DefaultBaseURL = "https://app.stammer.ai/en/"
 
+// The API's fixed paths, relative to the base URL (which carries the locale).
+// Paths with a caller's id in them are built with rest.Client.Path.
+const (
+	pathMessage       = "chatbot/api/v1/message/"
+	pathMe            = "user/api/v1/me/"
+	pathConversations = "chatbot/api/v1/conversations/"
+	pathQA            = "chatbot/api/v1/qa/"
+)
+
 // MaxQueryChars is the longest query Stammer accepts, in characters (runes,
 // not bytes). A longer one is refused before anything is sent.
 const MaxQueryChars = 5000

@@ -112,11 +112,7 @@ func parseTime(values ...json.RawMessage) time.Time {
 // See https://docs.stammer.ai/stammer.ai-docs/white-label/white-label-api
 func (c *Client) Conversations(ctx context.Context, opts ConversationsOptions) iter.Seq2[Conversation, error] {
 	return func(yield func(Conversation, error) bool) {
-		path, err := c.rest.Path("chatbot/api/v1/conversations/")
-		if err != nil {
-			yield(Conversation{}, err)
-			return
-		}
+		path := pathConversations
 		q := url.Values{}
 		for k, vs := range opts.Params {
 			q[k] = append([]string(nil), vs...)

@@ -48,10 +48,7 @@ func (c *Client) AddQA(ctx context.Context, req QARequest) (*QA, error) {
 	if err := c.checkText("answer", req.Answer); err != nil {
 		return nil, err
 	}
-	path, err := c.rest.Path("chatbot/api/v1/qa/")
-	if err != nil {
-		return nil, err
-	}
+	path := pathQA
 	body := qaBody{ChatbotUUID: c.chatbotUUID, Question: req.Question, Answer: req.Answer}
 	resp, err := c.rest.Do(ctx, rest.Call{Method: http.MethodPost, Path: path, Body: body}, nil)
 	if err != nil {

@@ -94,13 +94,9 @@ func (c *Client) chatCall(req chatbot.Request, streaming bool) (rest.Call, error
 			return rest.Call{}, err
 		}
 	}
-	path, err := c.rest.Path("chatbots/%s/chat", c.chatbotID)
-	if err != nil {
-		return rest.Call{}, err
-	}
 	call := rest.Call{
 		Method: http.MethodPost,
-		Path:   path,
+		Path:   c.chatPath,
 		Body: chatRequest{
 			Message:        req.Message,
 			ConversationID: req.ConversationID,

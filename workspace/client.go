@@ -17,6 +17,7 @@ const DefaultBaseURL = "https://pollybot.app/api/v1/"
 type Client struct {
 	rest      *rest.Client
 	chatbotID string
+	chatPath  string // "chatbots/{chatbotId}/chat", escaped once
 }
 
 var _ chatbot.Chatbot = (*Client)(nil)
@@ -40,10 +41,11 @@ func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error
 	if chatbotID == "" {
 		return nil, rc.Invalid("chatbot id is empty")
 	}
-	if _, err := rc.Path("chatbots/%s/chat", chatbotID); err != nil {
+	chatPath, err := rc.Path("chatbots/%s/chat", chatbotID)
+	if err != nil {
 		return nil, err
 	}
-	return &Client{rest: rc, chatbotID: chatbotID}, nil
+	return &Client{rest: rc, chatbotID: chatbotID, chatPath: chatPath}, nil
 }
 
 // ChatbotID returns the id of the chatbot the client talks to.
