@@ -172,10 +172,10 @@ func WithStreamIdleTimeout(d time.Duration) Option {
 	}}
 }
 
-// WithLogger makes the client write one Debug line per HTTP attempt (method,
-// path, status, attempt, duration) and one per retry decision to l. Keys,
-// Authorization headers, query strings and bodies are never logged. The
-// default, like a nil l, is no logging at all.
+// WithLogger makes the client write to l one Debug line per HTTP attempt
+// (method, path, status, attempt, duration) and one before each retry (with
+// its wait). Keys, Authorization headers, query strings and bodies are never
+// logged. The default, like a nil l, is no logging at all.
 func WithLogger(l *slog.Logger) Option {
 	return Option{func(s *Settings) error {
 		s.Logger = l
