@@ -94,3 +94,9 @@ func (c *Client) checkID(name, id string) error {
 func errNoData(what, field string) error {
 	return fmt.Errorf("sitegpt: %s: response has no %s", what, field)
 }
+
+// Info reports the provider ("sitegpt") and the chatbot id, for middleware
+// (see [chatbot.InfoOf]).
+func (c *Client) Info() chatbot.Info {
+	return chatbot.Info{Provider: "sitegpt", ChatbotID: c.chatbotID}
+}

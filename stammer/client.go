@@ -114,3 +114,9 @@ func newUserKey() (string, error) {
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], nil
 }
+
+// Info reports the provider ("stammer") and the chatbot UUID, for middleware
+// (see [chatbot.InfoOf]).
+func (c *Client) Info() chatbot.Info {
+	return chatbot.Info{Provider: "stammer", ChatbotID: c.chatbotUUID}
+}

@@ -57,3 +57,9 @@ func (c *Client) ChatbotID() string { return c.chatbotID }
 // BaseURL returns the base URL the client's requests are joined onto, ending
 // in "/".
 func (c *Client) BaseURL() string { return c.rc.BaseURL() }
+
+// Info reports the provider ("userdesk") and the chatbot id, for middleware
+// (see [chatbot.InfoOf]).
+func (c *Client) Info() chatbot.Info {
+	return chatbot.Info{Provider: "userdesk", ChatbotID: c.chatbotID}
+}

@@ -53,3 +53,9 @@ func (c *Client) ChatbotID() string { return c.chatbotID }
 
 // BaseURL returns the base URL requests are sent to, ending in "/".
 func (c *Client) BaseURL() string { return c.rest.BaseURL() }
+
+// Info reports the provider ("workspace") and the chatbot id, for middleware
+// (see [chatbot.InfoOf]).
+func (c *Client) Info() chatbot.Info {
+	return chatbot.Info{Provider: "workspace", ChatbotID: c.chatbotID}
+}
