@@ -149,7 +149,7 @@ func TestParseWebhookEvents(t *testing.T) {
 	t.Run("ids", func(t *testing.T) {
 		t.Parallel()
 		for body, want := range map[string]string{
-			`{"id":"evt_1","event":"ADD_MESSAGE","data":{"id":"m"}}`: "evt_1",
+			`{"id":"evt_1","event":"ADD_MESSAGE","data":{"id":"m"}}`:          "evt_1",
 			`{"event":"ADD_MESSAGE","data":{"messageId":376290410396385873}}`: "376290410396385873",
 			`{"event":"ADD_MESSAGE","data":{"id":"376290410396385873"}}`:      "376290410396385873",
 		} {
