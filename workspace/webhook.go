@@ -56,13 +56,15 @@ type WebhookEvent struct {
 	// Type is the payload's "event" member verbatim (or "type" when there
 	// is no "event"), such as [EventLeadCreated]; "" when it has neither.
 	Type string
-	// ID is the event's own id when the delivery carries one: the payload's
-	// "id", "eventId", "deliveryId" or "webhookId", else the header
-	// X-Webhook-Id, X-Webhook-Delivery or X-Webhook-Event-Id. The docs name
-	// none of these (guess), so ID is often empty; see DedupKey.
+	// ID is the event's own id when the payload carries one: its "id",
+	// "eventId", "deliveryId" or "webhookId". The docs name none of these
+	// (guess), so ID is often empty; see DedupKey. Headers are not signed,
+	// so no id is taken from them: a replay with a changed header would
+	// otherwise escape deduplication.
 	ID string
-	// Timestamp is the signed X-Webhook-Timestamp, or the payload's
-	// "timestamp" or "createdAt"; zero when absent.
+	// Timestamp is the X-Webhook-Timestamp when the signature covers it,
+	// else the payload's "timestamp" or "createdAt"; zero when absent. An
+	// unsigned X-Webhook-Timestamp is ignored.
 	Timestamp time.Time
 	// Lead is the lead of a "LEAD_…" event, decoded from "data" (or
 	// "data.lead"); nil for other events or when "data" is not an object.
@@ -266,10 +268,10 @@ func ParseWebhook(secret string, header http.Header, body []byte, opts ...Webhoo
 	if err != nil {
 		return nil, err
 	}
-	return decodeWebhook(header, body, at)
+	return decodeWebhook(body, at)
 }
 
-func decodeWebhook(header http.Header, body []byte, at time.Time) (*WebhookEvent, error) {
+func decodeWebhook(body []byte, at time.Time) (*WebhookEvent, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
 		return nil, fmt.Errorf("workspace: webhook: %w", ErrWebhookPayload)
@@ -289,11 +291,6 @@ func decodeWebhook(header http.Header, body []byte, at time.Time) (*WebhookEvent
 		ev.Data = bytes.Clone(raw)
 	}
 	ev.ID = webhookString(top, "id", "eventId", "deliveryId", "webhookId")
-	for _, h := range []string{"X-Webhook-Id", "X-Webhook-Delivery", "X-Webhook-Event-Id"} {
-		if ev.ID == "" {
-			ev.ID = strings.TrimSpace(header.Get(h))
-		}
-	}
 	if ev.Timestamp.IsZero() {
 		for _, k := range []string{"timestamp", "createdAt"} {
 			if t := timestamp(top[k]); !t.IsZero() {
@@ -402,7 +399,7 @@ func NewWebhookHandler(secret string, fn func(ctx context.Context, ev *WebhookEv
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
 		}
-		ev, err := decodeWebhook(r.Header, body, at)
+		ev, err := decodeWebhook(body, at)
 		if err != nil {
 			http.Error(w, "invalid payload", http.StatusBadRequest)
 			return

@@ -203,7 +203,7 @@ func TestParseWebhookEvents(t *testing.T) {
 		},
 		{name: "id in payload", body: `{"id":"evt_1","event":"X","data":null}`, wantType: "X", wantID: "evt_1", wantData: "null"},
 		{name: "numeric id", body: `{"eventId":42,"event":"X"}`, wantType: "X", wantID: "42"},
-		{name: "id in header", body: `{"event":"X"}`, header: http.Header{"X-Webhook-Id": {"dlv_9"}}, wantType: "X", wantID: "dlv_9"},
+		{name: "unsigned id header ignored", body: `{"event":"X"}`, header: http.Header{"X-Webhook-Id": {"dlv_9"}}, wantType: "X"},
 		{name: "type instead of event", body: `{"type":"LEAD_UPDATED","data":"not an object"}`, wantType: "LEAD_UPDATED", wantData: `"not an object"`},
 		{name: "no type at all", body: `{"hello":"world"}`},
 	}
@@ -256,6 +256,13 @@ func TestParseWebhookSignedTimestamp(t *testing.T) {
 	ev, err := workspace.ParseWebhook(testSecret, signed(testSecret, body, ts), body, workspace.WithWebhookClock(clock))
 	require.NoError(t, err)
 	assert.Equal(t, webhookNow.Add(-time.Minute), ev.Timestamp)
+
+	// A timestamp header the signature does not cover is not trusted.
+	h := signed(testSecret, body, "")
+	h.Set(workspace.WebhookTimestampHeader, ts)
+	ev, err = workspace.ParseWebhook(testSecret, h, body, workspace.WithWebhookClock(clock))
+	require.NoError(t, err)
+	assert.True(t, ev.Timestamp.IsZero())
 }
 
 // countingReader counts the bytes read from it.
