@@ -1,0 +1,232 @@
+// Webhooks receives the webhook deliveries of PollyBot-style workspaces
+// (HMAC-SHA256 signed) and of SiteGPT (static token), verifies them and
+// prints each event once, however often it is delivered.
+//
+//	go run ./examples/webhooks
+//
+// With no credentials in the environment it starts its receiver on a free
+// loopback port and drives it from the SDK's fakes: a signed lead, the same
+// lead delivered again, an event type the SDK does not know, a tampered
+// delivery, a SiteGPT message and a delivery with a wrong token. With
+// credentials it serves -addr (default :8080) until interrupted:
+//
+//	WORKSPACE_WEBHOOK_SECRET   the whsec_… secret shown when the webhook was created; receives POST /webhooks/pollybot
+//	SITEGPT_WEBHOOK_TOKEN      the token set for the webhook (or a thread's webhookToken); receives POST /webhooks/sitegpt
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatbot-go/chatbot/sitegpt"
+	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
+	"github.com/chatbot-go/chatbot/workspace"
+	"github.com/chatbot-go/chatbot/workspace/workspacetest"
+)
+
+// The environment variables that switch the example to real deliveries.
+const (
+	secretVar = "WORKSPACE_WEBHOOK_SECRET"
+	tokenVar  = "SITEGPT_WEBHOOK_TOKEN"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "webhooks:", err)
+		os.Exit(1)
+	}
+}
+
+// run receives webhooks. Without credentials it drives itself from the fakes
+// and returns; with them it serves until ctx ends. listening, when not nil,
+// is told the address the receiver listens on.
+func run(ctx context.Context, args []string, stdout io.Writer, env func(string) (string, bool), listening func(addr string)) error {
+	fs := flag.NewFlagSet("webhooks", flag.ContinueOnError)
+	addr := fs.String("addr", ":8080", "address to receive real deliveries on")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	stdout = &lockedWriter{w: stdout} // the handlers and the driver both write
+	secret, _ := env(secretVar)
+	token, _ := env(tokenVar)
+	demo := secret == "" && token == ""
+	if demo {
+		secret, token, *addr = workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken, "127.0.0.1:0"
+	}
+
+	p := &printer{w: stdout, seen: make(map[string]bool)}
+	mux := http.NewServeMux()
+	if secret != "" {
+		h, err := workspace.NewWebhookHandler(secret, p.workspace)
+		if err != nil {
+			return err
+		}
+		mux.Handle("POST /webhooks/pollybot", h)
+	}
+	if token != "" {
+		h, err := sitegpt.NewWebhookHandler(token, p.sitegpt)
+		if err != nil {
+			return err
+		}
+		mux.Handle("POST /webhooks/sitegpt", h)
+	}
+
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+
+	if demo {
+		err = drive(ctx, stdout, "http://"+ln.Addr().String())
+	} else {
+		fmt.Fprintf(stdout, "Receiving webhooks on %s: POST /webhooks/pollybot and /webhooks/sitegpt. Ctrl-C stops.\n", ln.Addr())
+		<-ctx.Done()
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdown); serr != nil && err == nil {
+		err = serr
+	}
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// lockedWriter serialises writes from the handlers and the driver.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// printer prints each verified event once; a repeated delivery (the
+// providers retry) is acknowledged and not printed again.
+type printer struct {
+	mu   sync.Mutex
+	w    io.Writer
+	seen map[string]bool
+}
+
+// first reports whether key is new.
+func (p *printer) first(key string) bool {
+	if p.seen[key] {
+		return false
+	}
+	p.seen[key] = true
+	return true
+}
+
+func (p *printer) workspace(_ context.Context, ev *workspace.WebhookEvent) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.first("pollybot " + ev.DedupKey()) {
+		fmt.Fprintf(p.w, "  pollybot: %s again (%s), already handled\n", ev.Type, ev.DedupKey())
+		return nil
+	}
+	switch {
+	case ev.Lead != nil:
+		fmt.Fprintf(p.w, "  pollybot: %s: lead %s, %s <%s>, status %q\n", ev.Type, ev.Lead.ID, ev.Lead.Name, ev.Lead.Email, ev.Lead.Status)
+	default:
+		fmt.Fprintf(p.w, "  pollybot: %s (no typed form): data %s\n", ev.Type, ev.Data)
+	}
+	return nil
+}
+
+func (p *printer) sitegpt(_ context.Context, ev *sitegpt.WebhookEvent) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.first("sitegpt " + ev.DedupKey()) {
+		fmt.Fprintf(p.w, "  sitegpt: %s again, already handled\n", ev.Type)
+		return nil
+	}
+	switch {
+	case ev.Message != nil:
+		fmt.Fprintf(p.w, "  sitegpt: %s in thread %s: %q answered %q\n", ev.Type, ev.Message.ThreadID, ev.Message.Question, ev.Message.Answer)
+	case ev.Escalation != nil:
+		fmt.Fprintf(p.w, "  sitegpt: %s: thread %s wants a human\n", ev.Type, ev.Escalation.ThreadID)
+	case ev.Lead != nil:
+		fmt.Fprintf(p.w, "  sitegpt: %s: %s <%s>\n", ev.Type, ev.Lead.Name, ev.Lead.Email)
+	default:
+		fmt.Fprintf(p.w, "  sitegpt: %s (no typed form): data %s\n", ev.Type, ev.Data)
+	}
+	return nil
+}
+
+// drive delivers the demo's events one after another, as the providers
+// would, and prints what the receiver answered to each.
+func drive(ctx context.Context, w io.Writer, base string) error {
+	fmt.Fprintln(w, "Receiving webhooks on a free loopback port, delivered by the SDK's built-in fakes (no network).")
+	lead := workspacetest.LeadCreated(map[string]any{
+		"id": "cm5lead789xyz", "name": "Ada Lovelace", "email": "ada@example.com", "status": "new",
+	})
+	unknown := workspacetest.WebhookEvent{Type: "CONVERSATION_ENDED", Data: map[string]any{"conversationId": "cm5abc123xyz456"}}
+	message := sitegpttest.AddMessage(sitegpttest.DefaultChatbotID, "06b3b43c-5651-49a2-b618-000000000001",
+		"Do you ship to Norway?", "Yes, in 3 to 5 working days.")
+
+	pollybot, sgpt := base+"/webhooks/pollybot", base+"/webhooks/sitegpt"
+	secret, token := workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken
+	steps := []struct {
+		what    string
+		deliver func() (int, error)
+	}{
+		{"pollybot LEAD_CREATED, signed", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead)
+		}},
+		{"pollybot LEAD_CREATED again (a retry), signed with a timestamp", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead, workspacetest.SignedAt(time.Now()))
+		}},
+		{"pollybot CONVERSATION_ENDED, signed", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, unknown)
+		}},
+		{"pollybot LEAD_CREATED, one byte changed after signing", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead, workspacetest.Tampered())
+		}},
+		{"pollybot LEAD_CREATED, signed with another secret", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, "whsec_not_the_secret", lead)
+		}},
+		{"sitegpt ADD_MESSAGE, with the token", func() (int, error) {
+			return sitegpttest.DeliverWebhook(ctx, sgpt, token, message)
+		}},
+		{"sitegpt ADD_MESSAGE, with a wrong token", func() (int, error) {
+			return sitegpttest.DeliverWebhook(ctx, sgpt, token, message, sitegpttest.Tampered())
+		}},
+	}
+	for _, s := range steps {
+		fmt.Fprintf(w, "deliver %s\n", s.what)
+		status, err := s.deliver()
+		if err != nil {
+			return err
+		}
+		verdict := "accepted"
+		if status != http.StatusOK {
+			verdict = "rejected"
+		}
+		fmt.Fprintf(w, "  -> %d %s (%s)\n", status, http.StatusText(status), verdict)
+	}
+	fmt.Fprintf(w, "\nTo receive real deliveries, set %s.\n", strings.Join([]string{secretVar, tokenVar}, " or "))
+	return nil
+}

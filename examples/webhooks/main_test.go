@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
+	"github.com/chatbot-go/chatbot/workspace/workspacetest"
+)
+
+// buffer is a strings.Builder safe for concurrent use.
+type buffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+const wantDemo = `Receiving webhooks on a free loopback port, delivered by the SDK's built-in fakes (no network).
+deliver pollybot LEAD_CREATED, signed
+  pollybot: LEAD_CREATED: lead cm5lead789xyz, Ada Lovelace <ada@example.com>, status "new"
+  -> 200 OK (accepted)
+deliver pollybot LEAD_CREATED again (a retry), signed with a timestamp
+  pollybot: LEAD_CREATED again (LEAD_CREATED:cm5lead789xyz), already handled
+  -> 200 OK (accepted)
+deliver pollybot CONVERSATION_ENDED, signed
+  pollybot: CONVERSATION_ENDED (no typed form): data {"conversationId":"cm5abc123xyz456"}
+  -> 200 OK (accepted)
+deliver pollybot LEAD_CREATED, one byte changed after signing
+  -> 401 Unauthorized (rejected)
+deliver pollybot LEAD_CREATED, signed with another secret
+  -> 401 Unauthorized (rejected)
+deliver sitegpt ADD_MESSAGE, with the token
+  sitegpt: ADD_MESSAGE in thread 06b3b43c-5651-49a2-b618-000000000001: "Do you ship to Norway?" answered "Yes, in 3 to 5 working days."
+  -> 200 OK (accepted)
+deliver sitegpt ADD_MESSAGE, with a wrong token
+  -> 401 Unauthorized (rejected)
+
+To receive real deliveries, set WORKSPACE_WEBHOOK_SECRET or SITEGPT_WEBHOOK_TOKEN.
+`
+
+func TestWebhooksDemo(t *testing.T) {
+	t.Parallel()
+	var out buffer
+	require.NoError(t, run(t.Context(), nil, &out, env(nil), nil))
+	assert.Equal(t, wantDemo, out.String())
+	assert.NotContains(t, out.String(), workspacetest.DefaultWebhookSecret)
+	assert.NotContains(t, out.String(), sitegpttest.DefaultWebhookToken)
+}
+
+// TestWebhooksWithCredentials serves real deliveries: the secret and token
+// come from the environment, and the fakes play the providers.
+func TestWebhooksWithCredentials(t *testing.T) {
+	t.Parallel()
+	const secret, token = "whsec_from_the_environment_0123", "token-from-the-environment"
+	ctx, cancel := context.WithCancel(t.Context())
+	addrs := make(chan string, 1)
+	result := make(chan error, 1)
+	var out buffer
+	go func() {
+		result <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, env(map[string]string{secretVar: secret, tokenVar: token}),
+			func(addr string) { addrs <- addr })
+	}()
+	base := "http://" + <-addrs
+
+	lead := workspacetest.LeadCreated(map[string]any{"id": "l1", "name": "Grace", "email": "grace@example.com"})
+	code, err := workspacetest.DeliverWebhook(t.Context(), base+"/webhooks/pollybot", secret, lead)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	code, err = workspacetest.DeliverWebhook(t.Context(), base+"/webhooks/pollybot", workspacetest.DefaultWebhookSecret, lead)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, code, "the fakes' default secret is not accepted with real credentials")
+
+	msg := sitegpttest.AddMessage("bot", "t1", "Hi", "Hello")
+	code, err = sitegpttest.DeliverWebhook(t.Context(), base+"/webhooks/sitegpt", token, msg)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	code, err = sitegpttest.DeliverWebhook(t.Context(), base+"/webhooks/sitegpt", sitegpttest.DefaultWebhookToken, msg)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, code)
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/webhooks/sitegpt", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+
+	cancel()
+	require.NoError(t, <-result)
+	text := out.String()
+	assert.Contains(t, text, "Receiving webhooks on 127.0.0.1:")
+	assert.Contains(t, text, `  pollybot: LEAD_CREATED: lead l1, Grace <grace@example.com>, status ""`+"\n")
+	assert.Contains(t, text, `  sitegpt: ADD_MESSAGE in thread t1: "Hi" answered "Hello"`+"\n")
+	assert.Equal(t, 2, strings.Count(text, "  pollybot: ")+strings.Count(text, "  sitegpt: "), text)
+	assert.NotContains(t, text, secret)
+	assert.NotContains(t, text, token)
+}
