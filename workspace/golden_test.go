@@ -172,7 +172,7 @@ func TestStreamGolden(t *testing.T) {
 		{file: "flowise_jsonish", want: jsonish, wantConv: fwConv, wantMsg: fwMsg},
 		{file: "flowise_surrogates", want: "Flag 🇷 ok", wantConv: fwConv, wantMsg: fwMsg},
 		{file: "flowise_error", want: "Partial", outcome: apiError, wantErrMsg: "Error: model overloaded"},
-		// langchain 0.3.5, HttpResponseOutputParser (text/event-stream)
+		// langchain 0.3.37, HttpResponseOutputParser (text/event-stream)
 		{file: "langchain_plain", want: hello},
 		{file: "langchain_plain.cut", want: hello, outcome: truncated},
 		{file: "langchain_jsonish", want: jsonish},
@@ -346,7 +346,7 @@ func TestGoldenRecorderPinned(t *testing.T) {
 		require.NoError(t, err, name)
 	}
 	pkg := string(readTestdata(t, filepath.Join("recorder", "package.json")))
-	for _, dep := range []string{`"ai6": "npm:ai@6.0.326"`, `"ai4": "npm:ai@4.3.19"`, `"langchain": "0.3.5"`} {
+	for _, dep := range []string{`"ai6": "npm:ai@6.0.326"`, `"ai4": "npm:ai@4.3.19"`, `"langchain": "0.3.37"`} {
 		assert.Contains(t, pkg, dep)
 	}
 }
