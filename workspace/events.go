@@ -107,7 +107,7 @@ type wireEvent struct {
 		Delta struct {
 			Content jsonString `json:"content"`
 		} `json:"delta"`
-		FinishReason jsonString `json:"finish_reason"`
+		FinishReason stringSet `json:"finish_reason"`
 	} `json:"choices"`
 	Response            jsonString      `json:"response"`
 	ConversationID      json.RawMessage `json:"conversationId"` // ids: strings or numbers
@@ -284,7 +284,7 @@ func (d *eventDecoder) detectFormat(w *wireEvent, kind string, nested *nestedDat
 	switch {
 	case len(w.Choices) > 0: // OpenAI: a finish_reason, then [DONE]
 		d.needEnd = true
-		if w.Choices[0].FinishReason.s != "" {
+		if w.Choices[0].FinishReason {
 			d.ended = true
 		}
 	case aiSDKKinds[kind], kind == "message_start", kind == "content_block_delta": // AI SDK, Anthropic
@@ -359,6 +359,15 @@ type jsonString struct {
 
 func (j *jsonString) UnmarshalJSON(b []byte) error {
 	j.s, j.set = jsonText(b)
+	return nil
+}
+
+// stringSet records only whether a JSON value is a non-empty string (an
+// OpenAI finish_reason), keeping the per-event decoding small.
+type stringSet bool
+
+func (b *stringSet) UnmarshalJSON(raw []byte) error {
+	*b = len(raw) > 2 && raw[0] == '"'
 	return nil
 }
 
