@@ -3,16 +3,11 @@ package workspace
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"iter"
 	"maps"
 	"net/http"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
-	"github.com/chatbot-go/chatbot/stream"
 )
 
 // chatRequest is the body of POST chatbots/{chatbotId}/chat. Stream is always
@@ -129,140 +124,4 @@ func metadata(req chatbot.Request) map[string]string {
 	add("userName", req.User.Name)
 	add("userEmail", req.User.Email)
 	return m
-}
-
-// Stream sends req as [Client.Chat] does, with "stream": true and
-// "Accept: text/event-stream", and returns the reply as it arrives: one
-// [chatbot.Chunk] per text event, yielded as soon as the event is parsed.
-// Every chunk carries the conversation and message ids once known, the first
-// carries the rate-limit state, and the last has Done set.
-//
-// The provider does not publish its event format, so each event is decoded
-// tolerantly:
-//
-//   - the text is the first present of "content", "delta" (a string, or an
-//     object with "content" or "text"), "token", "text", "chunk", "answer"
-//     and "choices[0].delta.content"; data that is not a JSON object is
-//     itself the text;
-//   - "conversationId"/"conversation_id" and "messageId"/"message_id" are
-//     taken from any event, at the top level or under "data";
-//   - the kind is the JSON "type", else the JSON "event", else the SSE event
-//     name; "[DONE]" or a kind among done, end, complete, completed, finish,
-//     message_end and stream_end ends the reply;
-//   - a "response" holding the whole reply (in any event, the end event
-//     included, or in the text fields of an end event) is used only when no
-//     text arrived before the end;
-//   - kind "error" ends the stream with a [*chatbot.Error] whose StatusCode
-//     is 0 and whose ProviderCode and Message are the event's "code" and
-//     "error" (or "message").
-//
-// A response with a JSON Content-Type is read as the non-streaming reply and
-// yielded as one final chunk. A stream that ends cleanly without an end
-// marker is complete; one cut at the transport level ends with an error
-// wrapping io.ErrUnexpectedEOF after the text received so far, and a
-// cancelled context ends it with the context's error.
-//
-// The sequence is lazy and single-use: nothing is sent before the loop
-// starts, a second range yields only an error wrapping
-// [chatbot.ErrStreamUsed], and breaking out of the loop closes the
-// connection at once. Errors before the stream starts are the same as
-// [Client.Chat]'s.
-//
-// See https://pollybot.app/docs/api-endpoints/chat/send.
-func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
-	return c.rest.Stream(ctx, func(ctx context.Context, w *rest.ChunkWriter) error {
-		call, err := c.chatCall(req, true)
-		if err != nil {
-			return err
-		}
-		resp, body, err := c.rest.Open(ctx, call)
-		if err != nil {
-			return err
-		}
-		defer body.Close()
-		w.SetResponse(resp)
-		if rest.IsJSON(resp.Header) {
-			return c.streamEnvelope(resp, body, w)
-		}
-		return c.streamEvents(body, w)
-	})
-}
-
-// streamEnvelope reads a JSON answer to a stream request as one final chunk.
-func (c *Client) streamEnvelope(resp *rest.Response, body io.Reader, w *rest.ChunkWriter) error {
-	b, err := c.rest.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	resp.Body = b
-	var env envelope
-	if err := c.rest.DecodeJSON(resp, &env); err != nil {
-		return err
-	}
-	if err := c.checkEnvelope(resp, &env); err != nil {
-		return err
-	}
-	w.SetIDs(env.Data.ConversationID, env.Data.MessageID)
-	w.Final(env.Data.Response)
-	return nil
-}
-
-// streamEvents decodes the Server-Sent Events of body into chunks.
-func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
-	src := &readRecorder{r: body}
-	var response string // a whole reply carried by an event
-	var scratch wireEvent
-	// finish yields the Done chunk, carrying a whole-reply "response" only
-	// when no delta came.
-	finish := func() bool {
-		if w.Wrote() {
-			return w.Final("")
-		}
-		return w.Final(response)
-	}
-	for ev, err := range stream.Events(src) {
-		if err != nil {
-			if errors.Is(err, src.err) {
-				return err // the body's error: already "workspace: stream: …"
-			}
-			return fmt.Errorf("workspace: stream: %w", err)
-		}
-		d := decodeEvent(ev, &scratch)
-		w.SetIDs(d.conversationID, d.messageID)
-		if d.response != "" {
-			response = d.response
-		}
-		switch {
-		case d.err != nil:
-			d.err.Message = c.rest.Redact(d.err.Message)
-			d.err.ProviderCode = c.rest.Redact(d.err.ProviderCode)
-			return d.err
-		case d.end:
-			if finish() {
-				// The reply is complete and delivered: read the body's end
-				// so the connection can be reused.
-				rest.Finish(body)
-			}
-			return nil
-		case !w.Text(d.text):
-			return nil // the consumer broke out of the loop
-		}
-	}
-	finish()
-	return nil
-}
-
-// readRecorder remembers the first read error other than io.EOF, to tell the
-// body's own (already classified) errors from the parser's.
-type readRecorder struct {
-	r   io.Reader
-	err error
-}
-
-func (r *readRecorder) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF && r.err == nil {
-		r.err = err
-	}
-	return n, err
 }

@@ -1,16 +1,18 @@
 // Package workspace is the client for PollyBot-style "workspace key" chatbot
 // platforms (pollybot.app and its white-label and self-hosted domains): chat,
-// streamed chat over Server-Sent Events, and the leads endpoints.
+// streamed chat, and the leads endpoints.
 //
 // A [Client] implements [chatbot.Chatbot]; make one per chatbot with
 // [NewClient] and reuse it from any number of goroutines.
 //
 // # Streaming
 //
-// The provider does not publish its event format. [Client.Stream] therefore
-// reads the event shapes that comparable chatbot builders send (AI SDK and
-// Chatbase, Dify, Flowise, OpenAI-style, and "type/token … done") with one
-// tolerant decoder; see [Client.Stream] for the exact rules.
+// The provider does not publish its stream format. [Client.Stream] therefore
+// reads the response by its Content-Type, in the formats the JavaScript
+// streaming libraries write: the AI SDK UI message stream, data stream
+// protocol and text stream, Flowise, LangChain.js, OpenAI-style, Dify and
+// Anthropic events. A truncated reply and a reply with no text are errors,
+// never an empty success; see [Client.Stream] for the exact rules.
 //
 // # Testing
 //

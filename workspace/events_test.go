@@ -128,10 +128,9 @@ func TestStreamDecoderRules(t *testing.T) {
 		{name: "response ignored after deltas", body: "data: {\"token\":\"a\"}\n\ndata: {\"type\":\"completed\",\"response\":\"whole\"}\n\n", want: "a"},
 		{name: "response used without deltas", body: "data: {\"type\":\"completed\",\"response\":\"whole\"}\n\n", want: "whole"},
 		{name: "response without end marker", body: "data: {\"response\":\"whole\",\"conversationId\":\"c1\"}\n\n", want: "whole", wantConv: "c1"},
-		{name: "error event with nested error", body: "data: a\n\ndata: {\"type\":\"error\",\"error\":{\"code\":\"RATE_LIMIT_EXCEEDED\",\"message\":\"slow\"}}\n\n",
+		{name: "error event with nested error", body: "data: {\"token\":\"a\"}\n\ndata: {\"type\":\"error\",\"error\":{\"code\":\"RATE_LIMIT_EXCEEDED\",\"message\":\"slow\"}}\n\n",
 			want: "a", wantCode: chatbot.CodeRateLimitExceeded},
 		{name: "SSE error event with text data", body: "event: error\ndata: boom\n\n", wantCode: chatbot.CodeUnknown},
-		{name: "comments only", body: ": ping\n\n: ping\n\n", want: ""},
 		{name: "BOM and lone CR", body: "\ufeffdata: a\r\rdata: b\r\r", want: "ab"},
 	}
 	for _, tt := range tests {
