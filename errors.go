@@ -2,6 +2,8 @@ package chatbot
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +67,24 @@ type Error struct {
 	Message      string        // the provider's message, verbatim (secrets redacted), or the SDK's reason
 	RetryAfter   time.Duration // how long the provider asked to wait; 0 if it did not say
 	RequestID    string        // from a request-id response header, if any
-	Body         []byte        // the raw error body, at most 64 KiB; never printed by Error()
+	Body         ErrorBody     // the raw error body, at most 64 KiB; never printed by Error()
+}
+
+// ErrorBody is the raw body of a failed response, kept in [Error.Body]. It
+// is a []byte: pass it to json.Unmarshal or convert it with string(). So that
+// logging an Error value with %v or %+v does not dump a provider's body, it
+// prints as "<N bytes>" with those verbs; %s and %q print its text.
+type ErrorBody []byte
+
+// Format prints b's text for %s and %q, hex for %x and %X, and "<N bytes>"
+// for every other verb.
+func (b ErrorBody) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 's', 'q', 'x', 'X':
+		fmt.Fprintf(f, fmt.FormatString(f, verb), []byte(b))
+	default:
+		fmt.Fprintf(f, "<%d bytes>", len(b))
+	}
 }
 
 // Error returns a one-line description such as
@@ -80,12 +99,9 @@ func (e *Error) Error() string {
 		b.WriteString(strconv.Itoa(e.StatusCode))
 		b.WriteByte(' ')
 	}
-	code := string(e.Code)
+	code := string(e.code())
 	if e.ProviderCode != "" && e.ProviderCode != code {
 		code += " (" + e.ProviderCode + ")"
-	}
-	if code == "" {
-		code = string(CodeUnknown)
 	}
 	b.WriteString(code)
 	if e.Message != "" {
@@ -106,8 +122,44 @@ func (e *Error) Error() string {
 }
 
 // Is reports whether target is the sentinel for e's Code, so that
-// errors.Is(err, ErrNotFound) matches any *Error with [CodeNotFound].
+// errors.Is(err, ErrNotFound) matches any *Error with [CodeNotFound]. An
+// Error whose Code is empty, as one built by hand in a test may be, is
+// matched by the code its StatusCode implies ([CodeForStatus]).
 func (e *Error) Is(target error) bool {
-	s, ok := sentinels[e.Code]
+	s, ok := sentinels[e.code()]
 	return ok && s == target
+}
+
+// code is e.Code, or the code e.StatusCode implies when Code is empty.
+func (e *Error) code() Code {
+	if e.Code != "" {
+		return e.Code
+	}
+	return CodeForStatus(e.StatusCode)
+}
+
+// CodeForStatus returns the normalised code for an HTTP status, as the
+// providers' statuses are mapped when they send no code of their own: 401
+// [CodeUnauthorized], 403 [CodeForbidden], 404 [CodeNotFound], 429
+// [CodeRateLimitExceeded], 402 [CodeQuotaExceeded], 400, 405, 413 and 422
+// [CodeInvalidRequest], 5xx [CodeServerError], anything else [CodeUnknown].
+func CodeForStatus(status int) Code {
+	switch {
+	case status == http.StatusUnauthorized:
+		return CodeUnauthorized
+	case status == http.StatusForbidden:
+		return CodeForbidden
+	case status == http.StatusNotFound:
+		return CodeNotFound
+	case status == http.StatusTooManyRequests:
+		return CodeRateLimitExceeded
+	case status == http.StatusPaymentRequired:
+		return CodeQuotaExceeded
+	case status == http.StatusBadRequest, status == http.StatusMethodNotAllowed,
+		status == http.StatusRequestEntityTooLarge, status == http.StatusUnprocessableEntity:
+		return CodeInvalidRequest
+	case status >= 500 && status <= 599:
+		return CodeServerError
+	}
+	return CodeUnknown
 }

@@ -190,8 +190,16 @@ func TestReadmeCodeBlocks(t *testing.T) {
 // uses this repository.
 func buildProgram(t *testing.T, i int, src string) {
 	t.Helper()
+	out, err := buildScratch(t, src)
+	assert.NoError(t, err, "README block %d does not build:\n%s", i+1, out)
+}
+
+// buildScratch builds src as the main package of a scratch module that
+// requires this one, offline, and returns the compiler's output.
+func buildScratch(t *testing.T, src string) ([]byte, error) {
+	t.Helper()
 	goBin, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command builds the README's programs")
+	require.NoError(t, err, "the go command builds the scratch programs")
 	root, err := filepath.Abs(".")
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -204,6 +212,5 @@ func buildProgram(t *testing.T, i int, src string) {
 	cmd := exec.CommandContext(t.Context(), goBin, "build", "-mod=mod", "-o", os.DevNull, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
-	out, err := cmd.CombinedOutput()
-	assert.NoError(t, err, "README block %d does not build:\n%s", i+1, out)
+	return cmd.CombinedOutput()
 }

@@ -60,7 +60,7 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 // chat adapts a chatbot.Request to SendMessage, creating an attributed
 // thread first when the request names a user's email.
 func (c *Client) chat(ctx context.Context, req chatbot.Request) (*Message, *rest.Response, error) {
-	if err := c.rest.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
+	if err := c.rest.CheckMessage(req.Message, MaxMessageChars); err != nil {
 		return nil, nil, err
 	}
 	threadID := req.ConversationID

@@ -13,6 +13,13 @@ import (
 // [chatbot.WithBaseURL] sets another.
 const DefaultBaseURL = "https://sitegpt.ai/api/v0/"
 
+// MaxMessageChars is the longest message the SDK sends to SiteGPT, in
+// characters (runes, not bytes). SiteGPT publishes no limit of its own; this one
+// is far above any real chat turn and catches a file passed by mistake before
+// it is uploaded. A longer message is refused with [chatbot.ErrInvalidRequest]
+// and nothing is sent.
+const MaxMessageChars = 100_000
+
 // Client talks to one SiteGPT chatbot. Create it with [NewClient]; the zero
 // value is not usable. A Client is immutable and safe for concurrent use by
 // multiple goroutines: make one per chatbot and reuse it.

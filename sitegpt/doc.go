@@ -11,7 +11,7 @@
 // waits for the whole answer and yields it as one final chunk.
 //
 // Every failure SiteGPT reports is a [*chatbot.Error]; its ProviderCode holds
-// SiteGPT's code (see [CodeAPIKeyNotValid] and the other Code constants).
+// SiteGPT's own [ErrorCode] (see [ErrorCodeOf] and the Code constants).
 //
 // Package sitegpttest provides a fake SiteGPT server for tests.
 //

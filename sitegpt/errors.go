@@ -1,24 +1,48 @@
 package sitegpt
 
 import (
+	"errors"
+
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
-// SiteGPT's documented error codes, as found in [chatbot.Error.ProviderCode].
-// The SDK maps each onto a [chatbot.Code]: the limit codes are
-// [chatbot.ErrQuotaExceeded] whatever the HTTP status.
+// provider is the name in every error this package returns.
+const provider = "sitegpt"
+
+// ErrorCode is one of SiteGPT's own error codes, as SiteGPT sends them and
+// as the SDK keeps them in [chatbot.Error.ProviderCode]. It is a type of its
+// own so that comparing it with a normalised [chatbot.Code] does not compile:
+// branch on the normalised code with errors.Is (errors.Is(err,
+// chatbot.ErrQuotaExceeded)), and on SiteGPT's own with [ErrorCodeOf].
+type ErrorCode string
+
+// SiteGPT's documented error codes. The SDK maps each onto a [chatbot.Code]:
+// the limit codes are [chatbot.ErrQuotaExceeded] whatever the HTTP status.
 const (
-	CodeAPIKeyNotValid          = "API_KEY_NOT_VALID"         // 401, chatbot.ErrUnauthorized
-	CodeRequestValidationFailed = "REQUEST_VALIDATION_FAILED" // 400, chatbot.ErrInvalidRequest
-	CodeChatbotNotFound         = "CHATBOT_NOT_FOUND"         // 404, chatbot.ErrNotFound
-	CodeChatbotFetchForbidden   = "CHATBOT_FETCH_FORBIDDEN"   // 403, chatbot.ErrForbidden
-	CodeChatbotLimitReached     = "CHATBOT_LIMIT_REACHED"     // chatbot.ErrQuotaExceeded
-	CodeMessagesLimitReached    = "MESSAGES_LIMIT_REACHED"    // chatbot.ErrQuotaExceeded
+	CodeAPIKeyNotValid          ErrorCode = "API_KEY_NOT_VALID"         // 401, chatbot.ErrUnauthorized
+	CodeRequestValidationFailed ErrorCode = "REQUEST_VALIDATION_FAILED" // 400, chatbot.ErrInvalidRequest
+	CodeChatbotNotFound         ErrorCode = "CHATBOT_NOT_FOUND"         // 404, chatbot.ErrNotFound
+	CodeChatbotFetchForbidden   ErrorCode = "CHATBOT_FETCH_FORBIDDEN"   // 403, chatbot.ErrForbidden
+	CodeChatbotLimitReached     ErrorCode = "CHATBOT_LIMIT_REACHED"     // chatbot.ErrQuotaExceeded
+	CodeMessagesLimitReached    ErrorCode = "MESSAGES_LIMIT_REACHED"    // chatbot.ErrQuotaExceeded
 )
 
 // unsuccessful builds the error for a 2xx response whose body reports a
 // failure, with the shared decoder.
 func (c *Client) unsuccessful(resp *rest.Response) *chatbot.Error {
 	return c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
+}
+
+// ErrorCodeOf returns SiteGPT's own code from the first [*chatbot.Error] in
+// err's chain that SiteGPT reported, or "" when there is none (a transport
+// error, a request refused before sending, another provider's error):
+//
+//	if sitegpt.ErrorCodeOf(err) == sitegpt.CodeMessagesLimitReached { … }
+func ErrorCodeOf(err error) ErrorCode {
+	var apiErr *chatbot.Error
+	if !errors.As(err, &apiErr) || apiErr.Provider != provider {
+		return ""
+	}
+	return ErrorCode(apiErr.ProviderCode)
 }

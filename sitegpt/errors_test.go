@@ -2,6 +2,8 @@ package sitegpt_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -102,7 +104,7 @@ func TestErrorCodes(t *testing.T) {
 			assert.Equal(t, "sitegpt", apiErr.Provider)
 			assert.Equal(t, tt.status, apiErr.StatusCode)
 			assert.Equal(t, tt.code, apiErr.Code)
-			assert.Equal(t, tt.failure.Code, apiErr.ProviderCode)
+			assert.Equal(t, tt.failure.Code, sitegpt.ErrorCode(apiErr.ProviderCode))
 			assert.Equal(t, tt.message, apiErr.Message)
 			assert.Contains(t, string(apiErr.Body), `"success":false`)
 			assert.Equal(t, 1, srv.Count(), "a failed POST must not be resent")
@@ -155,7 +157,7 @@ func TestErrorWrongKeyAndChatbot(t *testing.T) {
 	tests := []struct {
 		name, key, chatbotID string
 		sentinel             error
-		code                 string
+		code                 sitegpt.ErrorCode
 	}{
 		{name: "wrong key", key: "wrong-key", chatbotID: srv.ChatbotID(), sentinel: chatbot.ErrUnauthorized, code: sitegpt.CodeAPIKeyNotValid},
 		{name: "unknown chatbot", key: srv.APIKey(), chatbotID: "other", sentinel: chatbot.ErrNotFound, code: sitegpt.CodeChatbotNotFound},
@@ -169,7 +171,8 @@ func TestErrorWrongKeyAndChatbot(t *testing.T) {
 			require.ErrorIs(t, err, tt.sentinel)
 			var apiErr *chatbot.Error
 			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, tt.code, apiErr.ProviderCode)
+			assert.Equal(t, string(tt.code), apiErr.ProviderCode)
+			assert.Equal(t, tt.code, sitegpt.ErrorCodeOf(fmt.Errorf("asking: %w", err)))
 			assert.NotContains(t, err.Error(), tt.key)
 		})
 	}
@@ -224,4 +227,12 @@ func TestErrorString(t *testing.T) {
 	var apiErr *chatbot.Error
 	require.True(t, errors.As(err, &apiErr))
 	assert.Equal(t, "sitegpt: 403 FORBIDDEN (CHATBOT_FETCH_FORBIDDEN): Forbidden", err.Error())
+}
+
+func TestErrorCodeOfOtherErrors(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, sitegpt.ErrorCode(""), sitegpt.ErrorCodeOf(nil))
+	assert.Equal(t, sitegpt.ErrorCode(""), sitegpt.ErrorCodeOf(io.ErrUnexpectedEOF))
+	other := &chatbot.Error{Provider: "workspace", ProviderCode: "API_KEY_NOT_VALID"}
+	assert.Equal(t, sitegpt.ErrorCode(""), sitegpt.ErrorCodeOf(other), "another provider's code is not SiteGPT's")
 }

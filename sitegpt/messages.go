@@ -23,7 +23,7 @@ const (
 // required.
 type MessageRequest struct {
 	// Message is the text sent. It must be non-empty valid UTF-8 without NUL
-	// bytes, at most 100,000 characters.
+	// bytes, at most [MaxMessageChars] characters.
 	Message string
 
 	// ThreadID continues that thread. Empty starts a new thread; it is
@@ -183,7 +183,7 @@ func (c *Client) SendMessage(ctx context.Context, req MessageRequest) (*Message,
 
 // sendMessage is SendMessage, also returning the response for Chat.
 func (c *Client) sendMessage(ctx context.Context, req MessageRequest) (*Message, *rest.Response, error) {
-	if err := c.rest.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
+	if err := c.rest.CheckMessage(req.Message, MaxMessageChars); err != nil {
 		return nil, nil, err
 	}
 	from := req.From

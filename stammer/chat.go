@@ -18,7 +18,7 @@ import (
 // required.
 type MessageRequest struct {
 	// Query is the user's message: non-empty valid UTF-8 without NUL bytes,
-	// at most [MaxQueryChars] characters.
+	// at most [MaxMessageChars] characters.
 	Query string
 
 	// UserKey identifies the person; Stammer continues the conversation per
@@ -133,7 +133,7 @@ func (c *Client) Message(ctx context.Context, req MessageRequest) (*MessageRespo
 // messageBody validates req and builds the wire body, choosing a random
 // user_key when req has none.
 func (c *Client) messageBody(req MessageRequest) (messageBody, error) {
-	if err := c.rest.CheckMessage(req.Query, MaxQueryChars); err != nil {
+	if err := c.rest.CheckMessage(req.Query, MaxMessageChars); err != nil {
 		return messageBody{}, err
 	}
 	key := req.UserKey
@@ -216,7 +216,7 @@ func jsonText(raw json.RawMessage) string {
 // Raw the response body. User names, emails and Metadata are not sent:
 // Stammer has no field for them.
 //
-// The message may be at most [MaxQueryChars] characters; a longer or
+// The message may be at most [MaxMessageChars] characters; a longer or
 // otherwise invalid one is refused before sending with a *[chatbot.Error] of
 // code [chatbot.CodeInvalidRequest]. Errors the API reports are
 // *[chatbot.Error] too.

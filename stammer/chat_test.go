@@ -170,13 +170,13 @@ func TestChatQueryLimit(t *testing.T) {
 	t.Parallel()
 	srv, bot := setup(t, stammertest.Config{})
 
-	ok := strings.Repeat("é", stammer.MaxQueryChars) // 5000 characters, 10000 bytes
+	ok := strings.Repeat("é", stammer.MaxMessageChars) // 5000 characters, 10000 bytes
 	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: ok, ConversationID: "long"})
 	require.NoError(t, err)
 	assert.Equal(t, fmt.Sprintf("Answer 1 to %q", ok), reply.Text)
 	require.Equal(t, 1, srv.Count())
 
-	tooLong := strings.Repeat("é", stammer.MaxQueryChars+1)
+	tooLong := strings.Repeat("é", stammer.MaxMessageChars+1)
 	_, err = bot.Chat(t.Context(), chatbot.Request{Message: tooLong, ConversationID: "long"})
 	apiErr := requireAPIError(t, chatbot.ErrInvalidRequest, err)
 	assert.Equal(t, 0, apiErr.StatusCode)

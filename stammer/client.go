@@ -24,9 +24,11 @@ const (
 	pathQA            = "chatbot/api/v1/qa/"
 )
 
-// MaxQueryChars is the longest query Stammer accepts, in characters (runes,
-// not bytes). A longer one is refused before anything is sent.
-const MaxQueryChars = 5000
+// MaxMessageChars is the longest message (Stammer's "query") Stammer accepts,
+// in characters (runes, not bytes): its docs say "under 5000 characters". A
+// longer one is refused with [chatbot.ErrInvalidRequest] before anything is
+// sent.
+const MaxMessageChars = 5000
 
 // Client talks to one Stammer chatbot (or one chatbot of a white-label
 // agency). Create it with [NewClient]. A Client is immutable and safe for

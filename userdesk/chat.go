@@ -71,7 +71,7 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 
 // messageRequest validates req and builds the wire body.
 func (c *Client) messageRequest(req chatbot.Request, streaming bool) (messageRequest, error) {
-	if err := c.rc.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
+	if err := c.rc.CheckMessage(req.Message, MaxMessageChars); err != nil {
 		return messageRequest{}, err
 	}
 	for _, f := range [][2]string{{"conversation id", req.ConversationID}, {"user name", req.User.Name}, {"user email", req.User.Email}} {

@@ -9,6 +9,13 @@ import (
 // [chatbot.WithBaseURL] says otherwise.
 const DefaultBaseURL = "https://api.userdesk.io/v1/"
 
+// MaxMessageChars is the longest message the SDK sends to Userdesk, in
+// characters (runes, not bytes). Userdesk publishes no limit of its own; this one
+// is far above any real chat turn and catches a file passed by mistake before
+// it is uploaded. A longer message is refused with [chatbot.ErrInvalidRequest]
+// and nothing is sent.
+const MaxMessageChars = 100_000
+
 // Client talks to one Userdesk chatbot. Create it with [NewClient]; the zero
 // value is not usable. A Client is immutable and safe for concurrent use by
 // multiple goroutines: make one per chatbot and reuse it.

@@ -76,7 +76,7 @@ func (c *Client) checkEnvelope(resp *rest.Response, env *envelope) error {
 
 // chatCall validates req and builds the chat call.
 func (c *Client) chatCall(req chatbot.Request, streaming bool) (rest.Call, error) {
-	if err := c.rest.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
+	if err := c.rest.CheckMessage(req.Message, MaxMessageChars); err != nil {
 		return rest.Call{}, err
 	}
 	for _, f := range [][2]string{{"conversation id", req.ConversationID}, {"user id", req.User.ID}, {"user name", req.User.Name}, {"user email", req.User.Email}} {

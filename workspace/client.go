@@ -9,6 +9,13 @@ import (
 // the client at a white-label or self-hosted domain.
 const DefaultBaseURL = "https://pollybot.app/api/v1/"
 
+// MaxMessageChars is the longest message the SDK sends to a workspace
+// chatbot, in characters (runes, not bytes). The API publishes no limit of its
+// own; this one is far above any real chat turn and catches a file passed by
+// mistake before it is uploaded. A longer message is refused with
+// [chatbot.ErrInvalidRequest] and nothing is sent.
+const MaxMessageChars = 100_000
+
 // Client talks to one workspace chatbot. It implements [chatbot.Chatbot] and
 // adds the leads endpoints ([Client.Leads], [Client.Lead], …).
 //

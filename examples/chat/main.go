@@ -20,9 +20,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 )
 
 func main() {
@@ -36,10 +38,11 @@ func main() {
 			interrupts <- struct{}{}
 		}
 	}()
-	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, interrupts, os.LookupEnv); err != nil {
-		fmt.Fprintln(os.Stderr, "chat:", err)
-		os.Exit(1)
-	}
+	// SIGTERM (a process manager stopping us) ends the program.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, interrupts, os.LookupEnv)
+	stop()
+	os.Exit(cli.ExitCode(os.Stderr, "chat", err))
 }
 
 // run chats until stdin ends (Ctrl-D) or ctx is done. A value on interrupts

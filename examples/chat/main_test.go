@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"io"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/examples/internal/transcript"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
@@ -141,4 +143,10 @@ func TestChatTurnsAndInterrupt(t *testing.T) {
 	require.NotEmpty(t, ids[1])
 	assert.Equal(t, ids[1], ids[2])
 	assert.Equal(t, []string{"first", "second", "third"}, srv.Messages(ids[1]))
+}
+
+func TestHelpIsNotAFailure(t *testing.T) {
+	err := run(t.Context(), []string{"-h"}, strings.NewReader(""), io.Discard, nil, nil)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Equal(t, 0, cli.ExitCode(io.Discard, "chat", err))
 }

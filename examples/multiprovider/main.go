@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -24,15 +23,14 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv); err != nil {
-		fmt.Fprintln(os.Stderr, "multiprovider:", err)
-		os.Exit(1)
-	}
+	ctx, stop := cli.Context()
+	err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv)
+	stop()
+	os.Exit(cli.ExitCode(os.Stderr, "multiprovider", err))
 }
 
 // result is what one provider did with the question.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 )
 
 func TestMultiproviderTable(t *testing.T) {
@@ -40,4 +43,10 @@ func TestMultiproviderTable(t *testing.T) {
 		assert.Equal(t, "ok", row[5])
 		assert.Contains(t, text, "\n  "+bots.DemoAnswer(name, question)+"\n")
 	}
+}
+
+func TestHelpIsNotAFailure(t *testing.T) {
+	err := run(t.Context(), []string{"-h"}, io.Discard, nil)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Equal(t, 0, cli.ExitCode(io.Discard, "multiprovider", err))
 }

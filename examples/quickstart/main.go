@@ -22,21 +22,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
+	ctx, stop := cli.Context()
+	err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv)
+	stop()
+	os.Exit(cli.ExitCode(os.Stderr, "quickstart", err))
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer, env bots.LookupEnv) error {

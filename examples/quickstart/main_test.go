@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
@@ -79,4 +82,10 @@ func TestQuickstartHalfConfigured(t *testing.T) {
 	env := bots.Env(map[string]string{"USERDESK_API_KEY": "key"})
 	err := run(t.Context(), []string{"-pace", "0"}, &strings.Builder{}, env)
 	require.EqualError(t, err, "userdesk: USERDESK_API_KEY is set but USERDESK_CHATBOT_ID is not")
+}
+
+func TestHelpIsNotAFailure(t *testing.T) {
+	err := run(t.Context(), []string{"-h"}, io.Discard, nil)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Equal(t, 0, cli.ExitCode(io.Discard, "quickstart", err))
 }

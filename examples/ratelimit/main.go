@@ -18,26 +18,37 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/workspace"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	os.Exit(cli.ExitCode(os.Stderr, "ratelimit", start(os.Args[1:], os.Stdout)))
+}
+
+// start parses the (flagless) command line, so that -h prints what the
+// program does, and runs the scenarios against a fake of its own.
+func start(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("ratelimit", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: ratelimit\n\nShows a backend honouring short RetryAfter waits and handing long ones to its caller, against a built-in fake.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := cli.Context()
 	defer stop()
 	srv := workspacetest.NewServer(workspacetest.Config{})
 	defer srv.Close()
-	if err := run(ctx, os.Stdout, srv); err != nil {
-		fmt.Fprintln(os.Stderr, "ratelimit:", err)
-		os.Exit(1)
-	}
+	return run(ctx, stdout, srv)
 }
 
 // maxWait is the longest RetryAfter the backend waits out itself.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/workspace"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
@@ -102,4 +105,12 @@ func TestBackendHandsOn(t *testing.T) {
 			assert.Equal(t, 1, srv.Count(), "nothing is retried")
 		})
 	}
+}
+
+func TestHelpPrintsUsageAndRunsNothing(t *testing.T) {
+	var out strings.Builder
+	err := start([]string{"-h"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Empty(t, out.String(), "no scenario ran")
+	assert.Equal(t, 0, cli.ExitCode(io.Discard, "ratelimit", err))
 }

@@ -28,25 +28,23 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 )
 
 //go:embed index.html
 var page []byte
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv); err != nil {
-		fmt.Fprintln(os.Stderr, "service:", err)
-		os.Exit(1)
-	}
+	ctx, stop := cli.Context()
+	err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv)
+	stop()
+	os.Exit(cli.ExitCode(os.Stderr, "service", err))
 }
 
 // run serves until ctx is done, then shuts the server down.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/examples/internal/transcript"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
@@ -259,4 +261,10 @@ func TestServiceCallerDisconnects(t *testing.T) {
 	}
 	text, ok := out.WaitForCount("caller went away after 1 chunks; provider stream cancelled", 1, timeout)
 	assert.True(t, ok, text)
+}
+
+func TestHelpIsNotAFailure(t *testing.T) {
+	err := run(t.Context(), []string{"-h"}, io.Discard, nil)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Equal(t, 0, cli.ExitCode(io.Discard, "service", err))
 }

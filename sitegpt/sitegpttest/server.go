@@ -60,7 +60,7 @@ type Failure struct {
 
 	// Code is SiteGPT's error code (sitegpt.CodeAPIKeyNotValid, …); empty
 	// sends an error object without a code.
-	Code string
+	Code sitegpt.ErrorCode
 
 	// Message is the error message; empty uses the status text.
 	Message string
@@ -72,7 +72,7 @@ type Failure struct {
 // StatusFor returns the HTTP status the fake answers code with: the
 // documented one, 403 for the limit codes (whose status SiteGPT does not
 // document), and 400 for anything else.
-func StatusFor(code string) int {
+func StatusFor(code sitegpt.ErrorCode) int {
 	switch code {
 	case sitegpt.CodeAPIKeyNotValid:
 		return http.StatusUnauthorized

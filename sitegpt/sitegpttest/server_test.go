@@ -69,7 +69,7 @@ func TestServerFailNextCounts(t *testing.T) {
 
 func TestStatusFor(t *testing.T) {
 	t.Parallel()
-	for code, want := range map[string]int{
+	for code, want := range map[sitegpt.ErrorCode]int{
 		sitegpt.CodeAPIKeyNotValid:          401,
 		sitegpt.CodeRequestValidationFailed: 400,
 		sitegpt.CodeChatbotNotFound:         404,
