@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,15 @@ func BenchmarkText(b *testing.B)        { benchScenarios(b, textScenario()) }
 func BenchmarkLatency(b *testing.B)     { benchScenarios(b, latencyScenarios()...) }
 func BenchmarkMemory(b *testing.B)      { benchScenarios(b, memoryScenarios()...) }
 func BenchmarkConcurrency(b *testing.B) { benchScenarios(b, concurrencyScenario()) }
+func BenchmarkOpenStreams(b *testing.B) { benchScenarios(b, openStreamsScenarios()...) }
+func BenchmarkHTTP2(b *testing.B)       { benchScenarios(b, h2Scenario()) }
+
+// TestMain lets the test binary serve the open-streams scenario when it is
+// started as that scenario's child process.
+func TestMain(m *testing.M) {
+	serveIfChild()
+	os.Exit(m.Run())
+}
 
 // benchScenarios runs each contender of each scenario as a sub-benchmark,
 // named by the scenario's kind when there are several, then the contender.
@@ -51,7 +61,7 @@ func scenarioID(name string) string {
 }
 
 // testConfig keeps the tests short.
-var testConfig = config{benchtime: time.Millisecond, rounds: 1, latencyDeltas: 20, memoryBytes: 2 << 20, streams: 50}
+var testConfig = config{benchtime: time.Millisecond, rounds: 1, latencyDeltas: 20, memoryBytes: 2 << 20, streams: 50, openStreams: 50, h2Streams: 20}
 
 // TestContenders runs one operation of every contender of every scenario and
 // checks what it received: the whole reply, every stamp, no goroutine left.
@@ -131,4 +141,19 @@ func TestIDs(t *testing.T) {
 	}
 	assert.Equal(t, "raw_text", scenarioID("5a. memory, raw text"))
 	assert.Equal(t, "SSE", scenarioID("4a. delivery latency, SSE (1 delta/ms)"))
+}
+
+// TestOpenStreamsHoldOnlyNetHTTPGoroutines holds streams open through the
+// SDK and checks that each costs only the two goroutines net/http keeps per
+// HTTP/1.1 connection (its read and write loops): none of the SDK's own.
+func TestOpenStreamsHoldOnlyNetHTTPGoroutines(t *testing.T) {
+	for _, s := range openStreamsScenarios() {
+		contenders, stop := s.setup(testConfig)
+		o, err := contenders[1].op(t.Context())
+		stop()
+		require.NoError(t, err, s.name)
+		require.NoError(t, s.check(testConfig, o), s.name)
+		assert.LessOrEqual(t, o.open.goroutines, 2*o.open.streams, "%s: %d goroutines for %d open streams", s.name, o.open.goroutines, o.open.streams)
+		assert.Equal(t, o.open.streams, o.open.dialed, "%s: one connection per open stream", s.name)
+	}
 }

@@ -17,12 +17,14 @@ type config struct {
 	latencyDeltas int           // deltas per latency stream (one per millisecond)
 	memoryBytes   int64         // size of the memory scenario's reply
 	streams       int           // concurrent streams in the concurrency scenario
+	openStreams   int           // streams held open at once in the open-streams scenario
+	h2Streams     int           // concurrent streams in the HTTP/2 scenario
 }
 
 // fullConfig is the default run; quickConfig is the -quick smoke run.
 var (
-	fullConfig  = config{benchtime: time.Second, rounds: 3, latencyDeltas: 2000, memoryBytes: 100 << 20, streams: 1000}
-	quickConfig = config{benchtime: 50 * time.Millisecond, rounds: 1, latencyDeltas: 100, memoryBytes: 8 << 20, streams: 100}
+	fullConfig  = config{benchtime: time.Second, rounds: 3, latencyDeltas: 2000, memoryBytes: 100 << 20, streams: 1000, openStreams: 10000, h2Streams: 1000}
+	quickConfig = config{benchtime: 50 * time.Millisecond, rounds: 1, latencyDeltas: 100, memoryBytes: 8 << 20, streams: 100, openStreams: 1000, h2Streams: 100}
 )
 
 // outcome is what one operation of a contender observed.
@@ -35,6 +37,17 @@ type outcome struct {
 	livePeak  int64           // peak growth of the heap live at a GC
 	leftover  int             // goroutines left once the server is gone
 	wall      time.Duration   // wall time of the operation's own work
+	open      openCost        // what the streams held open at once cost
+}
+
+// openCost is the client-side cost of streams held open at once, measured
+// once all of them have received their first delta.
+type openCost struct {
+	streams    int   // streams open
+	heap       int64 // growth of the live heap (after a GC)
+	stacks     int64 // growth of goroutine stack memory
+	goroutines int   // growth of the goroutine count, the consumers' own excluded
+	dialed     int   // connections the server accepted
 }
 
 // contender is one way of doing a scenario's operation: the floor, the SDK
@@ -69,6 +82,7 @@ type aggregate struct {
 	livePeak  int64
 	leftover  int
 	wall      time.Duration
+	open      openCost
 }
 
 func (a *aggregate) add(o outcome) {
@@ -81,6 +95,11 @@ func (a *aggregate) add(o outcome) {
 	a.livePeak = max(a.livePeak, o.livePeak)
 	a.leftover = max(a.leftover, o.leftover)
 	a.wall += o.wall
+	a.open.streams += o.open.streams
+	a.open.heap += o.open.heap
+	a.open.stacks += o.open.stacks
+	a.open.goroutines += o.open.goroutines
+	a.open.dialed += o.open.dialed
 }
 
 // report attaches the aggregate's figures to b as custom metrics.
@@ -110,6 +129,12 @@ func (a *aggregate) report(b *testing.B) {
 	if a.wall > 0 {
 		b.ReportMetric(float64(a.wall.Milliseconds())/ops, "wall-ms/op")
 		b.ReportMetric(float64(a.leftover), "goroutines-left")
+	}
+	if n := float64(a.open.streams); n > 0 {
+		b.ReportMetric(float64(a.open.heap)/1024/n, "heap-KiB/stream")
+		b.ReportMetric(float64(a.open.stacks)/1024/n, "stack-KiB/stream")
+		b.ReportMetric(float64(a.open.goroutines)/n, "goroutines/stream")
+		b.ReportMetric(float64(a.open.dialed)/n, "conns/stream")
 	}
 }
 

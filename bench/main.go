@@ -26,14 +26,21 @@ func scenarios() []scenario {
 	s := []scenario{chatScenario(), sseScenario(), textScenario()}
 	s = append(s, latencyScenarios()...)
 	s = append(s, memoryScenarios()...)
-	return append(s, concurrencyScenario())
+	s = append(s, concurrencyScenario())
+	s = append(s, openStreamsScenarios()...)
+	return append(s, h2Scenario())
 }
 
 func main() {
+	serveIfChild()
 	testing.Init()
 	quick := flag.Bool("quick", false, "a short smoke run of a few seconds")
 	only := flag.String("only", "", "run only the scenarios whose name matches this regular expression")
+	flag.StringVar(&heapProfilePrefix, "heapprofile", "", "write a heap profile of each open-streams operation, while its streams are held open, to files with this prefix")
 	flag.Parse()
+	if heapProfilePrefix != "" {
+		runtime.MemProfileRate = 1 // every allocation, so that small per-stream costs show
+	}
 	if err := run(*quick, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

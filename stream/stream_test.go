@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -285,4 +286,22 @@ func TestTextLargeReadsKeepEarlierPiecesIntact(t *testing.T) {
 		}
 	}
 	assert.Positive(t, big, "large reads are yielded as large pieces")
+}
+
+// TestTextBufferStartsSmallAndGrowsWithTheReads reads a bulk body whose
+// reads always fill the buffer: the pieces start at half a KiB, double, and
+// reach 32 KiB, and the text is intact, multi-byte characters included.
+func TestTextBufferStartsSmallAndGrowsWithTheReads(t *testing.T) {
+	body := strings.Repeat("Grüße, 你好 — ", 40_000) // about 700 KB
+	var sizes []int
+	var got strings.Builder
+	for piece, err := range stream.Text(strings.NewReader(body)) {
+		require.NoError(t, err)
+		sizes = append(sizes, len(piece))
+		got.WriteString(piece)
+	}
+	require.Equal(t, body, got.String())
+	assert.LessOrEqual(t, sizes[0], 512, "a stream starts with a small buffer")
+	assert.InDelta(t, 32<<10, slices.Max(sizes), utf8.UTFMax, "reads grow to 32 KiB")
+	assert.Less(t, slices.Index(sizes, slices.Max(sizes)), 10, "full-size reads within a few reads")
 }

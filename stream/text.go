@@ -7,8 +7,14 @@ import (
 	"unsafe"
 )
 
-// textBufSize is the largest piece [Text] reads at once.
-const textBufSize = 32 << 10
+// Text's read buffer starts at minTextBuf and doubles each time a read fills
+// it, up to textBufSize, the largest piece it reads at once: a stream held
+// open for a trickle of deltas costs half a KiB, and a bulk download reaches
+// full-size reads after six reads.
+const (
+	minTextBuf  = 512
+	textBufSize = 32 << 10
+)
 
 // handOffSize is the piece size from which [Text] gives its read buffer to
 // the yielded string and reads on into a new one, instead of copying the
@@ -27,23 +33,34 @@ const handOffSize = textBufSize / 2
 // yielded as is, last, after the text that arrived before it.
 func Text(r io.Reader) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		buf := make([]byte, textBufSize)
+		buf := make([]byte, minTextBuf)
 		held := 0 // bytes of an incomplete character kept at buf[:held]
 		for {
 			n, err := r.Read(buf[held:])
+			full := held+n == len(buf)
 			n += held
 			cut := completeUpTo(buf[:n])
 			if err != nil {
 				cut = n // nothing more will come to complete the character
 			}
+			size := len(buf)
+			if full && size < textBufSize {
+				size *= 2 // the reads outgrow the buffer
+			}
 			var piece string
-			if cut >= handOffSize {
+			switch {
+			case cut >= handOffSize:
 				// The string takes buf over; buf is never written again.
 				piece = unsafe.String(&buf[0], cut)
-				next := make([]byte, textBufSize)
+				next := make([]byte, size)
 				held = copy(next, buf[cut:n])
 				buf = next
-			} else {
+			case size > len(buf):
+				piece = string(buf[:cut])
+				next := make([]byte, size)
+				held = copy(next, buf[cut:n])
+				buf = next
+			default:
 				piece = string(buf[:cut])
 				held = copy(buf, buf[cut:n])
 			}

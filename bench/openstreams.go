@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tmaxmax/go-sse"
+
+	"github.com/chatbot-go/chatbot"
+)
+
+// carefulBufSize is the read buffer of the floor's raw-text stream in the
+// open-streams scenario: bufio's default, what a careful hand-written client
+// holding thousands of streams would pick.
+const carefulBufSize = 4 << 10
+
+// openStreamsScenarios are scenario 7: cfg.openStreams streams held open at
+// once against one server (in a child process) that sends a delta at once
+// and then one every few seconds, as a relay service's provider streams
+// are: mostly idle. Once every stream has received its first delta, the
+// client's live heap and goroutines per open stream are read.
+func openStreamsScenarios() []scenario {
+	key := func(r testing.BenchmarkResult) float64 { return r.Extra["heap-KiB/stream"] }
+	row := func(r, floor testing.BenchmarkResult) (string, string) {
+		figure := fmt.Sprintf("%.2f KiB heap, %.2f KiB stack, %.2f goroutines besides the consumer, %.2f conns per open stream",
+			r.Extra["heap-KiB/stream"], r.Extra["stack-KiB/stream"], r.Extra["goroutines/stream"], r.Extra["conns/stream"])
+		ratio := fmt.Sprintf("%.2f× heap, %+.2f goroutines per stream", r.Extra["heap-KiB/stream"]/floor.Extra["heap-KiB/stream"],
+			r.Extra["goroutines/stream"]-floor.Extra["goroutines/stream"])
+		return figure, ratio
+	}
+	check := func(cfg config, o outcome) error {
+		if o.open.streams != cfg.openStreams {
+			return fmt.Errorf("%d streams held open, want %d", o.open.streams, cfg.openStreams)
+		}
+		if o.deltas < cfg.openStreams {
+			return fmt.Errorf("%d deltas for %d streams", o.deltas, cfg.openStreams)
+		}
+		return nil
+	}
+	return []scenario{
+		{
+			name: "7a. open streams, SSE (10,000 held open; -quick: 1,000)",
+			setup: func(cfg config) ([]contender, func()) {
+				c, err := startChild()
+				if err != nil {
+					panic(err)
+				}
+				url := c.addr + "/api/v1/chatbots/" + chatbotID + "/chat"
+				return []contender{
+					{"floor: net/http + sse.Read + encoding/json", func(ctx context.Context) (outcome, error) {
+						hc := newHTTPClient()
+						defer hc.CloseIdleConnections()
+						return holdStreams(ctx, c, cfg.openStreams, func(ctx context.Context, opened func()) (outcome, error) {
+							return floorSSEOpen(ctx, hc, url, opened)
+						})
+					}},
+					{"chatbot: workspace Stream", func(ctx context.Context) (outcome, error) {
+						bot := mustWorkspace(c.addr)
+						return holdStreams(ctx, c, cfg.openStreams, func(ctx context.Context, opened func()) (outcome, error) {
+							return chatbotStreamOpen(ctx, bot, chatbot.Request{Message: "Hello"}, opened)
+						})
+					}},
+				}, c.stop
+			},
+			check: check, key: key, row: row,
+		},
+		{
+			name: "7b. open streams, raw text (10,000 held open; -quick: 1,000)",
+			setup: func(cfg config) ([]contender, func()) {
+				c, err := startChild()
+				if err != nil {
+					panic(err)
+				}
+				url := c.addr + "/v1/chatbot/" + chatbotID + "/message"
+				return []contender{
+					{"floor: net/http body read loop, 4 KiB buffer", func(ctx context.Context) (outcome, error) {
+						hc := newHTTPClient()
+						defer hc.CloseIdleConnections()
+						return holdStreams(ctx, c, cfg.openStreams, func(ctx context.Context, opened func()) (outcome, error) {
+							return floorTextOpen(ctx, hc, url, opened)
+						})
+					}},
+					{"chatbot: userdesk Stream", func(ctx context.Context) (outcome, error) {
+						bot := mustUserdesk(c.addr)
+						return holdStreams(ctx, c, cfg.openStreams, func(ctx context.Context, opened func()) (outcome, error) {
+							return chatbotStreamOpen(ctx, bot, chatbot.Request{Message: "Hello", ConversationID: convID}, opened)
+						})
+					}},
+				}, c.stop
+			},
+			check: check, key: key, row: row,
+		},
+	}
+}
+
+// holdStreams opens n streams at once with open, each calling opened after
+// its first delta; once all have, it reads the heap, stack and goroutine
+// growth against a reading taken before, then releases the streams and
+// waits for them to complete.
+func holdStreams(ctx context.Context, c *child, n int, open func(ctx context.Context, opened func()) (outcome, error)) (outcome, error) {
+	var dialed atomic.Int64
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if !info.Reused {
+			dialed.Add(1)
+		}
+	}})
+	before := readOpenCost()
+	var (
+		opened sync.WaitGroup
+		done   sync.WaitGroup
+		mu     sync.Mutex
+		total  outcome
+		first  error
+	)
+	opened.Add(n)
+	for range n {
+		done.Go(func() {
+			var once sync.Once
+			signal := func() { once.Do(opened.Done) }
+			o, err := open(ctx, signal)
+			signal() // a stream that failed before its first delta
+			mu.Lock()
+			defer mu.Unlock()
+			total.deltas += o.deltas
+			total.bytes += o.bytes
+			first = firstErr(first, err)
+		})
+	}
+	opened.Wait()
+	held := readOpenCost()
+	if err := writeHeapProfile(); err != nil {
+		return total, err
+	}
+	if err := c.release(); err != nil {
+		return total, err
+	}
+	done.Wait()
+	total.open = openCost{
+		streams:    n,
+		heap:       held.heap - before.heap,
+		stacks:     held.stacks - before.stacks,
+		goroutines: held.goroutines - before.goroutines - n, // the consumers' own
+		dialed:     int(dialed.Load()),
+	}
+	return total, first
+}
+
+// heapProfilePrefix, when set by -heapprofile, names the files to which
+// each open-streams operation writes a heap profile while its streams are
+// held open: the prefix, then a sequence number.
+var (
+	heapProfilePrefix string
+	heapProfiles      atomic.Int64
+)
+
+func writeHeapProfile() error {
+	if heapProfilePrefix == "" {
+		return nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s%d.pprof", heapProfilePrefix, heapProfiles.Add(1)))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("heap").WriteTo(f, 0)
+}
+
+// readOpenCost reads the live heap (after two GCs, so that nothing
+// unreachable is counted), the stack memory and the goroutine count.
+func readOpenCost() openCost {
+	runtime.GC()
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(s)
+	return openCost{heap: int64(s[0].Value.Uint64()), stacks: int64(s[1].Value.Uint64()), goroutines: runtime.NumGoroutine()}
+}
+
+// floorSSEOpen is floorSSE for a held-open stream: opened is called after
+// the first delta, and the stream ends at the [DONE] marker.
+func floorSSEOpen(ctx context.Context, hc *http.Client, url string, opened func()) (outcome, error) {
+	resp, err := floorPost(ctx, hc, url, true, "text/event-stream")
+	if err != nil {
+		return outcome{}, err
+	}
+	defer resp.Body.Close()
+	var o outcome
+	for ev, err := range sse.Read(resp.Body, nil) {
+		if err != nil {
+			return o, err
+		}
+		if ev.Data == "[DONE]" {
+			return o, nil
+		}
+		var chunk struct {
+			Choices []struct {
+				Delta struct {
+					Content string `json:"content"`
+				} `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(ev.Data), &chunk); err != nil {
+			return o, err
+		}
+		if len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != "" {
+			o.deltas++
+			o.bytes += int64(len(chunk.Choices[0].Delta.Content))
+			opened()
+		}
+	}
+	return o, errors.New("stream ended without [DONE]")
+}
+
+// floorTextOpen is the raw text read loop with a careful 4 KiB buffer;
+// opened is called after the first read.
+func floorTextOpen(ctx context.Context, hc *http.Client, url string, opened func()) (outcome, error) {
+	resp, err := floorPost(ctx, hc, url, true, "text/plain")
+	if err != nil {
+		return outcome{}, err
+	}
+	defer resp.Body.Close()
+	var o outcome
+	buf := make([]byte, carefulBufSize)
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 {
+			o.deltas++
+			o.bytes += int64(n)
+			opened()
+		}
+		if err == io.EOF {
+			return o, nil
+		}
+		if err != nil {
+			return o, err
+		}
+	}
+}
+
+// chatbotStreamOpen ranges over an SDK stream, calling opened after the
+// first text chunk; the stream must end complete.
+func chatbotStreamOpen(ctx context.Context, bot chatbot.Chatbot, req chatbot.Request, opened func()) (outcome, error) {
+	var o outcome
+	complete := false
+	for ch, err := range bot.Stream(ctx, req) {
+		if err != nil {
+			return o, err
+		}
+		if ch.Text != "" {
+			o.deltas++
+			o.bytes += int64(len(ch.Text))
+			opened()
+		}
+		complete = complete || ch.Done
+	}
+	if !complete {
+		return o, errors.New("stream ended without its Done chunk")
+	}
+	return o, nil
+}
