@@ -115,7 +115,7 @@ func (f *Fallback) route(req chatbot.Request) (int, chatbot.Request, error) {
 		return 0, req, &chatbot.Error{
 			Provider: chatbot.InfoOf(f.bots[0].Bot).Provider,
 			Code:     chatbot.CodeInvalidRequest,
-			Message:  "resilience: the ConversationID names no chatbot of this Fallback",
+			Message:  "the ConversationID names no chatbot of this resilience.Fallback",
 		}
 	}
 	req.ConversationID = id
