@@ -55,8 +55,12 @@
 //
 //	gen_ai.client.operation.duration            histogram, s: each Chat, each Stream from loop start to loop end
 //	gen_ai.client.operation.time_to_first_chunk histogram, s: Stream, loop start to first chunk
-//	gen_ai.client.operation.time_per_output_chunk histogram, s: Stream, between consecutive chunks
+//	gen_ai.client.operation.time_per_output_chunk histogram, s: Stream, between consecutive chunks (WithChunkTimes)
 //	chatbot.client.stream.chunks                histogram, {chunk}: Stream, chunks per loop
+//
+// The per-chunk histogram is off by default ([WithChunkTimes] turns it on):
+// it is the only cost the middleware adds per chunk, and it is the
+// difference between a few percent and a fifth on a stream of tiny deltas.
 //
 // The time histograms use the conventions' bucket advice (0.01 s doubling to
 // 81.92 s). Their attributes are gen_ai.operation.name,

@@ -104,6 +104,7 @@ type bot struct {
 	tracer   trace.Tracer
 	ins      instruments
 	content  bool
+	perChunk bool // record time_per_output_chunk
 	now      func() time.Time
 	spanName string
 
@@ -111,7 +112,8 @@ type bot struct {
 	streamAttrs []attribute.KeyValue
 	chatSet     attribute.Set // metric attributes of a successful call
 	streamSet   attribute.Set
-	streamOpts  []metric.RecordOption // streamSet as record options, built once
+	chatOpts    []metric.RecordOption // chatSet as record options, built once
+	streamOpts  []metric.RecordOption // streamSet as record options
 }
 
 func newBot(next chatbot.Chatbot, cfg config, tracer trace.Tracer, ins instruments) *bot {
@@ -128,13 +130,14 @@ func newBot(next chatbot.Chatbot, cfg config, tracer trace.Tracer, ins instrumen
 		common = append(common, semconv.GenAIAgentID(info.ChatbotID))
 	}
 	b := &bot{
-		next: next, info: info, tracer: tracer, ins: ins, content: cfg.content, now: cfg.now,
+		next: next, info: info, tracer: tracer, ins: ins, content: cfg.content, perChunk: cfg.chunkTimes, now: cfg.now,
 		spanName:    strings.TrimSpace(operationName + " " + info.ChatbotID),
 		chatAttrs:   common,
 		streamAttrs: append(common[:len(common):len(common)], semconv.GenAIRequestStream(true)),
 	}
 	b.chatSet = attribute.NewSet(b.chatAttrs...)
 	b.streamSet = attribute.NewSet(b.streamAttrs...)
+	b.chatOpts = []metric.RecordOption{metric.WithAttributeSet(b.chatSet)}
 	b.streamOpts = []metric.RecordOption{metric.WithAttributeSet(b.streamSet)}
 	return b
 }
@@ -178,7 +181,7 @@ func (b *bot) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, er
 		span.SetAttributes(attrs...)
 	}
 	b.finish(span, err, end)
-	b.record(ctx, b.ins.duration, end.Sub(begin).Seconds(), b.chatSet, err)
+	b.record(ctx, end.Sub(begin).Seconds(), b.chatSet, b.chatOpts, err)
 	return reply, err
 }
 
@@ -195,14 +198,15 @@ func (b *bot) finish(span trace.Span, err error, end time.Time) {
 	span.End(trace.WithTimestamp(end))
 }
 
-// record records a call's duration with set, plus error.type if err is set.
-func (b *bot) record(ctx context.Context, h metric.Float64Histogram, seconds float64, set attribute.Set, err error) {
+// record records a call's duration with set (opts when err is nil), plus
+// error.type if err is set.
+func (b *bot) record(ctx context.Context, seconds float64, set attribute.Set, opts []metric.RecordOption, err error) {
 	if err == nil {
-		h.Record(ctx, seconds, metric.WithAttributeSet(set))
+		b.ins.duration.Record(ctx, seconds, opts...)
 		return
 	}
 	attrs := append(set.ToSlice(), semconv.ErrorTypeKey.String(errorType(err)))
-	h.Record(ctx, seconds, metric.WithAttributes(attrs...))
+	b.ins.duration.Record(ctx, seconds, metric.WithAttributes(attrs...))
 }
 
 // finishReason is the finish_reason of gen_ai.output.messages: "stop" for a
@@ -266,16 +270,19 @@ type streamState struct {
 	exhausted bool // the wrapped stream ended by itself, without error
 }
 
-// chunk takes note of c, which has just arrived.
+// chunk takes note of c, which has just arrived. It reads the clock only
+// for the first chunk, unless time_per_output_chunk is recorded.
 func (st *streamState) chunk(c chatbot.Chunk) {
-	now := st.b.now()
-	if st.chunks == 0 {
-		st.first = now.Sub(st.begin)
+	switch {
+	case st.chunks == 0:
+		st.last = st.b.now()
+		st.first = st.last.Sub(st.begin)
 		st.b.ins.firstChunk.Record(st.ctx, st.first.Seconds(), st.b.streamOpts...)
-	} else {
+	case st.b.perChunk:
+		now := st.b.now()
 		st.b.ins.perChunk.Record(st.ctx, now.Sub(st.last).Seconds(), st.b.streamOpts...)
+		st.last = now
 	}
-	st.last = now
 	st.chunks++
 	st.complete = st.complete || c.Done
 	if c.ConversationID != "" {
@@ -318,6 +325,6 @@ func (st *streamState) end() {
 		span.SetAttributes(attrs...)
 	}
 	b.finish(span, err, end)
-	b.record(st.ctx, b.ins.duration, end.Sub(st.begin).Seconds(), b.streamSet, err)
+	b.record(st.ctx, end.Sub(st.begin).Seconds(), b.streamSet, b.streamOpts, err)
 	b.ins.chunks.Record(st.ctx, int64(st.chunks), b.streamOpts...)
 }

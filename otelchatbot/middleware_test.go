@@ -99,7 +99,7 @@ func collect(chunks func(func(chatbot.Chunk, error) bool), breakAfter int) ([]ch
 
 func TestStreamComplete(t *testing.T) {
 	t.Parallel()
-	r := setup(t, nil)
+	r := setup(t, nil, otelchatbot.WithChunkTimes())
 	r.srv.SetReply("Open ", "9 ", "to 5.")
 	chunks := r.bot.Stream(t.Context(), chatbot.Request{Message: question})
 	assert.Zero(t, r.srv.Count(), "the stream is lazy")
@@ -200,6 +200,8 @@ func TestStreamBreak(t *testing.T) {
 	h := r.histograms(t)
 	assert.Equal(t, []point{{with(base(r), attribute.Bool("gen_ai.request.stream", true)), 1, 2}},
 		h["gen_ai.client.operation.duration"])
+	assert.NotContains(t, h, "gen_ai.client.operation.time_per_output_chunk", "recorded only WithChunkTimes")
+	assert.Len(t, h, 3)
 }
 
 func TestProviderError(t *testing.T) {
