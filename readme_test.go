@@ -3,7 +3,8 @@ package chatbot_test
 // The Go code blocks of README.md are kept true by this file: a block that is
 // a whole program is built in a scratch module, and every other block must
 // appear here verbatim (line by line, ignoring indentation), where it is
-// compiled and run against the provider fakes.
+// compiled and run against the provider fakes, or, if it uses a nested
+// module, in that module's readme_test.go.
 
 import (
 	"bufio"
@@ -177,6 +178,15 @@ func TestReadmeCodeBlocks(t *testing.T) {
 	self, err := os.ReadFile("readme_test.go")
 	require.NoError(t, err)
 	here := trimmedLines(string(self))
+	// A block that uses a nested module (otelchatbot/, …) cannot compile
+	// here: it must appear in that module's readme_test.go, which runs it.
+	nested, err := filepath.Glob("*/readme_test.go")
+	require.NoError(t, err)
+	for _, f := range nested {
+		src, err := os.ReadFile(f)
+		require.NoError(t, err)
+		here = append(here, trimmedLines(string(src))...)
+	}
 	for i, b := range blocks {
 		if strings.HasPrefix(strings.TrimSpace(b), "package main") {
 			buildProgram(t, i, b)
