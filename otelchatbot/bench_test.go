@@ -1,7 +1,9 @@
 package otelchatbot_test
 
 import (
+	"context"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -132,4 +134,54 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// memBot streams n chunks from memory, so that BenchmarkCost measures the
+// middleware alone.
+type memBot struct{ n int }
+
+func (m memBot) Chat(context.Context, chatbot.Request) (*chatbot.Reply, error) {
+	return &chatbot.Reply{Text: "x", ConversationID: "c", MessageID: "m"}, nil
+}
+
+func (m memBot) Stream(context.Context, chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	return func(yield func(chatbot.Chunk, error) bool) {
+		for i := range m.n {
+			if !yield(chatbot.Chunk{Text: "x", ConversationID: "c", MessageID: "m", Done: i == m.n-1}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (memBot) Info() chatbot.Info { return chatbot.Info{Provider: "workspace", ChatbotID: "bot"} }
+
+// BenchmarkCost is the middleware's own cost, over an in-memory stream of
+// 1 and of 1,000 chunks: the difference between the plain and the otel
+// figures is the cost per stream and per chunk.
+//
+//	cd otelchatbot && go test -run '^$' -bench Cost -benchmem -count 6
+func BenchmarkCost(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	for _, n := range []int{1, 1000} {
+		bots := map[string]chatbot.Chatbot{
+			"plain": memBot{n},
+			"otel":  chatbot.Wrap(memBot{n}, otelchatbot.Middleware(otelchatbot.WithTracerProvider(tp), otelchatbot.WithMeterProvider(mp))),
+			"otel+chunktimes": chatbot.Wrap(memBot{n}, otelchatbot.Middleware(
+				otelchatbot.WithTracerProvider(tp), otelchatbot.WithMeterProvider(mp), otelchatbot.WithChunkTimes())),
+		}
+		for _, name := range []string{"plain", "otel", "otel+chunktimes"} {
+			b.Run(fmt.Sprintf("chunks=%d/%s", n, name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					for _, err := range bots[name].Stream(b.Context(), chatbot.Request{Message: "hi"}) {
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+		}
+	}
 }

@@ -59,8 +59,8 @@
 //	chatbot.client.stream.chunks                histogram, {chunk}: Stream, chunks per loop
 //
 // The per-chunk histogram is off by default ([WithChunkTimes] turns it on):
-// it is the only cost the middleware adds per chunk, and it is the
-// difference between a few percent and a fifth on a stream of tiny deltas.
+// a measurement per chunk is the difference between about 2 % and a
+// quarter or more on a loopback stream of tiny deltas.
 //
 // The time histograms use the conventions' bucket advice (0.01 s doubling to
 // 81.92 s). Their attributes are gen_ai.operation.name,
