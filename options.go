@@ -187,10 +187,10 @@ func WithLogger(l *slog.Logger) Option {
 // so that "myapp/1.2" sends "myapp/1.2 chatbot-go/0.1.0".
 func WithUserAgent(ua string) Option {
 	return Option{func(s *Settings) error {
-		ua = strings.TrimSpace(ua)
-		if strings.ContainsAny(ua, "\r\n\x00") {
+		if strings.ContainsFunc(ua, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			return errors.New("WithUserAgent: control characters in user agent")
 		}
+		ua = strings.TrimSpace(ua)
 		if ua != "" {
 			s.UserAgent = ua + " chatbot-go/" + Version
 		}
