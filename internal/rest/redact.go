@@ -23,7 +23,7 @@ const redacted = "[REDACTED]"
 
 // redactor finds a secret in text in the forms servers and Go's own error
 // messages write it: literally; JSON-escaped as PHP's json_encode writes it
-// ("\/") or with \u escapes ("\u002f", any case, behind one or more
+// ("\/") or with \u escapes ("\u002f", any case, behind one to eight
 // backslashes, as %q quoting adds); URL-encoded ("%2F", "%2f", and the
 // double-encoded "%252F"); and as HTML character references ("&#47;",
 // "&#x2f;"). Every character of the secret outside the unreserved set
@@ -32,7 +32,8 @@ const redacted = "[REDACTED]"
 //
 // A nil *redactor (no secret) changes nothing.
 type redactor struct {
-	re *regexp.Regexp
+	re     *regexp.Regexp
+	margin int // the longest text a match can span
 }
 
 func newRedactor(secret string) *redactor {
@@ -50,7 +51,7 @@ func newRedactor(secret string) *redactor {
 		}
 		alts := []string{regexp.QuoteMeta(string(r))}
 		if r <= 0xFFFF {
-			alts = append(alts, fmt.Sprintf(`(?i:\\+u%04x)`, r))
+			alts = append(alts, fmt.Sprintf(`(?i:\\{1,8}u%04x)`, r))
 		}
 		var enc strings.Builder
 		var buf [utf8.UTFMax]byte
@@ -58,14 +59,18 @@ func newRedactor(secret string) *redactor {
 			fmt.Fprintf(&enc, `%%(?:25)?(?i:%02x)`, c)
 		}
 		alts = append(alts, enc.String())
-		alts = append(alts, fmt.Sprintf(`&#0*%d;`, r), fmt.Sprintf(`(?i:&#x0*%x;)`, r))
+		alts = append(alts, fmt.Sprintf(`&#0{0,8}%d;`, r), fmt.Sprintf(`(?i:&#x0{0,8}%x;)`, r))
 		if r == '/' || r == '"' || r == '\\' {
-			alts = append(alts, `\\+`+regexp.QuoteMeta(string(r)))
+			alts = append(alts, `\\{1,8}`+regexp.QuoteMeta(string(r)))
 		}
 		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
 	}
-	return &redactor{re: regexp.MustCompile(b.String())}
+	return &redactor{re: regexp.MustCompile(b.String()), margin: maxEncodedRune * len(secret)}
 }
+
+// maxEncodedRune is the longest form the redactor matches for one character
+// of the secret: four bytes, each double-percent-encoded ("%25XX").
+const maxEncodedRune = 4 * len("%25XX")
 
 // unreserved reports the characters that JSON, URL and HTML encoders and Go's
 // %q quoting all leave as they are (RFC 3986's unreserved set).
@@ -86,6 +91,21 @@ func (r *redactor) bytes(b []byte) []byte {
 		return b
 	}
 	return r.re.ReplaceAllLiteral(b, []byte(redacted))
+}
+
+// bounded redacts s and truncates it to n bytes. Only the first n bytes plus
+// the longest span a match can have are searched, so that a 4 MiB header
+// costs no more than a short one, and a secret starting before the cut is
+// still found whole.
+func (r *redactor) bounded(s string, n int) string {
+	if r != nil && len(s) > n+r.margin {
+		k := n + r.margin
+		for k > 0 && !utf8.RuneStart(s[k]) {
+			k--
+		}
+		s = s[:k]
+	}
+	return truncate(r.string(s), n)
 }
 
 // truncate cuts s to at most n bytes on a character boundary, saying how
@@ -131,9 +151,9 @@ func (c *Client) Scrub(e *chatbot.Error) *chatbot.Error {
 	if e == nil {
 		return nil
 	}
-	e.Message = truncate(c.redactor.string(e.Message), maxMessage)
-	e.ProviderCode = truncate(c.redactor.string(e.ProviderCode), maxShort)
-	e.RequestID = truncate(c.redactor.string(e.RequestID), maxShort)
+	e.Message = c.redactor.bounded(e.Message, maxMessage)
+	e.ProviderCode = c.redactor.bounded(e.ProviderCode, maxShort)
+	e.RequestID = c.redactor.bounded(e.RequestID, maxShort)
 	e.Body = c.redactor.bytes(e.Body)
 	return e
 }
@@ -145,7 +165,7 @@ type safeError struct {
 }
 
 // Error returns the wrapped error's text, redacted and bounded.
-func (e *safeError) Error() string { return truncate(e.r.string(e.err.Error()), maxErrorText) }
+func (e *safeError) Error() string { return e.r.bounded(e.err.Error(), maxErrorText) }
 
 // GoString makes %#v print the redacted text rather than the wrapped error's
 // fields, which may hold a URL or a header the text never showed.

@@ -59,6 +59,19 @@ func TestTruncate(t *testing.T) {
 	assert.NotContains(t, got, "\uFFFD")
 }
 
+func TestBoundedFindsASecretAcrossTheCut(t *testing.T) {
+	t.Parallel()
+	r := newRedactor(slashKey)
+	for _, form := range []string{slashKey, url.QueryEscape(slashKey), `sk-live\\u002fAbC%252Bdef&#x3D;ghi`} {
+		s := strings.Repeat("a", 300) + form + strings.Repeat("b", 1<<20)
+		for n := 280; n < 300+len(form)+20; n++ {
+			got := r.bounded(s, n)
+			assert.LessOrEqual(t, len(got), n)
+			assert.NotContains(t, got, "sk-l", "n=%d", n)
+		}
+	}
+}
+
 func TestSafe(t *testing.T) {
 	t.Parallel()
 	c := &Client{provider: "workspace", redactor: newRedactor(slashKey)}
