@@ -147,7 +147,7 @@ func (c *Client) Conversations(ctx context.Context, opts ConversationsOptions) i
 			seen[path+"?"+q.Encode()] = true
 			var ok bool
 			if path, q, ok, err = c.nextPage(path, next); err != nil {
-				yield(Conversation{}, err)
+				yield(Conversation{}, c.rest.Safe(err))
 				return
 			}
 			if !ok || seen[path+"?"+q.Encode()] {
