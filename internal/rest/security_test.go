@@ -329,6 +329,17 @@ func TestSameOriginGETRedirect(t *testing.T) {
 	_, err = st.Me(t.Context())
 	assert.Equal(t, fmt.Sprintf("stammer: 301 UNKNOWN: redirect to %s/moved/1 not followed: the http.Client's CheckRedirect stopped it", srv.URL), err.Error())
 	assert.Equal(t, before+1, srv.n("GET"))
+
+	// The caller's CheckRedirect failing is the caller's error, not retried.
+	errNo := errors.New("no redirects here")
+	failing := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return errNo }}
+	st, err = stammer.NewClient(secKey, chatbotID, chatbot.WithBaseURL(srv.URL+"/"), chatbot.WithHTTPClient(failing))
+	require.NoError(t, err)
+	before = srv.n("GET")
+	_, err = st.Me(t.Context())
+	require.ErrorIs(t, err, errNo)
+	assert.Equal(t, "stammer: GET user/api/v1/me/: redirect refused: no redirects here", err.Error())
+	assert.Equal(t, before+1, srv.n("GET"), "retried")
 }
 
 func TestTooManyRedirects(t *testing.T) {
