@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"strings"
 	"time"
 )
 
@@ -116,39 +115,16 @@ var ErrStreamUsed = errors.New("chatbot: stream already consumed; call Stream ag
 var ErrIncomplete = errors.New("chatbot: stream ended without its final chunk")
 
 // Collect ranges over a stream and folds its chunks into a [Reply]: the texts
-// concatenated, the last ids seen, and the first rate-limit state seen.
+// concatenated, the last ids seen, and the first rate-limit state seen. It is
+// [CollectN] with the default bound [DefaultMaxCollectBytes] (8 MiB, the cap a
+// provider's Chat puts on a reply): a longer reply stops the stream and ends
+// in an error wrapping [ErrReplyTooLarge].
 //
 // On error Collect returns the partial reply (all the text that arrived) and
 // the error, so nothing received is lost. A stream that ends without error
 // and without a Done chunk yields the partial reply and [ErrIncomplete].
 func Collect(chunks iter.Seq2[Chunk, error]) (*Reply, error) {
-	var (
-		text strings.Builder
-		r    Reply
-		done bool
-	)
-	for c, err := range chunks {
-		if err != nil {
-			r.Text = text.String()
-			return &r, err
-		}
-		text.WriteString(c.Text)
-		if c.ConversationID != "" {
-			r.ConversationID = c.ConversationID
-		}
-		if c.MessageID != "" {
-			r.MessageID = c.MessageID
-		}
-		if r.RateLimit == nil && c.RateLimit != nil {
-			r.RateLimit = c.RateLimit
-		}
-		done = done || c.Done
-	}
-	r.Text = text.String()
-	if !done {
-		return &r, ErrIncomplete
-	}
-	return &r, nil
+	return CollectN(chunks, DefaultMaxCollectBytes)
 }
 
 // String returns the rate-limit state in a form fit for logs.

@@ -25,7 +25,9 @@
 // has Done set; an error, if any, comes once, as the last pair, after all the
 // text that arrived. Breaking out of the loop closes the connection.
 // [Collect] folds a stream into a [Reply] and, on error, returns the partial
-// reply together with the error. Userdesk streams raw text and workspace
+// reply together with the error; it holds at most [DefaultMaxCollectBytes] of
+// text ([CollectN] sets another bound) and past it returns an error wrapping
+// [ErrReplyTooLarge]. Userdesk streams raw text and workspace
 // streams Server-Sent Events; Stammer and SiteGPT do not stream, so their
 // Stream yields the whole reply as one final chunk.
 //
@@ -47,7 +49,10 @@
 // over the provider's limit) is an *Error with [CodeInvalidRequest] and
 // StatusCode 0. Transport, context and decoding failures are wrapped with %w,
 // so errors.Is(err, context.Canceled) keeps working. The API key never
-// appears in an error, even when a provider echoes it back.
+// appears in an error, even when a provider echoes it back escaped or
+// encoded, and an error's text is at most 8 KiB. A redirect a chat message
+// would follow, and a 2xx HTML page (a login page or captive portal), are
+// *Error values with [CodeUnknown], never retried.
 //
 // # Retries
 //

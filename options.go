@@ -118,6 +118,12 @@ func isLoopback(host string) bool {
 // The default is a client of the SDK's own with a clone of
 // http.DefaultTransport whose ResponseHeaderTimeout is 2 minutes and no
 // overall timeout. http.DefaultClient is never used.
+//
+// hc is not modified. The SDK sends with a shallow copy of it that applies
+// the SDK's redirect policy (no redirect for a POST; at most 3 for a GET,
+// within the base URL's origin) before hc's own CheckRedirect, shares hc's
+// Transport and Jar, never closes hc's idle connections, and decodes a
+// gzip-encoded reply even when the transport disables compression.
 func WithHTTPClient(hc *http.Client) Option {
 	return Option{func(s *Settings) error {
 		if hc == nil {
@@ -187,10 +193,10 @@ func WithLogger(l *slog.Logger) Option {
 // so that "myapp/1.2" sends "myapp/1.2 chatbot-go/0.1.0".
 func WithUserAgent(ua string) Option {
 	return Option{func(s *Settings) error {
-		ua = strings.TrimSpace(ua)
-		if strings.ContainsAny(ua, "\r\n\x00") {
+		if strings.ContainsFunc(ua, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			return errors.New("WithUserAgent: control characters in user agent")
 		}
+		ua = strings.TrimSpace(ua)
 		if ua != "" {
 			s.UserAgent = ua + " chatbot-go/" + Version
 		}

@@ -50,6 +50,14 @@ func readmeCollect(ctx context.Context, bot chatbot.Chatbot) error {
 	return nil
 }
 
+func readmeCollectN(ctx context.Context, bot chatbot.Chatbot) error {
+	reply, err := chatbot.CollectN(bot.Stream(ctx, chatbot.Request{Message: "Write the whole manual"}), 64<<20)
+	if errors.Is(err, chatbot.ErrReplyTooLarge) {
+		return fmt.Errorf("kept the first %d bytes of a reply over 64 MiB: %w", len(reply.Text), err)
+	}
+	return err
+}
+
 func readmeErrors(ctx context.Context, bot chatbot.Chatbot, question string, w io.Writer) error {
 	reply, err := bot.Chat(ctx, chatbot.Request{Message: question})
 	var apiErr *chatbot.Error
@@ -104,6 +112,7 @@ func TestReadmeFragments(t *testing.T) {
 	require.NoError(t, readmeStreaming(t.Context(), bot, &out))
 	assert.Equal(t, "Hello from the fake.", out.String())
 	require.NoError(t, readmeCollect(t.Context(), bot))
+	require.NoError(t, readmeCollectN(t.Context(), bot))
 
 	out.Reset()
 	require.NoError(t, readmeErrors(t.Context(), bot, "hi", &out))

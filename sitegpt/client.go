@@ -81,7 +81,7 @@ func (c *Client) do(ctx context.Context, what string, call rest.Call, data any) 
 	}
 	if data != nil && len(env.Data) > 0 {
 		if err := json.Unmarshal(env.Data, data); err != nil {
-			return nil, fmt.Errorf("sitegpt: %s: decoding data: %w", what, err)
+			return nil, c.rest.Safe(fmt.Errorf("sitegpt: %s: decoding data: %w", what, err))
 		}
 	}
 	return resp, nil

@@ -237,7 +237,7 @@ func TestSendMessageMalformedResponses(t *testing.T) {
 	tests := []struct {
 		name, contentType, body, err string
 	}{
-		{name: "not JSON", contentType: "text/html", body: "<html>ok</html>", err: "decoding 200 response (text/html)"},
+		{name: "not JSON", contentType: "text/plain", body: "ok", err: "decoding 200 response (text/plain)"},
 		{name: "no data", contentType: "application/json", body: `{"success":true,"data":null}`, err: "response has no data.message"},
 		{name: "data of the wrong type", contentType: "application/json", body: `{"success":true,"data":{"message":[1]}}`, err: "sitegpt: send message: decoding data"},
 		{name: "id of the wrong type", contentType: "application/json", body: `{"success":true,"data":{"message":{"id":{}}}}`, err: "sitegpt: send message: decoding data"},

@@ -46,7 +46,7 @@ func (c *Client) Me(ctx context.Context) (*Account, error) {
 	}
 	var f accountFields
 	if err := json.Unmarshal(unwrap(resp.Body, "data", "user"), &f); err != nil {
-		return nil, fmt.Errorf("stammer: me: decoding %d response: %w", resp.StatusCode, err)
+		return nil, c.rest.Safe(fmt.Errorf("stammer: me: decoding %d response: %w", resp.StatusCode, err))
 	}
 	return &Account{
 		ID:        string(f.ID),

@@ -67,7 +67,7 @@ func TestMeShapes(t *testing.T) {
 		{name: "data envelope", body: `{"data": {"id": "u-9", "email": "a@b.c"}}`, wantID: "u-9"},
 		{name: "user envelope", body: `{"user": {"id": 12, "email": "a@b.c"}}`, wantID: "12"},
 		{name: "no id", body: `{"email": "a@b.c"}`},
-		{name: "not JSON", body: `<html></html>`, wantErr: true},
+		{name: "not JSON", body: `maintenance`, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -173,7 +173,7 @@ func (c *Client) checkText(what, s string) error {
 func (c *Client) decodeMessage(resp *rest.Response) (*MessageResponse, error) {
 	var env messageEnvelope
 	if err := json.Unmarshal(resp.Body, &env); err != nil {
-		return nil, fmt.Errorf("stammer: message: decoding %d response: %w", resp.StatusCode, err)
+		return nil, c.rest.Safe(fmt.Errorf("stammer: message: decoding %d response: %w", resp.StatusCode, err))
 	}
 	if env.Data == nil {
 		return nil, c.successError(resp)

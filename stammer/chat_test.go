@@ -371,12 +371,13 @@ func TestChatSuccessBodies(t *testing.T) {
 		wantID      string
 		wantErr     error // a sentinel the error must match; nil: a decoding error
 		wantSuccess bool
+		wantHTML    bool // an HTML page: a *chatbot.Error with CodeUnknown
 	}{
 		{file: "200_success.json", status: 200, wantText: "Hello! How can I help?", wantID: "634", wantSuccess: true},
 		{file: "201_string_chat_id.json", status: 201, wantText: "Olá!", wantID: "c-91", wantSuccess: true},
 		{file: "202_null_fields.json", status: 202, wantSuccess: true},
 		{file: "200_no_data_credits.json", status: 200, wantErr: chatbot.ErrQuotaExceeded},
-		{file: "200_html.html", status: 200},
+		{file: "200_html.html", status: 200, wantHTML: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -394,6 +395,12 @@ func TestChatSuccessBodies(t *testing.T) {
 				assert.Equal(t, tt.wantID, reply.MessageID)
 				assert.Equal(t, "k", reply.ConversationID)
 				assert.Equal(t, body, []byte(reply.Raw))
+			case tt.wantHTML:
+				var apiErr *chatbot.Error
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, chatbot.CodeUnknown, apiErr.Code)
+				assert.Equal(t, tt.status, apiErr.StatusCode)
+				assert.Nil(t, reply)
 			case tt.wantErr != nil:
 				apiErr := requireAPIError(t, tt.wantErr, err)
 				assert.Equal(t, tt.status, apiErr.StatusCode)

@@ -136,7 +136,7 @@ func (c *Client) Conversations(ctx context.Context, opts ConversationsOptions) i
 			}
 			items, next, err := decodeConversations(resp.Body)
 			if err != nil {
-				yield(Conversation{}, fmt.Errorf("stammer: conversations: decoding %d response: %w", resp.StatusCode, err))
+				yield(Conversation{}, c.rest.Safe(fmt.Errorf("stammer: conversations: decoding %d response: %w", resp.StatusCode, err)))
 				return
 			}
 			for _, cv := range items {
@@ -147,7 +147,7 @@ func (c *Client) Conversations(ctx context.Context, opts ConversationsOptions) i
 			seen[path+"?"+q.Encode()] = true
 			var ok bool
 			if path, q, ok, err = c.nextPage(path, next); err != nil {
-				yield(Conversation{}, err)
+				yield(Conversation{}, c.rest.Safe(err))
 				return
 			}
 			if !ok || seen[path+"?"+q.Encode()] {
@@ -237,7 +237,7 @@ func (c *Client) Conversation(ctx context.Context, uuid string) (*Conversation, 
 	}
 	var cv Conversation
 	if err := json.Unmarshal(unwrap(resp.Body, "data", "conversation"), &cv); err != nil {
-		return nil, fmt.Errorf("stammer: conversation: decoding %d response: %w", resp.StatusCode, err)
+		return nil, c.rest.Safe(fmt.Errorf("stammer: conversation: decoding %d response: %w", resp.StatusCode, err))
 	}
 	return &cv, nil
 }

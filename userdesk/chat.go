@@ -93,7 +93,7 @@ func (c *Client) messageRequest(req chatbot.Request, streaming bool) (messageReq
 func (c *Client) decodeEnvelope(status int, body []byte) (envelope, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return envelope{}, fmt.Errorf("userdesk: decoding %d response: %w", status, err)
+		return envelope{}, c.rc.Safe(fmt.Errorf("userdesk: decoding %d response: %w", status, err))
 	}
 	if env.Success != nil && !*env.Success {
 		return envelope{}, c.rc.ErrorFrom(status, nil, body)

@@ -214,8 +214,8 @@ func TestChatScriptedErrors(t *testing.T) {
 func TestChatMalformedResponse(t *testing.T) {
 	t.Parallel()
 	c := serve(t, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		_, _ = io.WriteString(w, "<html>gateway</html>")
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "gateway")
 	})
 	_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	require.Error(t, err)

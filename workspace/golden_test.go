@@ -275,8 +275,25 @@ func TestStreamHTML(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusOK, apiErr.StatusCode)
 	assert.Equal(t, chatbot.CodeUnknown, apiErr.Code)
-	assert.Equal(t, `unexpected Content-Type "text/html" for a chat reply`, apiErr.Message)
+	assert.Contains(t, apiErr.Message, "HTML page, not an API reply")
 	assert.Equal(t, page, string(apiErr.Body))
+}
+
+// TestStreamUnknownContentType: a 2xx in a content type no stream format
+// uses is an error carrying the body, never an empty reply.
+func TestStreamUnknownContentType(t *testing.T) {
+	t.Parallel()
+	c := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		_, _ = io.WriteString(w, "<reply>hi</reply>")
+	})
+	chunks, err := collect(t, c)
+	assert.Empty(t, chunks)
+	var apiErr *chatbot.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, chatbot.CodeUnknown, apiErr.Code)
+	assert.Equal(t, `unexpected Content-Type "application/xml" for a chat reply`, apiErr.Message)
+	assert.Equal(t, "<reply>hi</reply>", string(apiErr.Body))
 }
 
 // TestStreamDialects checks that a stream keeps one dialect: plain-text data

@@ -199,7 +199,7 @@ func (c *Client) Leads(ctx context.Context, opts LeadListOptions) iter.Seq2[Lead
 			}
 			leads, more, err := decodeLeadsPage(resp.Body, page, limit)
 			if err != nil {
-				yield(Lead{}, err)
+				yield(Lead{}, c.rest.Safe(err))
 				return
 			}
 			for _, l := range leads {
@@ -373,7 +373,7 @@ func (c *Client) leadCall(ctx context.Context, call rest.Call) (*Lead, error) {
 	}
 	var l Lead
 	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, fmt.Errorf("workspace: decoding lead: %w", err)
+		return nil, c.rest.Safe(fmt.Errorf("workspace: decoding lead: %w", err))
 	}
 	return &l, nil
 }

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,6 +38,7 @@ type Client struct {
 	base     *url.URL
 	auth     string // the Authorization header value
 	secret   string // redacted from everything the provider sends back
+	redactor *redactor
 	ua       string
 	hc       *http.Client
 	retry    *retryablehttp.Client
@@ -55,7 +55,7 @@ func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 	switch {
 	case secret == "":
 		return nil, c.Invalid("API key is empty")
-	case strings.TrimSpace(secret) != secret || strings.ContainsAny(secret, "\r\n\t\x00 "):
+	case strings.TrimSpace(secret) != secret || strings.ContainsRune(secret, ' ') || hasControl(secret):
 		return nil, c.Invalid("API key contains white space or control characters")
 	}
 	s, err := chatbot.ResolveOptions(opts...)
@@ -70,11 +70,13 @@ func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 	}
 	c.auth = cfg.AuthScheme + " " + secret
 	c.secret = secret
+	c.redactor = newRedactor(secret)
 	c.ua = s.UserAgent
 	c.hc = s.HTTPClient
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
 	}
+	c.hc = c.guard(c.hc)
 	c.retries = s.MaxRetries
 	c.maxWait = s.MaxRetryWait
 	c.idle = s.StreamIdleTimeout
@@ -149,7 +151,8 @@ type Response struct {
 // A call made inside [Client.Stream]'s run (a conversation created first, or
 // a provider that answers a stream in one body) is guarded by the stream idle
 // timeout too, so that a silent server ends the stream with ErrIdleTimeout.
-func (c *Client) Do(ctx context.Context, call Call, out any) (*Response, error) {
+func (c *Client) Do(ctx context.Context, call Call, out any) (_ *Response, err error) {
+	defer func() { err = c.Safe(err) }()
 	if ctx == nil {
 		return nil, c.Invalid("nil context")
 	}
@@ -177,6 +180,9 @@ func (c *Client) Do(ctx context.Context, call Call, out any) (*Response, error) 
 			err = c.streamError(parent, ctx, err, false)
 		}
 		return nil, err
+	}
+	if isHTML(resp.Header, body) {
+		return nil, c.htmlError(resp.StatusCode, resp.Header, nil, body)
 	}
 	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: RateLimitFrom(resp.Header), Body: body}
 	if out != nil {
@@ -214,7 +220,7 @@ func (c *Client) CheckField(name, value string) error {
 // names the provider, the status and the content type.
 func (c *Client) DecodeJSON(r *Response, out any) error {
 	if err := json.Unmarshal(r.Body, out); err != nil {
-		return fmt.Errorf("%s: decoding %d response (%s): %w", c.provider, r.StatusCode, contentType(r.Header), err)
+		return c.Safe(fmt.Errorf("%s: decoding %d response (%s): %w", c.provider, r.StatusCode, contentType(r.Header), err))
 	}
 	return nil
 }
@@ -276,6 +282,10 @@ func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Re
 		defer resp.Body.Close()
 		return nil, c.apiError(resp)
 	}
+	if isHTML(resp.Header, nil) {
+		defer resp.Body.Close()
+		return nil, c.htmlError(resp.StatusCode, resp.Header, resp.Body, nil)
+	}
 	return resp, nil
 }
 
@@ -304,11 +314,11 @@ func (c *Client) transportError(call Call, err error) error {
 
 // Redact removes the secret from s.
 func (c *Client) Redact(s string) string {
-	return strings.ReplaceAll(s, c.secret, "[REDACTED]")
+	return c.redactor.string(s)
 }
 
 func (c *Client) redactBytes(b []byte) []byte {
-	return bytes.ReplaceAll(b, []byte(c.secret), []byte("[REDACTED]"))
+	return c.redactor.bytes(b)
 }
 
 // DefaultMaxMessageChars bounds messages for providers that publish no limit

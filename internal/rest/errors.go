@@ -58,6 +58,9 @@ func CodeFor(providerCode string, status int) chatbot.Code {
 
 // apiError turns a non-2xx response into the one *chatbot.Error type.
 func (c *Client) apiError(resp *http.Response) *chatbot.Error {
+	if isRedirect(resp.StatusCode) {
+		return c.redirectError(resp)
+	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	return c.ErrorFrom(resp.StatusCode, resp.Header, body)
 }
@@ -83,7 +86,7 @@ func (c *Client) ErrorFrom(status int, h http.Header, body []byte) *chatbot.Erro
 		e.Code != chatbot.CodeUnauthorized && e.Code != chatbot.CodeNotFound && e.Code != chatbot.CodeRateLimitExceeded {
 		e.Code = chatbot.CodeQuotaExceeded // Stammer reports used-up credits in prose only
 	}
-	return e
+	return c.Scrub(e)
 }
 
 func mentionsCredits(msg string) bool {
@@ -258,45 +261,24 @@ func textOf(v any) string {
 	return ""
 }
 
-// seconds reads a JSON number or numeric string of seconds.
+// seconds reads a JSON number or numeric string of seconds (see parseWait).
 func seconds(raw json.RawMessage) time.Duration {
-	var v any
-	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
-		return 0
+	if s := jsonString(raw); s != "" {
+		return parseWait(s, time.Second)
 	}
-	var f float64
-	switch v := v.(type) {
-	case float64:
-		f = v
-	case string:
-		f, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
-	}
-	return durationOf(f, time.Second)
-}
-
-func durationOf(n float64, unit time.Duration) time.Duration {
-	if n <= 0 || math.IsNaN(n) || math.IsInf(n, 0) || n > float64(math.MaxInt64/int64(unit)) {
-		return 0
-	}
-	return time.Duration(n * float64(unit))
+	return parseWait(string(raw), time.Second)
 }
 
 // retryAfter returns the wait the provider asked for, from, in order:
 // Retry-After-Ms, Retry-After (seconds or HTTP date), the body's retryAfter,
 // and for a 429 with X-RateLimit-Remaining 0 the X-RateLimit-Reset time.
 func retryAfter(status int, h http.Header, body []byte) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-			if d := durationOf(ms, time.Millisecond); d > 0 {
-				return d
-			}
-		}
+	if d := parseWait(h.Get("Retry-After-Ms"), time.Millisecond); d > 0 {
+		return d
 	}
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil {
-			if d := durationOf(s, time.Second); d > 0 {
-				return d
-			}
+		if d := parseWait(v, time.Second); d > 0 {
+			return d
 		} else if t, err := http.ParseTime(v); err == nil {
 			if d := time.Until(t); d > 0 {
 				return d.Round(time.Second)
@@ -336,7 +318,7 @@ func RateLimitFrom(h http.Header) *chatbot.RateLimit {
 	limit, okL := headerInt(h, hdrLimit)
 	rem, okR := headerInt(h, hdrRemaining)
 	used, okU := headerInt(h, hdrUsed)
-	reset, okT := headerInt(h, hdrReset)
+	reset, okT := headerReset(h)
 	if !okL && !okR && !okU && !okT {
 		return nil
 	}

@@ -100,13 +100,13 @@ func TestSuccessBodyIsCapped(t *testing.T) {
 func TestNonJSONSuccessIsADecodingError(t *testing.T) {
 	t.Parallel()
 	c, _ := setup(t, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		w.Write([]byte("<html>maintenance</html>"))
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("maintenance"))
 	})
 	var out struct{}
 	_, err := c.Do(t.Context(), chatCall, &out)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "workspace: decoding 200 response (text/html)")
+	assert.Contains(t, err.Error(), "workspace: decoding 200 response (text/plain)")
 	var apiErr *chatbot.Error
 	assert.False(t, errors.As(err, &apiErr), "a decoding failure is not a provider error")
 }

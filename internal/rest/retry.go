@@ -157,8 +157,9 @@ func permanent(err error) bool {
 		uaerr x509.UnknownAuthorityError
 		hnerr x509.HostnameError
 		cierr x509.CertificateInvalidError
+		rrerr *redirectRefused
 	)
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+	return errors.As(err, &rrerr) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &hnerr) || errors.As(err, &cierr)
 }
 

@@ -16,7 +16,8 @@ import (
 // streaming. The body is guarded by the idle timeout and its read errors are
 // classified (see [Body]); the caller must close it. A non-2xx response is
 // returned as *chatbot.Error.
-func (c *Client) Open(ctx context.Context, call Call) (*Response, io.ReadCloser, error) {
+func (c *Client) Open(ctx context.Context, call Call) (_ *Response, _ io.ReadCloser, err error) {
+	defer func() { err = c.Safe(err) }()
 	if ctx == nil {
 		return nil, nil, c.Invalid("nil context")
 	}
@@ -56,7 +57,7 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	if err != nil {
 		if err != io.EOF {
-			err = b.c.streamError(b.parent, b.ctx, err, true)
+			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, err, true))
 		}
 		b.err = err
 	}
@@ -141,7 +142,7 @@ func (c *Client) Stream(ctx context.Context, run func(ctx context.Context, w *Ch
 		switch {
 		case w.stopped:
 		case err != nil:
-			yield(chatbot.Chunk{}, err)
+			yield(chatbot.Chunk{}, c.Safe(err))
 		case !w.done:
 			w.Final("")
 		}

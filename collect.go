@@ -1,0 +1,77 @@
+package chatbot
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultMaxCollectBytes is the most reply text [Collect] holds: 8 MiB, the
+// cap every provider's Chat puts on a reply body, so that a hostile or broken
+// server cannot exhaust memory through a stream either.
+const DefaultMaxCollectBytes = 8 << 20
+
+// ErrReplyTooLarge is wrapped by the error [Collect] and [CollectN] return
+// when a stream's text exceeds their bound. The partial reply returned with it
+// holds the text up to the bound.
+var ErrReplyTooLarge = errors.New("chatbot: reply exceeds the collect bound")
+
+// CollectN is [Collect] with a bound of maxBytes bytes of text instead of
+// [DefaultMaxCollectBytes]; a negative maxBytes removes the bound (the caller
+// then accepts that a server decides how much memory the reply takes).
+//
+// When the next chunk would take the text past maxBytes, CollectN keeps what
+// fits (never splitting a UTF-8 character), stops ranging, which closes the
+// stream and its connection, and returns the partial reply with an error
+// wrapping [ErrReplyTooLarge]. Otherwise it behaves as Collect. Ranging over
+// a stream yourself is never bounded.
+func CollectN(chunks iter.Seq2[Chunk, error], maxBytes int) (*Reply, error) {
+	var (
+		text strings.Builder
+		r    Reply
+		done bool
+	)
+	for c, err := range chunks {
+		if err != nil {
+			r.Text = text.String()
+			return &r, err
+		}
+		if c.ConversationID != "" {
+			r.ConversationID = c.ConversationID
+		}
+		if c.MessageID != "" {
+			r.MessageID = c.MessageID
+		}
+		if r.RateLimit == nil && c.RateLimit != nil {
+			r.RateLimit = c.RateLimit
+		}
+		if maxBytes >= 0 && len(c.Text) > maxBytes-text.Len() {
+			text.WriteString(prefix(c.Text, maxBytes-text.Len()))
+			r.Text = text.String()
+			return &r, fmt.Errorf("%w: more than %d bytes of text", ErrReplyTooLarge, maxBytes)
+		}
+		text.WriteString(c.Text)
+		done = done || c.Done
+	}
+	r.Text = text.String()
+	if !done {
+		return &r, ErrIncomplete
+	}
+	return &r, nil
+}
+
+// prefix returns the longest prefix of s of at most n bytes that does not end
+// in a character cut in half.
+func prefix(s string, n int) string {
+	s = s[:n]
+	i := len(s) - 1
+	for i > 0 && i > len(s)-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	if i >= 0 && !utf8.FullRuneInString(s[i:]) {
+		s = s[:i]
+	}
+	return s
+}

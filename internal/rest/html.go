@@ -1,0 +1,44 @@
+package rest
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/chatbot-go/chatbot"
+)
+
+// isHTML reports whether a 2xx response is an HTML page rather than an API
+// reply: its Content-Type says HTML, or (when body is non-nil) its first
+// bytes are markup as http.DetectContentType sniffs it. No provider answers
+// an API call with HTML; a login page behind a redirect, a captive portal or a
+// proxy's error page does.
+func isHTML(h http.Header, body []byte) bool {
+	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil &&
+		(mt == "text/html" || mt == "application/xhtml+xml") {
+		return true
+	}
+	return body != nil && strings.HasPrefix(http.DetectContentType(body), "text/html")
+}
+
+// htmlError is the error for a 2xx HTML page. Its code is
+// [chatbot.CodeUnknown]: the page did not come from the provider's API (or the
+// provider is misconfigured), the SDK cannot tell whether the message reached
+// the provider, and so the error must match none of the sentinels a retry
+// layer would resend on. body is what has been read already (nil: read up to
+// 64 KiB of resp's body).
+func (c *Client) htmlError(status int, h http.Header, r io.Reader, body []byte) *chatbot.Error {
+	if body == nil && r != nil {
+		body, _ = io.ReadAll(io.LimitReader(r, maxErrorBody))
+	}
+	body = body[:min(len(body), maxErrorBody)]
+	return c.Scrub(&chatbot.Error{
+		Provider:   c.provider,
+		StatusCode: status,
+		Code:       chatbot.CodeUnknown,
+		Message:    "the response is an HTML page, not an API reply (a login page, captive portal or proxy answered; check the base URL and the network)",
+		RequestID:  requestID(h),
+		Body:       body,
+	})
+}

@@ -1,0 +1,84 @@
+package rest
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// guardedTransport wraps the transport of the *http.Client the SDK sends
+// with (the caller's own, with [chatbot.WithHTTPClient]). It does three
+// things and nothing else:
+//
+//   - It has no CloseIdleConnections method, so go-retryablehttp's call to
+//     http.Client.CloseIdleConnections after a failed or cancelled call does
+//     not empty the caller's pool, connections to unrelated hosts included.
+//     A failed call still closes its own connection: net/http closes a
+//     connection whose request failed or was cancelled, and the SDK closes
+//     every response body it does not hand back.
+//   - It decodes a gzip-encoded body the transport left encoded (a transport
+//     with DisableCompression, or a server that compresses unasked, which RFC
+//     9110 §12.5.3 allows when the request names no Accept-Encoding), so a
+//     reply is never a JSON error about byte 0x1f. It does not ask for gzip
+//     itself: a caller who disabled compression keeps the bytes on the wire
+//     as they chose.
+//   - It drops a redirect's Location that cannot be parsed, so that
+//     http.Client hands the 3xx back (and the SDK reports it as a typed error)
+//     instead of failing with an error that quotes the Location, query string
+//     and any secret in it included.
+type guardedTransport struct {
+	rt http.RoundTripper
+}
+
+func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.rt.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	if isRedirect(resp.StatusCode) {
+		if loc := resp.Header.Get("Location"); loc != "" {
+			if _, perr := req.URL.Parse(loc); perr != nil {
+				resp.Header.Del("Location")
+			}
+		}
+	}
+	if !resp.Uncompressed && req.Method != http.MethodHead &&
+		strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
+		resp.Body = &gzipBody{rc: resp.Body}
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+		resp.Uncompressed = true
+	}
+	return resp, nil
+}
+
+// gzipBody decodes a gzip body lazily: the gzip header is read on the first
+// Read, so that opening a stream does not wait for its first bytes.
+type gzipBody struct {
+	rc  io.ReadCloser
+	zr  *gzip.Reader
+	err error
+}
+
+func (b *gzipBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.zr == nil {
+		zr, err := gzip.NewReader(b.rc)
+		if err != nil {
+			b.err = err
+			return 0, err
+		}
+		b.zr = zr
+	}
+	n, err := b.zr.Read(p)
+	if err != nil {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *gzipBody) Close() error { return b.rc.Close() }
