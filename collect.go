@@ -3,6 +3,7 @@ package chatbot
 import (
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"strings"
 	"unicode/utf8"
@@ -74,4 +75,34 @@ func prefix(s string, n int) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// Tee returns chunks as they are, writing each chunk's text to w as it passes
+// through, so that one loop both shows a reply as it arrives and keeps it:
+//
+//	reply, err := chatbot.Collect(chatbot.Tee(os.Stdout, bot.Stream(ctx, req)))
+//
+// The returned sequence keeps the stream's contract (lazy, single-use, the
+// error last). When w fails, Tee stops ranging over chunks, which closes the
+// stream and its connection, and yields an error wrapping w's error as the
+// last pair; the text already written stays written. w sees every chunk it is
+// handed, even one that a bounded [CollectN] then cuts.
+func Tee(w io.Writer, chunks iter.Seq2[Chunk, error]) iter.Seq2[Chunk, error] {
+	return func(yield func(Chunk, error) bool) {
+		for c, err := range chunks {
+			if err != nil {
+				yield(c, err)
+				return
+			}
+			if c.Text != "" {
+				if _, werr := io.WriteString(w, c.Text); werr != nil {
+					yield(Chunk{}, fmt.Errorf("chatbot: writing the reply: %w", werr))
+					return
+				}
+			}
+			if !yield(c, nil) {
+				return
+			}
+		}
+	}
 }
