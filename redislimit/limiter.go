@@ -1,0 +1,136 @@
+package redislimit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatbot-go/chatbot/resilience"
+)
+
+// Limiter is a [resilience.Limiter] that keeps one GCRA budget per key in
+// Redis, shared by every Limiter (in any process) that uses the same Redis,
+// prefix and key. Create it with [New]. It is safe for concurrent use and
+// holds no resource of its own: closing the Redis client is the
+// application's business.
+type Limiter struct {
+	rl    *redis_rate.Limiter
+	limit redis_rate.Limit
+	bad   error // non-nil when the Rate given to New is invalid
+	cfg   config
+
+	mu         sync.Mutex
+	nextLog    time.Time
+	suppressed int
+}
+
+var _ resilience.Limiter = (*Limiter)(nil)
+
+// New returns a Limiter over the application's client that allows r.Limit
+// calls per r.Period per key, with bursts of r.Burst (a Burst below 1 counts
+// as 1: GCRA then never lets more than r.Limit calls into any window of one
+// Period). client may be a *redis.Client, a *redis.ClusterClient, a
+// failover client or a ring; build it with ContextTimeoutEnabled: true so
+// that [WithTimeout] holds (New logs a warning through [WithLogger] when a
+// client it can inspect has it off).
+//
+// A Rate with Limit or Period not above zero makes every Allow fail with an
+// error saying so, whatever the [Policy], and sends nothing to Redis.
+func New(client redis.UniversalClient, r resilience.Rate, opts ...Option) *Limiter {
+	cfg := config{prefix: DefaultPrefix, timeout: DefaultTimeout, logInterval: DefaultLogInterval}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	l := &Limiter{cfg: cfg}
+	switch {
+	case r.Limit <= 0 || r.Period <= 0:
+		l.bad = errors.New("redislimit: invalid rate: Limit and Period must be above zero")
+	case client == nil:
+		l.bad = errors.New("redislimit: nil Redis client")
+	default:
+		l.rl = redis_rate.NewLimiter(client)
+		l.limit = redis_rate.Limit{Rate: r.Limit, Period: r.Period, Burst: max(r.Burst, 1)}
+	}
+	if cfg.logger != nil && !contextTimeouts(client) {
+		cfg.logger.Warn("redislimit: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): "+
+			"a slow Redis can hold Allow up to the client's ReadTimeout instead of the limiter's timeout",
+			"timeout", cfg.timeout)
+	}
+	return l
+}
+
+// contextTimeouts reports whether client honours context deadlines on its
+// sockets, as far as it can be seen (true when it cannot).
+func contextTimeouts(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
+}
+
+// Allow takes one unit of key's budget. It returns 0 and no error when the
+// call may go now, and how long until a unit is free when the budget is
+// spent (taking nothing).
+//
+// Allow waits for Redis at most the limiter's timeout (see [WithTimeout]).
+// When ctx ends first, Allow returns ctx.Err() as is. When Redis cannot
+// decide, the [Policy] applies: [FailOpen] returns 0 and no error (and logs),
+// [FailClosed] returns an *[UnavailableError] matching [ErrUnavailable].
+func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) {
+	if l.bad != nil {
+		return 0, l.bad
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, l.cfg.timeout)
+	res, err := l.rl.Allow(cctx, l.cfg.prefix+key, l.limit)
+	cancel()
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return 0, cerr
+		}
+		if cctx.Err() != nil {
+			// The limiter's own deadline: go-redis reports it as
+			// context.DeadlineExceeded or as a socket i/o timeout.
+			err = timeoutError{l.cfg.timeout}
+		}
+		return l.fail(key, err)
+	}
+	if res.Allowed > 0 {
+		return 0, nil
+	}
+	return max(res.RetryAfter, time.Nanosecond), nil
+}
+
+// fail applies the policy to a Redis failure.
+func (l *Limiter) fail(key string, cause error) (time.Duration, error) {
+	if l.cfg.policy == FailClosed {
+		return 0, &UnavailableError{Key: key, Err: cause}
+	}
+	if l.cfg.logger == nil {
+		return 0, nil
+	}
+	now := time.Now()
+	l.mu.Lock()
+	if now.Before(l.nextLog) {
+		l.suppressed++
+		l.mu.Unlock()
+		return 0, nil
+	}
+	suppressed := l.suppressed
+	l.suppressed, l.nextLog = 0, now.Add(l.cfg.logInterval)
+	l.mu.Unlock()
+	l.cfg.logger.Warn("redislimit: redis unavailable, call allowed (fail-open)",
+		"key", key, "err", cause.Error(), "suppressed", suppressed)
+	return 0, nil
+}
