@@ -1,7 +1,18 @@
 module github.com/chatbot-go/chatbot/resilience
 
-go 1.24
+go 1.26.0
 
-require github.com/chatbot-go/chatbot v0.0.0
+require (
+	github.com/chatbot-go/chatbot v0.0.0
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/time v0.16.0
+)
+
+require (
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	github.com/tmaxmax/go-sse v0.11.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
 
 replace github.com/chatbot-go/chatbot => ../

@@ -2,7 +2,10 @@ package resilience
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Limiter decides whether one call under a key may be sent now. The key
@@ -18,4 +21,102 @@ import (
 // Implementations must be safe for concurrent use.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (wait time.Duration, err error)
+}
+
+// Rate is a budget of Limit events per Period, of which up to Burst may be
+// spent at once; unspent events accrue evenly (one every Period/Limit) up to
+// Burst. It is the shared description of a rate for every [Limiter] of this
+// module and of github.com/chatbot-go/chatbot/redislimit.
+//
+// Zero values: a Limit of 0 or less means no limit (every call is allowed and
+// the other fields are ignored); a Period of 0 or less means one second; a
+// Burst of 0 or less means Limit, so that the whole period's budget may be
+// spent at once, as a provider's fixed window allows.
+type Rate struct {
+	Limit  int           // events per Period; 0 or less: unlimited
+	Period time.Duration // the period Limit is counted over; 0 or less: one second
+	Burst  int           // the most events allowed at once; 0 or less: Limit
+}
+
+// PerSecond returns a Rate of n events per second, n at once.
+func PerSecond(n int) Rate { return Rate{Limit: n, Period: time.Second, Burst: n} }
+
+// PerMinute returns a Rate of n events per minute, n at once.
+func PerMinute(n int) Rate { return Rate{Limit: n, Period: time.Minute, Burst: n} }
+
+// PerHour returns a Rate of n events per hour, n at once.
+func PerHour(n int) Rate { return Rate{Limit: n, Period: time.Hour, Burst: n} }
+
+// limiter returns the rate.Limiter parameters of r, its zero values applied.
+func (r Rate) limiter() (rate.Limit, int) {
+	if r.Limit <= 0 {
+		return rate.Inf, 0
+	}
+	period := r.Period
+	if period <= 0 {
+		period = time.Second
+	}
+	burst := r.Burst
+	if burst <= 0 {
+		burst = r.Limit
+	}
+	return rate.Limit(float64(r.Limit) / period.Seconds()), burst
+}
+
+// LocalLimiter is an in-process [Limiter] on golang.org/x/time/rate: one
+// token bucket per key, created on the key's first call. Its budgets are per
+// process: N replicas of a service each allow the full rate, so together
+// they send N times the rate. A limit that belongs to an API key shared by a
+// fleet needs a shared store (package redislimit).
+//
+// Each key costs about 200 bytes (the key string, a map entry and a
+// rate.Limiter) and is kept for the life of the LocalLimiter, so keys should
+// come from a bounded set (chatbots, tenants), not from per-request values.
+//
+// A LocalLimiter is safe for concurrent use. Its zero value is not usable;
+// call [NewLocalLimiter].
+type LocalLimiter struct {
+	limit rate.Limit
+	burst int
+	now   func() time.Time // the clock; time.Now, replaced by tests
+
+	mu   sync.Mutex
+	keys map[string]*rate.Limiter
+}
+
+// NewLocalLimiter returns a LocalLimiter that allows r for every key (see
+// [Rate] for its zero values).
+func NewLocalLimiter(r Rate) *LocalLimiter {
+	limit, burst := r.limiter()
+	return &LocalLimiter{limit: limit, burst: burst, now: time.Now, keys: make(map[string]*rate.Limiter)}
+}
+
+// Allow implements [Limiter]. It takes a token from key's bucket and returns
+// 0, or, when the bucket is empty, takes nothing and returns how long until
+// a token will be free, rounded up to the microsecond. It never fails and
+// does not look at ctx.
+func (l *LocalLimiter) Allow(_ context.Context, key string) (time.Duration, error) {
+	if l.limit == rate.Inf {
+		return 0, nil
+	}
+	l.mu.Lock()
+	lim := l.keys[key]
+	if lim == nil {
+		lim = rate.NewLimiter(l.limit, l.burst)
+		l.keys[key] = lim
+	}
+	l.mu.Unlock()
+
+	now := l.now()
+	res := lim.ReserveN(now, 1)
+	if !res.OK() { // cannot happen with a burst of at least 1; refuse for an hour rather than allow
+		return time.Hour, nil
+	}
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now) // a refused call takes nothing
+		// Round up to the microsecond, so that float rounding never makes
+		// a caller that waited exactly d find the bucket a nanosecond short.
+		return (d + time.Microsecond - 1).Truncate(time.Microsecond), nil
+	}
+	return 0, nil
 }
