@@ -13,16 +13,17 @@ var ErrUnavailable = errors.New("redislimit: redis unavailable")
 // when Redis could not decide. It matches [ErrUnavailable] with errors.Is and
 // unwraps to the cause (a network error, a Redis error, or a timeout error
 // that does not match context.DeadlineExceeded: only the caller's own context
-// ending does). Its message names the key and the cause (which may name the
-// Redis address) and never a Redis user name or password.
+// ending does). Its message gives the cause (which may name the Redis
+// address), never a Redis user name or password, and not the key, which may
+// name a tenant.
 type UnavailableError struct {
 	Key string // the rate-limit key, without the prefix
 	Err error  // the cause
 }
 
-// Error returns "redislimit: redis unavailable for key <key>: <cause>".
+// Error returns "redislimit: redis unavailable: " followed by the cause.
 func (e *UnavailableError) Error() string {
-	return "redislimit: redis unavailable for key " + e.Key + ": " + e.Err.Error()
+	return "redislimit: redis unavailable: " + e.Err.Error()
 }
 
 // Is reports whether target is [ErrUnavailable].

@@ -20,7 +20,8 @@ import (
 type Limiter struct {
 	rl    *redis_rate.Limiter
 	limit redis_rate.Limit
-	bad   error // non-nil when the Rate given to New is invalid
+	bad   error // non-nil when New had no client
+	// rl is nil when the rate is unlimited.
 	cfg   config
 
 	mu         sync.Mutex
@@ -30,30 +31,39 @@ type Limiter struct {
 
 var _ resilience.Limiter = (*Limiter)(nil)
 
-// New returns a Limiter over the application's client that allows r.Limit
-// calls per r.Period per key, with bursts of r.Burst (a Burst below 1 counts
-// as 1: GCRA then never lets more than r.Limit calls into any window of one
-// Period). client may be a *redis.Client, a *redis.ClusterClient, a
-// failover client or a ring; build it with ContextTimeoutEnabled: true so
-// that [WithTimeout] holds (New logs a warning through [WithLogger] when a
-// client it can inspect has it off).
+// New returns a Limiter over the application's client that allows r for
+// every key, with the zero values of [resilience.Rate]: a Limit of 0 or less
+// allows every call without asking Redis, a Period of 0 or less means one
+// second, a Burst of 0 or less means Limit. GCRA lets at most Limit+Burst-1
+// calls into any window of one Period, so a Burst of 1 never exceeds a
+// provider's sliding window of Limit per Period.
 //
-// A Rate with Limit or Period not above zero makes every Allow fail with an
-// error saying so, whatever the [Policy], and sends nothing to Redis.
+// client may be a *redis.Client, a *redis.ClusterClient, a failover client
+// or a ring; build it with ContextTimeoutEnabled: true so that [WithTimeout]
+// holds (New logs a warning through [WithLogger] when a client it can
+// inspect has it off). A nil client makes every Allow fail with an error
+// saying so, whatever the [Policy].
 func New(client redis.UniversalClient, r resilience.Rate, opts ...Option) *Limiter {
 	cfg := config{prefix: DefaultPrefix, timeout: DefaultTimeout, logInterval: DefaultLogInterval}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	l := &Limiter{cfg: cfg}
-	switch {
-	case r.Limit <= 0 || r.Period <= 0:
-		l.bad = errors.New("redislimit: invalid rate: Limit and Period must be above zero")
-	case client == nil:
+	if client == nil {
 		l.bad = errors.New("redislimit: nil Redis client")
-	default:
+		return l
+	}
+	if r.Limit > 0 {
+		period := r.Period
+		if period <= 0 {
+			period = time.Second
+		}
+		burst := r.Burst
+		if burst <= 0 {
+			burst = r.Limit
+		}
 		l.rl = redis_rate.NewLimiter(client)
-		l.limit = redis_rate.Limit{Rate: r.Limit, Period: r.Period, Burst: max(r.Burst, 1)}
+		l.limit = redis_rate.Limit{Rate: r.Limit, Period: period, Burst: burst}
 	}
 	if cfg.logger != nil && !contextTimeouts(client) {
 		cfg.logger.Warn("redislimit: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): "+
@@ -91,6 +101,9 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	if l.rl == nil {
+		return 0, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, l.cfg.timeout)
 	res, err := l.rl.Allow(cctx, l.cfg.prefix+key, l.limit)
@@ -131,6 +144,6 @@ func (l *Limiter) fail(key string, cause error) (time.Duration, error) {
 	l.suppressed, l.nextLog = 0, now.Add(l.cfg.logInterval)
 	l.mu.Unlock()
 	l.cfg.logger.Warn("redislimit: redis unavailable, call allowed (fail-open)",
-		"key", key, "err", cause.Error(), "suppressed", suppressed)
+		"err", cause.Error(), "suppressed", suppressed)
 	return 0, nil
 }
