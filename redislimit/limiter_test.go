@@ -58,6 +58,11 @@ func (l *logBuffer) lines() []string {
 	return strings.Split(s, "\n")
 }
 
+// patient is the timeout of limiters in tests whose subject is not a slow
+// Redis: a busy CI machine can take more than the default 100 ms to dial,
+// handshake and load the script, and that must not fail them.
+var patient = redislimit.WithTimeout(hang)
+
 func newLogger() (*slog.Logger, *logBuffer) {
 	b := &logBuffer{}
 	return slog.New(slog.NewTextHandler(b, nil)), b
@@ -92,7 +97,7 @@ func TestAllow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			lim := redislimit.New(rdb, tt.rate, redislimit.WithPrefix("test:"+t.Name()+":"))
+			lim := redislimit.New(rdb, tt.rate, patient, redislimit.WithPrefix("test:"+t.Name()+":"))
 			for i := range tt.admits {
 				wait, err := lim.Allow(t.Context(), "k")
 				require.NoError(t, err)
@@ -121,9 +126,9 @@ func TestAllowSharesBudgetAcrossLimiters(t *testing.T) {
 	srv := redistest.Start(t)
 	rate := resilience.Rate{Limit: 1, Period: time.Hour, Burst: 2}
 	// Two replicas: two clients, two limiters, one Redis.
-	a := redislimit.New(newClient(t, srv.Addr), rate)
-	b := redislimit.New(newClient(t, srv.Addr), rate)
-	other := redislimit.New(newClient(t, srv.Addr), rate, redislimit.WithPrefix("other-service:"))
+	a := redislimit.New(newClient(t, srv.Addr), rate, patient)
+	b := redislimit.New(newClient(t, srv.Addr), rate, patient)
+	other := redislimit.New(newClient(t, srv.Addr), rate, patient, redislimit.WithPrefix("other-service:"))
 
 	wait, err := a.Allow(t.Context(), "workspace/bot")
 	require.NoError(t, err)
