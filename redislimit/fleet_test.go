@@ -177,4 +177,3 @@ func TestFleetOvershootsWithLocalLimiters(t *testing.T) {
 	require.Greater(t, total, bound(fleetRate, elapsed),
 		"%d replicas with a local limiter each send the whole limit: the fleet overshoots", replicas)
 }
-

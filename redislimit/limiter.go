@@ -22,7 +22,7 @@ type Limiter struct {
 	limit redis_rate.Limit
 	bad   error // non-nil when New had no client
 	// rl is nil when the rate is unlimited.
-	cfg   config
+	cfg config
 
 	mu         sync.Mutex
 	nextLog    time.Time
