@@ -3,7 +3,10 @@ package chatbot_test
 // The Go code blocks of README.md are kept true by this file: a block that is
 // a whole program is built in a scratch module, and every other block must
 // appear here verbatim (line by line, ignoring indentation), where it is
-// compiled and run against the provider fakes.
+// compiled and run against the provider fakes. A block about a nested module
+// (resilience, ...), which this module cannot import, may instead appear in
+// that module's readme_test.go (<module>/readme_test.go), which compiles and
+// runs it.
 
 import (
 	"bufio"
@@ -174,15 +177,20 @@ func containsRun(hay, needle []string) bool {
 func TestReadmeCodeBlocks(t *testing.T) {
 	blocks := goBlocks(t, "README.md")
 	require.NotEmpty(t, blocks)
-	self, err := os.ReadFile("readme_test.go")
+	files, err := filepath.Glob("*/readme_test.go")
 	require.NoError(t, err)
-	here := trimmedLines(string(self))
+	var here []string
+	for _, name := range append([]string{"readme_test.go"}, files...) {
+		src, err := os.ReadFile(name)
+		require.NoError(t, err)
+		here = append(here, trimmedLines(string(src))...)
+	}
 	for i, b := range blocks {
 		if strings.HasPrefix(strings.TrimSpace(b), "package main") {
 			buildProgram(t, i, b)
 			continue
 		}
-		assert.True(t, containsRun(here, trimmedLines(b)), "README block %d is not in readme_test.go:\n%s", i+1, b)
+		assert.True(t, containsRun(here, trimmedLines(b)), "README block %d is not in readme_test.go nor in a nested module's readme_test.go:\n%s", i+1, b)
 	}
 }
 

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/chatbot-go/chatbot v0.0.0
+	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/time v0.16.0
 )

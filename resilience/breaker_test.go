@@ -1,0 +1,138 @@
+package resilience_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/chatbottest"
+	"github.com/chatbot-go/chatbot/resilience"
+	"github.com/chatbot-go/chatbot/stammer"
+	"github.com/chatbot-go/chatbot/stammer/stammertest"
+)
+
+func TestBreakerPassesConformance(t *testing.T) {
+	t.Parallel()
+	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot {
+		_, c := newWorkspace(t)
+		return chatbot.Wrap(c, resilience.Breaker(resilience.WithFailures(1)))
+	})
+}
+
+// TestBreakerOpensAndRefusesAtOnce opens the circuit with three 500s and
+// checks that calls then fail without reaching the fake.
+func TestBreakerOpensAndRefusesAtOnce(t *testing.T) {
+	t.Parallel()
+	srv, c := newWorkspace(t)
+	var changes []string
+	var logs bytes.Buffer
+	bot := chatbot.Wrap(c, resilience.Breaker(
+		resilience.WithFailures(3),
+		resilience.WithOpenTimeout(time.Hour),
+		resilience.WithBreakerLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		resilience.WithStateChange(func(info chatbot.Info, from, to resilience.BreakerState) {
+			changes = append(changes, info.Provider+" "+from.String()+">"+to.String())
+		})))
+	assert.Equal(t, chatbot.InfoOf(c), chatbot.InfoOf(bot), "Info is forwarded")
+
+	srv.FailNext(3, http.StatusBadGateway, "", "bad gateway")
+	for i := range 3 {
+		_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+		require.ErrorIs(t, err, chatbot.ErrServer, "call %d", i+1)
+		if i < 2 {
+			assert.Empty(t, changes, "still closed after %d failures", i+1)
+		}
+	}
+	assert.Equal(t, []string{"workspace closed>open"}, changes)
+	assert.Contains(t, logs.String(), "level=WARN")
+	assert.Contains(t, logs.String(), "from=closed to=open")
+
+	_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+	require.ErrorIs(t, err, resilience.ErrCircuitOpen)
+	var open *resilience.CircuitOpenError
+	require.ErrorAs(t, err, &open)
+	assert.Equal(t, chatbot.InfoOf(c), open.Info)
+	assert.Positive(t, open.RetryAfter)
+	assert.LessOrEqual(t, open.RetryAfter, time.Hour)
+	assert.True(t, strings.HasPrefix(err.Error(), "resilience: circuit open for workspace/"+srv.ChatbotID()+" (next probe in "), err.Error())
+
+	_, err = chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hello"}))
+	require.ErrorIs(t, err, resilience.ErrCircuitOpen)
+	assert.Equal(t, 3, srv.Count(), "an open circuit sends nothing")
+}
+
+// TestBreakerHalfOpen walks the circuit through open, half-open and closed.
+// An open timeout of a nanosecond makes the circuit half-open at the next
+// call after it opens, so no test waits.
+func TestBreakerHalfOpen(t *testing.T) {
+	t.Parallel()
+	srv := stammertest.NewServer(stammertest.Config{})
+	t.Cleanup(srv.Close)
+	c, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
+	require.NoError(t, err)
+	changes := make(chan string, 16)
+	bot := chatbot.Wrap(c, resilience.Breaker(
+		resilience.WithFailures(1),
+		resilience.WithOpenTimeout(time.Nanosecond),
+		resilience.WithStateChange(func(_ chatbot.Info, from, to resilience.BreakerState) { changes <- from.String() + ">" + to.String() })))
+	next := func() string {
+		select {
+		case c := <-changes:
+			return c
+		default:
+			return ""
+		}
+	}
+
+	srv.FailNext(1, stammertest.ServerError())
+	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+	require.ErrorIs(t, err, chatbot.ErrServer)
+	assert.Equal(t, "closed>open", next())
+
+	// The probe stalls at the fake; meanwhile every other call is refused.
+	srv.StallNext(1)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	probe := make(chan error, 1)
+	go func() {
+		_, err := chatbot.Collect(bot.Stream(ctx, chatbot.Request{Message: "probe"}))
+		probe <- err
+	}()
+	<-srv.Stalled()
+	assert.Equal(t, "open>half-open", next())
+	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+	var open *resilience.CircuitOpenError
+	require.ErrorAs(t, err, &open, "half-open lets one probe through")
+	assert.Zero(t, open.RetryAfter, "the probe's outcome decides")
+	assert.Contains(t, err.Error(), "(probe under way)")
+	assert.Equal(t, 2, srv.Count(), "only the first call and the probe were sent")
+
+	// The caller gives up on the probe: that says nothing about the
+	// provider, so the next call is the probe.
+	cancel()
+	require.ErrorIs(t, <-probe, context.Canceled)
+	assert.Empty(t, next())
+	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "second probe"})
+	require.NoError(t, err)
+	assert.NotEmpty(t, reply.Text)
+	assert.Equal(t, "half-open>closed", next())
+
+	// A failed probe opens the circuit again.
+	srv.FailNext(2, stammertest.ServerError())
+	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+	require.ErrorIs(t, err, chatbot.ErrServer)
+	assert.Equal(t, "closed>open", next())
+	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "failing probe"})
+	require.ErrorIs(t, err, chatbot.ErrServer)
+	assert.Equal(t, "open>half-open", next())
+	assert.Equal(t, "half-open>open", next())
+	assert.Equal(t, 5, srv.Count())
+}
