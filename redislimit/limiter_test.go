@@ -21,7 +21,7 @@ import (
 
 // newClient returns a go-redis client for addr that honours context
 // deadlines, as the package documentation asks, closed at cleanup.
-func newClient(t *testing.T, addr string, mod ...func(*redis.Options)) *redis.Client {
+func newClient(t testing.TB, addr string, mod ...func(*redis.Options)) *redis.Client {
 	t.Helper()
 	o := &redis.Options{Addr: addr, ContextTimeoutEnabled: true}
 	for _, m := range mod {
