@@ -21,8 +21,11 @@
 // [DefaultTimeout]); a slow or dead Redis never holds a call longer. When
 // Redis cannot answer, the [Policy] decides: [FailOpen] (the default) lets the
 // call go and logs one line, [FailClosed] refuses it with an error matching
-// [ErrUnavailable]. The caller's own context ending is never a Redis failure:
-// Allow returns the context's error as is.
+// [ErrUnavailable]. After a failure the limiter stops asking Redis for a
+// cooldown ([WithCooldown], default [DefaultCooldown]) and applies the policy
+// at once, so a dead Redis does not cost every call the whole timeout. The
+// caller's own context ending is never a Redis failure: Allow returns the
+// context's error as is.
 //
 // # Third-party types
 //

@@ -39,3 +39,13 @@ type timeoutError struct{ d time.Duration }
 
 func (e timeoutError) Error() string { return "no answer within " + e.d.String() }
 func (e timeoutError) Timeout() bool { return true }
+
+// cooldownError is the cause of an [UnavailableError] when Redis was not
+// asked because it failed within the cooldown (see [WithCooldown]).
+type cooldownError struct{ last error }
+
+func (e cooldownError) Error() string {
+	return "not asked: it failed within the cooldown (" + e.last.Error() + ")"
+}
+
+func (e cooldownError) Unwrap() error { return e.last }

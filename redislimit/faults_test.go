@@ -68,6 +68,8 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 			// by Redis, so a refusal proves Redis decided.
 			lim := redislimit.New(rdb, resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1},
 				redislimit.WithPolicy(p), redislimit.WithLogger(logger), redislimit.WithTimeout(hang/2))
+			clock := newFakeClock()
+			redislimit.SetNow(lim, clock.now)
 			// Not t.Context(): it ends before the cleanup that stops the load.
 			base := context.WithoutCancel(t.Context())
 			allow := func(key string) (time.Duration, error) {
@@ -108,6 +110,9 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 							}
 						}
 						mu.Unlock()
+						if err != nil {
+							pause(base, time.Millisecond) // load pacing: no hot loop while in the cooldown
+						}
 					}
 				}()
 			}
@@ -131,6 +136,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 			srv.Restart() // empty: persistence is off
 			refused := false
 			for range 20 { // the first calls may meet connections the kill broke
+				clock.advance(redislimit.DefaultCooldown) // past any cooldown a failure started
 				wait, err := allow("probe")
 				if err == nil && wait > 0 {
 					refused = true
@@ -155,6 +161,76 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestCooldown shows that after a failure the limiter stops asking Redis
+// for the cooldown, even once Redis is back, and asks again after it; with
+// no cooldown it asks on every call.
+func TestCooldown(t *testing.T) {
+	leakCheck(t)
+	srv := redistest.Start(t)
+	rdb := newClient(t, srv.Addr)
+	rate := resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1}
+	lim := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), patient)
+	clock := newFakeClock()
+	redislimit.SetNow(lim, clock.now)
+	eager := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), patient,
+		redislimit.WithCooldown(0), redislimit.WithPrefix("eager:"))
+
+	srv.Kill()
+	_, err := lim.Allow(t.Context(), "k")
+	require.ErrorIs(t, err, redislimit.ErrUnavailable)
+	require.NotContains(t, err.Error(), "not asked", "the first failure asked Redis")
+	_, err = lim.Allow(t.Context(), "k")
+	require.ErrorIs(t, err, redislimit.ErrUnavailable)
+	require.ErrorContains(t, err, "not asked: it failed within the cooldown")
+	_, err = eager.Allow(t.Context(), "k")
+	require.ErrorIs(t, err, redislimit.ErrUnavailable)
+
+	srv.Restart()
+	clock.advance(redislimit.DefaultCooldown - time.Millisecond)
+	_, err = lim.Allow(t.Context(), "k")
+	require.ErrorContains(t, err, "not asked", "Redis is back, but the cooldown is not over")
+
+	// The eager limiter asks at once; the pool may first meet a connection
+	// the kill broke, so it gets a few calls.
+	decided := false
+	for range 5 {
+		if wait, err := eager.Allow(t.Context(), "k"); err == nil {
+			require.Zero(t, wait)
+			decided = true
+			break
+		}
+	}
+	require.True(t, decided, "with no cooldown Redis is asked on every call")
+
+	clock.advance(time.Millisecond)
+	wait, err := lim.Allow(t.Context(), "k")
+	require.NoError(t, err, "the cooldown is over: Redis is asked again")
+	require.Zero(t, wait)
+	wait, err = lim.Allow(t.Context(), "k")
+	require.NoError(t, err)
+	require.Positive(t, wait, "Redis decided")
 }
 
 // slowRedis is a redis-server behind an in-process Toxiproxy.

@@ -18,13 +18,15 @@ import (
 // holds no resource of its own: closing the Redis client is the
 // application's business.
 type Limiter struct {
-	rl    *redis_rate.Limiter
+	rl    *redis_rate.Limiter // nil when the rate is unlimited
 	limit redis_rate.Limit
 	bad   error // non-nil when New had no client
-	// rl is nil when the rate is unlimited.
-	cfg config
+	cfg   config
+	now   func() time.Time // time.Now; tests replace it
 
 	mu         sync.Mutex
+	downUntil  time.Time // Redis is not asked before it (see WithCooldown)
+	downCause  error     // the failure that started the cooldown
 	nextLog    time.Time
 	suppressed int
 }
@@ -44,11 +46,11 @@ var _ resilience.Limiter = (*Limiter)(nil)
 // inspect has it off). A nil client makes every Allow fail with an error
 // saying so, whatever the [Policy].
 func New(client redis.UniversalClient, r resilience.Rate, opts ...Option) *Limiter {
-	cfg := config{prefix: DefaultPrefix, timeout: DefaultTimeout, logInterval: DefaultLogInterval}
+	cfg := config{prefix: DefaultPrefix, timeout: DefaultTimeout, logInterval: DefaultLogInterval, cooldown: DefaultCooldown}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	l := &Limiter{cfg: cfg}
+	l := &Limiter{cfg: cfg, now: time.Now}
 	if client == nil {
 		l.bad = errors.New("redislimit: nil Redis client")
 		return l
@@ -95,6 +97,8 @@ func contextTimeouts(client redis.UniversalClient) bool {
 // When ctx ends first, Allow returns ctx.Err() as is. When Redis cannot
 // decide, the [Policy] applies: [FailOpen] returns 0 and no error (and logs),
 // [FailClosed] returns an *[UnavailableError] matching [ErrUnavailable].
+// After such a failure, Allow applies the policy at once, without asking
+// Redis, for the cooldown (see [WithCooldown]).
 func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) {
 	if l.bad != nil {
 		return 0, l.bad
@@ -104,6 +108,14 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 	}
 	if l.rl == nil {
 		return 0, nil
+	}
+	if l.cfg.cooldown > 0 {
+		l.mu.Lock()
+		down, cause := l.now().Before(l.downUntil), l.downCause
+		l.mu.Unlock()
+		if down {
+			return l.fail(key, cooldownError{cause})
+		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, l.cfg.timeout)
 	res, err := l.rl.Allow(cctx, l.cfg.prefix+key, l.limit)
@@ -116,6 +128,11 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 			// The limiter's own deadline: go-redis reports it as
 			// context.DeadlineExceeded or as a socket i/o timeout.
 			err = timeoutError{l.cfg.timeout}
+		}
+		if l.cfg.cooldown > 0 {
+			l.mu.Lock()
+			l.downUntil, l.downCause = l.now().Add(l.cfg.cooldown), err
+			l.mu.Unlock()
 		}
 		return l.fail(key, err)
 	}
@@ -133,7 +150,7 @@ func (l *Limiter) fail(key string, cause error) (time.Duration, error) {
 	if l.cfg.logger == nil {
 		return 0, nil
 	}
-	now := time.Now()
+	now := l.now()
 	l.mu.Lock()
 	if now.Before(l.nextLog) {
 		l.suppressed++

@@ -17,6 +17,12 @@ const (
 	// DefaultPrefix starts every Redis key the limiter writes (after
 	// redis_rate's own "rate:" prefix).
 	DefaultPrefix = "chatbot:"
+	// DefaultCooldown is how long a [Limiter] stops asking Redis after a
+	// failure. While Redis is down, go-redis retries the dial until the
+	// timeout ends, so every call that asks costs the whole timeout; with a
+	// cooldown of a second a dead Redis costs each replica one timeout per
+	// second, and recovery is noticed within a second.
+	DefaultCooldown = time.Second
 	// DefaultLogInterval is the least time between two log lines about Redis
 	// failures under [FailOpen].
 	DefaultLogInterval = 10 * time.Second
@@ -60,6 +66,7 @@ type config struct {
 	policy      Policy
 	logger      *slog.Logger
 	logInterval time.Duration
+	cooldown    time.Duration
 }
 
 // WithPrefix sets the prefix of the limiter's Redis keys (default
@@ -79,6 +86,14 @@ func WithTimeout(d time.Duration) Option {
 		}
 	}
 }
+
+// WithCooldown sets how long the limiter stops asking Redis after it failed
+// (default [DefaultCooldown]): meanwhile every [Limiter.Allow] applies the
+// [Policy] at once, and the first call after it asks Redis again. A d of zero
+// or less asks Redis on every call, each paying up to the timeout while Redis
+// is down. The cooldown belongs to one Limiter: each replica finds out for
+// itself.
+func WithCooldown(d time.Duration) Option { return func(c *config) { c.cooldown = max(d, 0) } }
 
 // WithPolicy sets what happens when Redis cannot decide (default
 // [FailOpen]).
