@@ -23,7 +23,10 @@ type UnavailableError struct {
 
 // Error returns "redislimit: redis unavailable: " followed by the cause.
 func (e *UnavailableError) Error() string {
-	return "redislimit: redis unavailable: " + e.Err.Error()
+	if e.Err == nil {
+		return ErrUnavailable.Error()
+	}
+	return ErrUnavailable.Error() + ": " + e.Err.Error()
 }
 
 // Is reports whether target is [ErrUnavailable].

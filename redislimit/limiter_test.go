@@ -290,4 +290,6 @@ func TestPolicyString(t *testing.T) {
 	assert.Equal(t, "fail-closed", redislimit.FailClosed.String())
 	assert.Equal(t, "Policy(7)", redislimit.Policy(7).String())
 	assert.True(t, errors.Is(&redislimit.UnavailableError{Key: "k", Err: errors.New("x")}, redislimit.ErrUnavailable))
+	assert.EqualError(t, &redislimit.UnavailableError{Key: "tenant-42", Err: errors.New("x")}, "redislimit: redis unavailable: x")
+	assert.EqualError(t, &redislimit.UnavailableError{}, "redislimit: redis unavailable")
 }
