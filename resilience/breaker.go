@@ -283,16 +283,16 @@ func (b *breaker) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[cha
 		}
 		outcome := errAbandoned // a break, or a panic in the loop body
 		defer func() { report(outcome) }()
-		for c, err := range b.next.Stream(ctx, req) {
+		completed := true
+		b.next.Stream(ctx, req)(func(c chatbot.Chunk, err error) bool {
 			if err != nil {
 				outcome = err
-				yield(c, err)
-				return
 			}
-			if !yield(c, nil) {
-				return
-			}
+			completed = yield(c, err)
+			return completed
+		})
+		if completed && outcome == errAbandoned {
+			outcome = nil
 		}
-		outcome = nil
 	}
 }

@@ -3,9 +3,12 @@ package resilience_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,4 +138,49 @@ func TestBreakerHalfOpen(t *testing.T) {
 	assert.Equal(t, "open>half-open", next())
 	assert.Equal(t, "half-open>open", next())
 	assert.Equal(t, 5, srv.Count())
+}
+
+// TestBreakerRace200Goroutines has 200 goroutines call one failing chatbot
+// behind one breaker: every call either reached the fake and got its 500,
+// or was refused by the open circuit, and the circuit opened exactly once.
+func TestBreakerRace200Goroutines(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	srv, c := newWorkspace(t)
+	srv.FailNext(10*n, http.StatusInternalServerError, "INTERNAL_ERROR", "down")
+	changes := make(chan string, n)
+	bot := chatbot.Wrap(c, resilience.Breaker(resilience.WithFailures(5), resilience.WithOpenTimeout(time.Hour),
+		resilience.WithStateChange(func(_ chatbot.Info, from, to resilience.BreakerState) { changes <- from.String() + ">" + to.String() })))
+	var wg sync.WaitGroup
+	var sent, refused atomic.Int64
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+			} else {
+				_, err = chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hello"}))
+			}
+			switch {
+			case errors.Is(err, chatbot.ErrServer):
+				sent.Add(1)
+			case errors.Is(err, resilience.ErrCircuitOpen):
+				refused.Add(1)
+			default:
+				assert.Fail(t, "unexpected outcome", "%v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(changes)
+	var got []string
+	for c := range changes {
+		got = append(got, c)
+	}
+	assert.Equal(t, []string{"closed>open"}, got)
+	assert.Equal(t, int64(srv.Count()), sent.Load(), "every call that got a 500 was sent, and no other")
+	assert.GreaterOrEqual(t, sent.Load(), int64(5))
+	assert.Equal(t, int64(n), sent.Load()+refused.Load())
 }

@@ -115,7 +115,7 @@ func (f *Fallback) route(req chatbot.Request) (int, chatbot.Request, error) {
 		return 0, req, &chatbot.Error{
 			Provider: chatbot.InfoOf(f.bots[0].Bot).Provider,
 			Code:     chatbot.CodeInvalidRequest,
-			Message:  "resilience: the ConversationID names no chatbot of this Fallback",
+			Message:  "the ConversationID names no chatbot of this resilience.Fallback",
 		}
 	}
 	req.ConversationID = id
@@ -209,12 +209,13 @@ func (f *Fallback) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[ch
 // break returns nil.
 func (f *Fallback) relay(ctx context.Context, i int, req chatbot.Request, yield func(chatbot.Chunk, error) bool) (started bool, err error) {
 	var raw, encoded string // the last id seen, and its encoding: one allocation per id, not per chunk
-	for c, err := range f.bots[i].Bot.Stream(ctx, req) {
-		if err != nil {
+	f.bots[i].Bot.Stream(ctx, req)(func(c chatbot.Chunk, e error) bool {
+		if e != nil {
+			err = e
 			if started {
-				yield(c, err)
+				yield(c, e)
 			}
-			return started, err
+			return false
 		}
 		started = true
 		if c.ConversationID != "" {
@@ -223,9 +224,7 @@ func (f *Fallback) relay(ctx context.Context, i int, req chatbot.Request, yield 
 			}
 			c.ConversationID = encoded
 		}
-		if !yield(c, nil) {
-			return true, nil
-		}
-	}
-	return started, nil
+		return yield(c, nil)
+	})
+	return started, err
 }

@@ -118,11 +118,7 @@ func (b *limited) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[cha
 			yield(chatbot.Chunk{}, err)
 			return
 		}
-		for c, err := range b.next.Stream(ctx, req) {
-			if !yield(c, err) {
-				return
-			}
-		}
+		b.next.Stream(ctx, req)(yield) // the consumer's loop body, unwrapped: nothing is added per chunk
 	}
 }
 

@@ -247,3 +247,42 @@ func TestLimitNilLimiterPanics(t *testing.T) {
 	t.Parallel()
 	assert.PanicsWithValue(t, "resilience: Limit with a nil Limiter", func() { resilience.Limit(nil) })
 }
+
+// TestLimitRace200Goroutines shares one limited chatbot among 200
+// goroutines with a budget of 100: exactly 100 calls reach the fake, and
+// the other 100 are refused by the client's own limit without being sent.
+func TestLimitRace200Goroutines(t *testing.T) {
+	t.Parallel()
+	const n, budget = 200, 100
+	srv, c := newWorkspace(t)
+	bot, _, _ := limitedBot(t, c, resilience.Rate{Limit: budget, Period: 24 * time.Hour}, resilience.WithMaxWait(0))
+	var wg sync.WaitGroup
+	refused := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+			} else {
+				_, err = chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hello"}))
+			}
+			if err != nil {
+				refused <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(refused)
+	count := 0
+	for err := range refused {
+		count++
+		var apiErr *chatbot.Error
+		if assert.ErrorAs(t, err, &apiErr) {
+			assert.Equal(t, resilience.CodeClientRateLimited, apiErr.ProviderCode)
+		}
+	}
+	assert.Equal(t, n-budget, count)
+	assert.Equal(t, budget, srv.Count())
+}

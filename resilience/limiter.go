@@ -69,7 +69,7 @@ func (r Rate) limiter() (rate.Limit, int) {
 // they send N times the rate. A limit that belongs to an API key shared by a
 // fleet needs a shared store (package redislimit).
 //
-// Each key costs about 200 bytes (the key string, a map entry and a
+// Each key costs about 200 bytes plus the key's length (a map entry and a
 // rate.Limiter) and is kept for the life of the LocalLimiter, so keys should
 // come from a bounded set (chatbots, tenants), not from per-request values.
 //
