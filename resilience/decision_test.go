@@ -82,7 +82,7 @@ func decisionRows() []row {
 				require.ErrorAs(t, err, &op)
 				assert.Equal(t, "read", op.Op)
 			}, verdict: failure},
-		{name: "response header timeout", modes: []string{"Chat"}, cfg: rigConfig{headerTimeout: time.Second},
+		{name: "response header timeout", modes: []string{"Chat"}, cfg: rigConfig{headerTimeout: 3 * time.Second},
 			arrange: func(r *rig) { r.ws.Stall(time.Hour) }, sent: 1,
 			isErr: func(t *testing.T, err error) { assert.ErrorContains(t, err, "timeout awaiting response headers") }, verdict: failure},
 		{name: "idle timeout", modes: []string{"Stream"}, cfg: rigConfig{idle: 500 * time.Millisecond},
@@ -106,7 +106,7 @@ func decisionRows() []row {
 			}, isErr: is(context.Canceled), verdict: neither},
 		{name: "caller's deadline", arrange: func(r *rig) { r.ws.Stall(time.Hour) }, sent: 1,
 			ctx: func(ctx context.Context) (context.Context, context.CancelFunc) {
-				return context.WithTimeout(ctx, 300*time.Millisecond)
+				return context.WithTimeout(ctx, 2*time.Second) // long enough for the request to reach the fake on a busy machine
 			}, isErr: is(context.DeadlineExceeded), verdict: neither},
 		{name: "consumer's break", modes: []string{"Stream"}, arrange: func(*rig) {}, breakAt: 1, sent: 1, verdict: neither},
 	}
