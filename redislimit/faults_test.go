@@ -334,3 +334,32 @@ func TestRedisSlowCallerDeadlineFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestFailOpenLogIsRateLimited checks the fail-open log: one line, then
+// quiet for DefaultLogInterval, then one line that counts the failures it
+// stayed quiet about.
+func TestFailOpenLogIsRateLimited(t *testing.T) {
+	srv := redistest.Start(t)
+	addr := srv.Addr
+	srv.Kill()
+	logger, logs := newLogger()
+	lim := redislimit.New(newClient(t, addr), resilience.Rate{Limit: 1}, redislimit.WithLogger(logger))
+	clock := newFakeClock()
+	redislimit.SetNow(lim, clock.now)
+	for range 7 {
+		wait, err := lim.Allow(t.Context(), "k")
+		require.NoError(t, err)
+		require.Zero(t, wait)
+	}
+	require.Len(t, logs.lines(), 1)
+	assert.Contains(t, logs.lines()[0], "suppressed=0")
+
+	clock.advance(redislimit.DefaultLogInterval)
+	wait, err := lim.Allow(t.Context(), "k")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+	lines := logs.lines()
+	require.Len(t, lines, 2)
+	assert.Contains(t, lines[1], "suppressed=6")
+	assert.Contains(t, lines[1], "level=WARN")
+}
