@@ -14,9 +14,9 @@ import (
 
 // Limiter is a [resilience.Limiter] that keeps one GCRA budget per key in
 // Redis, shared by every Limiter (in any process) that uses the same Redis,
-// prefix and key. Create it with [New]. It is safe for concurrent use and
-// holds no resource of its own: closing the Redis client is the
-// application's business.
+// prefix and key. Create it with [New]; a zero Limiter asks nothing and
+// allows every call. It is safe for concurrent use and holds no resource of
+// its own: closing the Redis client is the application's business.
 type Limiter struct {
 	rl    *redis_rate.Limiter // nil when the rate is unlimited
 	limit redis_rate.Limit

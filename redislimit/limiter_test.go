@@ -293,3 +293,11 @@ func TestPolicyString(t *testing.T) {
 	assert.EqualError(t, &redislimit.UnavailableError{Key: "tenant-42", Err: errors.New("x")}, "redislimit: redis unavailable: x")
 	assert.EqualError(t, &redislimit.UnavailableError{}, "redislimit: redis unavailable")
 }
+
+func TestZeroLimiterAllows(t *testing.T) {
+	t.Parallel()
+	var lim redislimit.Limiter
+	wait, err := lim.Allow(t.Context(), "k")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+}
