@@ -1,0 +1,303 @@
+package redislimit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatbot-go/chatbot/redislimit"
+	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/resilience"
+)
+
+// newClient returns a go-redis client for addr that honours context
+// deadlines, as the package documentation asks, closed at cleanup.
+func newClient(t testing.TB, addr string, mod ...func(*redis.Options)) *redis.Client {
+	t.Helper()
+	o := &redis.Options{Addr: addr, ContextTimeoutEnabled: true}
+	for _, m := range mod {
+		m(o)
+	}
+	rdb := redis.NewClient(o)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// logBuffer is a concurrency-safe log sink for slog.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) lines() []string {
+	s := strings.TrimSpace(l.String())
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// patient is the timeout of limiters in tests whose subject is not a slow
+// Redis: a busy CI machine can take more than the default 100 ms to dial,
+// handshake and load the script, and that must not fail them.
+var patient = redislimit.WithTimeout(hang)
+
+func newLogger() (*slog.Logger, *logBuffer) {
+	b := &logBuffer{}
+	return slog.New(slog.NewTextHandler(b, nil)), b
+}
+
+func TestServerHasPersistenceOff(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := newClient(t, srv.Addr)
+	cfg, err := rdb.ConfigGet(t.Context(), "*").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "", cfg["save"])
+	assert.Equal(t, "no", cfg["appendonly"])
+	assert.Equal(t, "127.0.0.1", cfg["bind"])
+}
+
+func TestAllow(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := newClient(t, srv.Addr)
+
+	tests := []struct {
+		name   string
+		rate   resilience.Rate
+		admits int // calls admitted at once
+	}{
+		{"burst 1", resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1}, 1},
+		{"burst 0 means Limit", resilience.Rate{Limit: 2, Period: time.Hour}, 2},
+		{"period 0 means a second", resilience.Rate{Limit: 1, Burst: 1}, 1},
+		{"burst 3", resilience.Rate{Limit: 2, Period: time.Hour, Burst: 3}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			lim := redislimit.New(rdb, tt.rate, patient, redislimit.WithPrefix("test:"+t.Name()+":"))
+			for i := range tt.admits {
+				wait, err := lim.Allow(t.Context(), "k")
+				require.NoError(t, err)
+				require.Zero(t, wait, "call %d is within the burst", i+1)
+			}
+			wait, err := lim.Allow(t.Context(), "k")
+			require.NoError(t, err)
+			period := tt.rate.Period
+			if period == 0 {
+				period = time.Second
+			}
+			interval := period / time.Duration(tt.rate.Limit)
+			require.Positive(t, wait, "the burst is spent")
+			require.LessOrEqual(t, wait, interval, "one unit frees up within one emission interval")
+
+			// Another key has its own budget.
+			wait, err = lim.Allow(t.Context(), "other")
+			require.NoError(t, err)
+			require.Zero(t, wait)
+		})
+	}
+}
+
+func TestAllowSharesBudgetAcrossLimiters(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rate := resilience.Rate{Limit: 1, Period: time.Hour, Burst: 2}
+	// Two replicas: two clients, two limiters, one Redis.
+	a := redislimit.New(newClient(t, srv.Addr), rate, patient)
+	b := redislimit.New(newClient(t, srv.Addr), rate, patient)
+	other := redislimit.New(newClient(t, srv.Addr), rate, patient, redislimit.WithPrefix("other-service:"))
+
+	wait, err := a.Allow(t.Context(), "workspace/bot")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+	wait, err = b.Allow(t.Context(), "workspace/bot")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+	wait, err = a.Allow(t.Context(), "workspace/bot")
+	require.NoError(t, err)
+	require.Positive(t, wait, "a and b spent the burst of 2 together")
+	wait, err = other.Allow(t.Context(), "workspace/bot")
+	require.NoError(t, err)
+	require.Zero(t, wait, "another prefix is another budget")
+
+	keys, err := newClient(t, srv.Addr).Keys(t.Context(), "*").Result()
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"rate:chatbot:workspace/bot", "rate:other-service:workspace/bot"}, keys)
+}
+
+func TestAllowUnlimitedAndNilClient(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := newClient(t, srv.Addr)
+	for _, p := range []redislimit.Policy{redislimit.FailOpen, redislimit.FailClosed} {
+		t.Run(p.String(), func(t *testing.T) {
+			unlimited := redislimit.New(rdb, resilience.Rate{Limit: 0, Period: time.Hour, Burst: 1}, redislimit.WithPolicy(p))
+			for range 3 {
+				wait, err := unlimited.Allow(t.Context(), "k")
+				require.NoError(t, err)
+				require.Zero(t, wait)
+			}
+			nilClient := redislimit.New(nil, resilience.Rate{Limit: 1}, redislimit.WithPolicy(p))
+			_, err := nilClient.Allow(t.Context(), "k")
+			require.ErrorContains(t, err, "nil Redis client")
+			require.NotErrorIs(t, err, redislimit.ErrUnavailable)
+		})
+	}
+	n, err := rdb.DBSize(t.Context()).Result()
+	require.NoError(t, err)
+	require.Zero(t, n, "a Limit of 0 sends nothing to Redis")
+}
+
+func TestAllowReturnsCallersContextError(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := newClient(t, srv.Addr)
+	for _, p := range []redislimit.Policy{redislimit.FailOpen, redislimit.FailClosed} {
+		t.Run(p.String(), func(t *testing.T) {
+			lim := redislimit.New(rdb, resilience.Rate{Limit: 1, Period: time.Hour}, redislimit.WithPolicy(p))
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			_, err := lim.Allow(ctx, "k")
+			require.Equal(t, context.Canceled, err, "returned as is, not wrapped")
+
+			ctx, cancel = context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+			defer cancel()
+			_, err = lim.Allow(ctx, "k")
+			require.Equal(t, context.DeadlineExceeded, err)
+		})
+	}
+}
+
+func TestRedisDown(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	addr := srv.Addr
+	srv.Kill() // a port where nothing listens any more
+	const password = "s3cret-redis-password"
+	rdb := newClient(t, addr, func(o *redis.Options) { o.Password = password; o.Username = "svc-user" })
+	rate := resilience.Rate{Limit: 1, Period: time.Hour}
+
+	t.Run("fail open", func(t *testing.T) {
+		logger, logs := newLogger()
+		lim := redislimit.New(rdb, rate, redislimit.WithLogger(logger))
+		for range 5 {
+			wait, err := lim.Allow(t.Context(), "k")
+			require.NoError(t, err)
+			require.Zero(t, wait, "the call goes")
+		}
+		lines := logs.lines()
+		require.Len(t, lines, 1, "one line, then quiet for %v", redislimit.DefaultLogInterval)
+		assert.Contains(t, lines[0], "redis unavailable")
+		assert.NotContains(t, logs.String(), password)
+		assert.NotContains(t, logs.String(), "svc-user")
+	})
+	t.Run("fail open without a logger", func(t *testing.T) {
+		lim := redislimit.New(rdb, rate)
+		wait, err := lim.Allow(t.Context(), "k")
+		require.NoError(t, err)
+		require.Zero(t, wait)
+	})
+	t.Run("fail closed", func(t *testing.T) {
+		logger, logs := newLogger()
+		lim := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), redislimit.WithLogger(logger))
+		_, err := lim.Allow(t.Context(), "k")
+		require.ErrorIs(t, err, redislimit.ErrUnavailable)
+		var ue *redislimit.UnavailableError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, "k", ue.Key)
+		assert.NotErrorIs(t, err, context.DeadlineExceeded)
+		assert.NotContains(t, err.Error(), password)
+		assert.NotContains(t, err.Error(), "svc-user")
+		assert.Empty(t, logs.String(), "fail-closed returns the error and logs nothing")
+	})
+}
+
+func TestWrongPasswordIsNotLeaked(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	require.NoError(t, newClient(t, srv.Addr).ConfigSet(t.Context(), "requirepass", "the-right-one").Err())
+	const password = "s3cret-wrong-password"
+	rdb := newClient(t, srv.Addr, func(o *redis.Options) { o.Password = password })
+	logger, logs := newLogger()
+	for _, p := range []redislimit.Policy{redislimit.FailOpen, redislimit.FailClosed} {
+		lim := redislimit.New(rdb, resilience.Rate{Limit: 1, Period: time.Hour}, redislimit.WithPolicy(p), redislimit.WithLogger(logger))
+		_, err := lim.Allow(t.Context(), "k")
+		if p == redislimit.FailClosed {
+			require.ErrorIs(t, err, redislimit.ErrUnavailable)
+			assert.NotContains(t, err.Error(), password)
+			assert.NotContains(t, err.Error(), "the-right-one")
+		} else {
+			require.NoError(t, err)
+		}
+	}
+	require.NotEmpty(t, logs.String())
+	assert.NotContains(t, logs.String(), password)
+	assert.NotContains(t, logs.String(), "the-right-one")
+}
+
+func TestWarnsWhenClientIgnoresContextDeadlines(t *testing.T) {
+	t.Parallel()
+	rate := resilience.Rate{Limit: 1, Period: time.Second}
+	for _, tt := range []struct {
+		name   string
+		client redis.UniversalClient
+		warns  bool
+	}{
+		{"client off", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), true},
+		{"client on", redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true}), false},
+		{"cluster off", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}), true},
+		{"ring on", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true}), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Cleanup(func() { _ = tt.client.Close() })
+			logger, logs := newLogger()
+			redislimit.New(tt.client, rate, redislimit.WithLogger(logger))
+			if tt.warns {
+				assert.Contains(t, logs.String(), "ContextTimeoutEnabled is false")
+			} else {
+				assert.Empty(t, logs.String())
+			}
+		})
+	}
+}
+
+func TestPolicyString(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "fail-open", redislimit.FailOpen.String())
+	assert.Equal(t, "fail-closed", redislimit.FailClosed.String())
+	assert.Equal(t, "Policy(7)", redislimit.Policy(7).String())
+	assert.True(t, errors.Is(&redislimit.UnavailableError{Key: "k", Err: errors.New("x")}, redislimit.ErrUnavailable))
+	assert.EqualError(t, &redislimit.UnavailableError{Key: "tenant-42", Err: errors.New("x")}, "redislimit: redis unavailable: x")
+	assert.EqualError(t, &redislimit.UnavailableError{}, "redislimit: redis unavailable")
+}
+
+func TestZeroLimiterAllows(t *testing.T) {
+	t.Parallel()
+	var lim redislimit.Limiter
+	wait, err := lim.Allow(t.Context(), "k")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+}

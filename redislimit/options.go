@@ -1,0 +1,106 @@
+package redislimit
+
+import (
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// Defaults of [New].
+const (
+	// DefaultTimeout bounds each [Limiter.Allow]. A healthy Redis in the same
+	// network answers the rate script in well under a millisecond (see
+	// BENCHMARKS.md), so 100 ms is two orders of magnitude of headroom for
+	// a busy Redis or a GC pause, and stays small next to a chat call, which
+	// takes seconds: only a sick Redis reaches it.
+	DefaultTimeout = 100 * time.Millisecond
+	// DefaultPrefix starts every Redis key the limiter writes (after
+	// redis_rate's own "rate:" prefix).
+	DefaultPrefix = "chatbot:"
+	// DefaultCooldown is how long a [Limiter] stops asking Redis after a
+	// failure. While Redis is down, go-redis retries the dial until the
+	// timeout ends, so every call that asks costs the whole timeout; with a
+	// cooldown of a second a dead Redis costs each replica one timeout per
+	// second, and recovery is noticed within a second.
+	DefaultCooldown = time.Second
+	// DefaultLogInterval is the least time between two log lines about Redis
+	// failures under [FailOpen].
+	DefaultLogInterval = 10 * time.Second
+)
+
+// Policy says what [Limiter.Allow] does when Redis cannot decide: it did not
+// answer within the timeout, the connection failed, or it returned an error.
+type Policy int
+
+const (
+	// FailOpen lets the call go (Allow returns 0 and no error) and logs one
+	// line through the [WithLogger] logger, at most once per
+	// [DefaultLogInterval] with the count of failures in between. It is the
+	// default: the provider still enforces its own limit (its 429s come back
+	// as chatbot.ErrRateLimited), so a Redis outage costs some 429s rather
+	// than every chat call.
+	FailOpen Policy = iota
+	// FailClosed refuses the call: Allow returns an *[UnavailableError]
+	// matching [ErrUnavailable]. Choose it when overshooting the provider's
+	// limit costs more than refusing calls (a key that gets suspended).
+	FailClosed
+)
+
+// String returns "fail-open" or "fail-closed".
+func (p Policy) String() string {
+	switch p {
+	case FailOpen:
+		return "fail-open"
+	case FailClosed:
+		return "fail-closed"
+	}
+	return "Policy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Option configures [New].
+type Option func(*config)
+
+type config struct {
+	prefix      string
+	timeout     time.Duration
+	policy      Policy
+	logger      *slog.Logger
+	logInterval time.Duration
+	cooldown    time.Duration
+}
+
+// WithPrefix sets the prefix of the limiter's Redis keys (default
+// [DefaultPrefix]). Replicas that must share a budget use the same prefix;
+// services that share a Redis but not a key use different ones.
+func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
+
+// WithTimeout bounds each [Limiter.Allow] call to d (default
+// [DefaultTimeout]); a d of zero or less keeps the default. The bound holds
+// when the client honours context deadlines on its sockets, that is when it
+// was built with ContextTimeoutEnabled: true; otherwise go-redis waits up to
+// its own ReadTimeout (3 s by default) and [New] logs a warning.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithCooldown sets how long the limiter stops asking Redis after it failed
+// (default [DefaultCooldown]): meanwhile every [Limiter.Allow] applies the
+// [Policy] at once, and the first call after it asks Redis again. A d of zero
+// or less asks Redis on every call, each paying up to the timeout while Redis
+// is down. The cooldown belongs to one Limiter: each replica finds out for
+// itself.
+func WithCooldown(d time.Duration) Option { return func(c *config) { c.cooldown = max(d, 0) } }
+
+// WithPolicy sets what happens when Redis cannot decide (default
+// [FailOpen]).
+func WithPolicy(p Policy) Option { return func(c *config) { c.policy = p } }
+
+// WithLogger sets the logger for Redis failures under [FailOpen] (one Warn
+// line per [DefaultLogInterval] at most) and for the client warning of
+// [WithTimeout]. The default, nil, logs nothing. No line carries a Redis
+// password.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
