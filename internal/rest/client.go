@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/config"
 )
 
 // Body size limits.
@@ -58,13 +59,18 @@ func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 	case strings.TrimSpace(secret) != secret || strings.ContainsAny(secret, "\r\n\t\x00 "):
 		return nil, c.Invalid("API key contains white space or control characters")
 	}
-	s, err := chatbot.ResolveOptions(opts...)
+	s, err := config.Resolve(config.Settings{
+		MaxRetries:        chatbot.DefaultMaxRetries,
+		MaxRetryWait:      chatbot.DefaultMaxRetryWait,
+		StreamIdleTimeout: chatbot.DefaultStreamIdleTimeout,
+		UserAgent:         "chatbot-go/" + chatbot.Version,
+	}, opts...)
 	if err != nil {
 		return nil, c.Invalid(err.Error())
 	}
 	c.base = s.BaseURL
 	if c.base == nil {
-		if c.base, err = chatbot.ParseBaseURL(cfg.DefaultBaseURL); err != nil {
+		if c.base, err = config.ParseBaseURL(cfg.DefaultBaseURL); err != nil {
 			return nil, c.Invalid(err.Error())
 		}
 	}
