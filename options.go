@@ -42,11 +42,14 @@ func WithBaseURL(rawURL string) Option {
 
 // WithHTTPClient sets the *http.Client used for every attempt, for proxies,
 // custom TLS roots or tracing transports. Do not set its Timeout: it would cut
-// long streams; use contexts and Transport.ResponseHeaderTimeout instead.
+// long streams; use contexts and [WithStreamIdleTimeout] instead.
 //
-// The default is a client of the SDK's own with a clone of
-// http.DefaultTransport whose ResponseHeaderTimeout is 2 minutes and no
-// overall timeout. http.DefaultClient is never used.
+// The default is one client shared by every provider client made without
+// WithHTTPClient, so that they share one connection pool: its transport is a
+// clone of http.DefaultTransport with no overall timeout and no
+// ResponseHeaderTimeout (the wait for headers is bounded by
+// [WithStreamIdleTimeout]). http.DefaultClient is never used. A provider
+// client needs no Close and holds no goroutine: drop it when done.
 func WithHTTPClient(hc *http.Client) Option {
 	return config.New(func(s *config.Settings) error {
 		if hc == nil {
@@ -85,12 +88,14 @@ func WithMaxRetryWait(d time.Duration) Option {
 	})
 }
 
-// WithStreamIdleTimeout sets how long a stream may stay silent, from the
-// request being sent to the headers and then between reads of the body,
-// before it ends with an error wrapping [ErrIdleTimeout]; default 2 minutes.
-// It also bounds any request a stream makes first (Userdesk's conversation)
+// WithStreamIdleTimeout sets how long a request may stay silent before it
+// ends with an error wrapping [ErrIdleTimeout]; default 2 minutes. For every
+// call it bounds the wait for the response headers, from the request being
+// sent. For a stream it also bounds each wait between reads of the body,
+// and covers any request the stream makes first (Userdesk's conversation)
 // and the one-body answers of providers that do not stream. Waits before a
-// retry do not count. 0 disables the idle timeout (the context still applies).
+// retry, and the time the consumer of a stream spends in its loop body, do
+// not count. 0 disables the idle timeout (the context still applies).
 func WithStreamIdleTimeout(d time.Duration) Option {
 	return config.New(func(s *config.Settings) error {
 		if d < 0 {
@@ -101,10 +106,12 @@ func WithStreamIdleTimeout(d time.Duration) Option {
 	})
 }
 
-// WithLogger makes the client write to l one Debug line per HTTP attempt
-// (method, path, status, attempt, duration) and one before each retry (with
-// its wait). Keys, Authorization headers, query strings and bodies are never
-// logged. The default, like a nil l, is no logging at all.
+// WithLogger makes the client write to l: at Info, each retry and the wait
+// before it; at Warn, each refusal by the provider (429 or 503) that is not
+// retried, with the wait it asked for; at Debug, one line per HTTP attempt
+// (method, path, status, attempt, duration). So slog.Default() shows retries
+// and refusals. Keys, Authorization headers, query strings and bodies are
+// never logged. The default, like a nil l, is no logging at all.
 func WithLogger(l *slog.Logger) Option {
 	return config.New(func(s *config.Settings) error {
 		s.Logger = l

@@ -1,10 +1,5 @@
 package sitegpt
 
-import (
-	"github.com/chatbot-go/chatbot"
-	"github.com/chatbot-go/chatbot/internal/rest"
-)
-
 // SiteGPT's documented error codes, as found in [chatbot.Error.ProviderCode].
 // The SDK maps each onto a [chatbot.Code]: the limit codes are
 // [chatbot.ErrQuotaExceeded] whatever the HTTP status.
@@ -16,9 +11,3 @@ const (
 	CodeChatbotLimitReached     = "CHATBOT_LIMIT_REACHED"     // chatbot.ErrQuotaExceeded
 	CodeMessagesLimitReached    = "MESSAGES_LIMIT_REACHED"    // chatbot.ErrQuotaExceeded
 )
-
-// unsuccessful builds the error for a 2xx response whose body reports a
-// failure, with the shared decoder.
-func (c *Client) unsuccessful(resp *rest.Response) *chatbot.Error {
-	return c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
-}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"maps"
 	"net/http"
@@ -27,9 +26,9 @@ type chatRequest struct {
 
 // envelope is the non-streaming reply:
 // {"success":true,"data":{"response":"…","conversationId":"…","messageId":"…"}}.
+// A "success": false is turned into an error by rest (restConfig).
 type envelope struct {
-	Success *bool `json:"success"`
-	Data    struct {
+	Data struct {
 		Response       string `json:"response"`
 		ConversationID string `json:"conversationId"`
 		MessageID      string `json:"messageId"`
@@ -58,9 +57,6 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkEnvelope(resp, &env); err != nil {
-		return nil, err
-	}
 	return &chatbot.Reply{
 		Text:           env.Data.Response,
 		ConversationID: env.Data.ConversationID,
@@ -68,15 +64,6 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 		RateLimit:      resp.RateLimit,
 		Raw:            json.RawMessage(resp.Body),
 	}, nil
-}
-
-// checkEnvelope turns a 2xx body that says "success": false into the usual
-// *chatbot.Error.
-func (c *Client) checkEnvelope(resp *rest.Response, env *envelope) error {
-	if env.Success == nil || *env.Success {
-		return nil
-	}
-	return c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
 }
 
 // chatCall validates req and builds the chat call.
@@ -170,46 +157,32 @@ func metadata(req chatbot.Request) map[string]string {
 //
 // See https://pollybot.app/docs/api-endpoints/chat/send.
 func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
-	return c.rest.Stream(ctx, func(ctx context.Context, w *rest.ChunkWriter) error {
+	return c.rest.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
 		call, err := c.chatCall(req, true)
 		if err != nil {
 			return err
 		}
-		resp, body, err := c.rest.Open(ctx, call)
+		resp, body, err := g.Open(ctx, call)
 		if err != nil {
 			return err
 		}
 		defer body.Close()
 		w.SetResponse(resp)
-		if rest.IsJSON(resp.Header) {
-			return c.streamEnvelope(resp, body, w)
+		if resp.IsJSON() { // a JSON answer instead of a stream: one final chunk
+			var env envelope
+			if _, err := body.Decode(&env); err != nil {
+				return err
+			}
+			w.SetIDs(env.Data.ConversationID, env.Data.MessageID)
+			w.Final(env.Data.Response)
+			return nil
 		}
 		return c.streamEvents(body, w)
 	})
 }
 
-// streamEnvelope reads a JSON answer to a stream request as one final chunk.
-func (c *Client) streamEnvelope(resp *rest.Response, body io.Reader, w *rest.ChunkWriter) error {
-	b, err := c.rest.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	resp.Body = b
-	var env envelope
-	if err := c.rest.DecodeJSON(resp, &env); err != nil {
-		return err
-	}
-	if err := c.checkEnvelope(resp, &env); err != nil {
-		return err
-	}
-	w.SetIDs(env.Data.ConversationID, env.Data.MessageID)
-	w.Final(env.Data.Response)
-	return nil
-}
-
 // streamEvents decodes the Server-Sent Events of body into chunks.
-func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
-	src := &readRecorder{r: body}
+func (c *Client) streamEvents(body *rest.Body, w *rest.ChunkWriter) error {
 	var response string // a whole reply carried by an event
 	var scratch wireEvent
 	// finish yields the Done chunk, carrying a whole-reply "response" only
@@ -220,9 +193,9 @@ func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
 		}
 		return w.Final(response)
 	}
-	for ev, err := range stream.Events(src) {
+	for ev, err := range stream.Events(body) {
 		if err != nil {
-			if errors.Is(err, src.err) {
+			if berr := body.Err(); berr != nil && errors.Is(err, berr) {
 				return err // the body's error: already "workspace: stream: …"
 			}
 			return fmt.Errorf("workspace: stream: %w", err)
@@ -241,7 +214,7 @@ func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
 			if finish() {
 				// The reply is complete and delivered: read the body's end
 				// so the connection can be reused.
-				rest.Finish(body)
+				body.Finish()
 			}
 			return nil
 		case !w.Text(d.text):
@@ -250,19 +223,4 @@ func (c *Client) streamEvents(body io.Reader, w *rest.ChunkWriter) error {
 	}
 	finish()
 	return nil
-}
-
-// readRecorder remembers the first read error other than io.EOF, to tell the
-// body's own (already classified) errors from the parser's.
-type readRecorder struct {
-	r   io.Reader
-	err error
-}
-
-func (r *readRecorder) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF && r.err == nil {
-		r.err = err
-	}
-	return n, err
 }

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/chatbot-go/chatbot"
-	"github.com/chatbot-go/chatbot/internal/rest"
 	"github.com/chatbot-go/chatbot/stream"
 )
 
@@ -208,7 +207,7 @@ func eventError(w *wireEvent, isObject bool, data string) *chatbot.Error {
 	}
 	return &chatbot.Error{
 		Provider:     "workspace",
-		Code:         rest.CodeFor(code, 0),
+		Code:         codeFor(code),
 		ProviderCode: code,
 		Message:      msg,
 	}
