@@ -59,7 +59,7 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 
 // chat adapts a chatbot.Request to SendMessage, creating an attributed
 // thread first when the request names a user's email. It sends through d.
-func (c *Client) chat(ctx context.Context, d doer, req chatbot.Request) (*Message, *rest.Response, error) {
+func (c *Client) chat(ctx context.Context, d rest.Doer, req chatbot.Request) (*Message, *rest.Response, error) {
 	if err := c.rest.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
 		return nil, nil, err
 	}

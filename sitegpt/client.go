@@ -75,15 +75,9 @@ type envelope struct {
 	Data json.RawMessage `json:"data"`
 }
 
-// doer sends a call and reads its whole answer: the client's rest.Client, or
-// the rest.Guard of a stream.
-type doer interface {
-	Do(ctx context.Context, call rest.Call, out any) (*rest.Response, error)
-}
-
 // do sends call through d and decodes the envelope's data into data (when
 // non-nil).
-func (c *Client) do(ctx context.Context, d doer, what string, call rest.Call, data any) (*rest.Response, error) {
+func (c *Client) do(ctx context.Context, d rest.Doer, what string, call rest.Call, data any) (*rest.Response, error) {
 	var env envelope
 	resp, err := d.Do(ctx, call, &env)
 	if err != nil {

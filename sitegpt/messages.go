@@ -183,7 +183,7 @@ func (c *Client) SendMessage(ctx context.Context, req MessageRequest) (*Message,
 
 // sendMessage is SendMessage, sending through d and also returning the
 // response for Chat.
-func (c *Client) sendMessage(ctx context.Context, d doer, req MessageRequest) (*Message, *rest.Response, error) {
+func (c *Client) sendMessage(ctx context.Context, d rest.Doer, req MessageRequest) (*Message, *rest.Response, error) {
 	if err := c.rest.CheckMessage(req.Message, rest.DefaultMaxMessageChars); err != nil {
 		return nil, nil, err
 	}

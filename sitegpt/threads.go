@@ -181,7 +181,7 @@ func (c *Client) CreateThread(ctx context.Context, req CreateThreadRequest) (*Th
 }
 
 // createThread is CreateThread, sending through d.
-func (c *Client) createThread(ctx context.Context, d doer, req CreateThreadRequest) (*Thread, error) {
+func (c *Client) createThread(ctx context.Context, d rest.Doer, req CreateThreadRequest) (*Thread, error) {
 	if req.ThreadID != "" {
 		if err := c.checkID("thread id", req.ThreadID); err != nil {
 			return nil, err
@@ -246,7 +246,7 @@ func (c *Client) UpdateThread(ctx context.Context, threadID string, req UpdateTh
 
 // threadCall sends call and reads the thread from data.thread, or only its
 // id from data.threadId.
-func (c *Client) threadCall(ctx context.Context, d doer, what string, call rest.Call) (*Thread, error) {
+func (c *Client) threadCall(ctx context.Context, d rest.Doer, what string, call rest.Call) (*Thread, error) {
 	var data struct {
 		Thread   *Thread `json:"thread"`
 		ThreadID string  `json:"threadId"`

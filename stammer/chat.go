@@ -116,14 +116,8 @@ func (c *Client) Message(ctx context.Context, req MessageRequest) (*MessageRespo
 	return c.message(ctx, c.rest, req)
 }
 
-// doer sends a call and reads its whole answer: the client's rest.Client, or
-// the rest.Guard of a stream.
-type doer interface {
-	Do(ctx context.Context, call rest.Call, out any) (*rest.Response, error)
-}
-
 // message is Message, sending through d.
-func (c *Client) message(ctx context.Context, d doer, req MessageRequest) (*MessageResponse, error) {
+func (c *Client) message(ctx context.Context, d rest.Doer, req MessageRequest) (*MessageResponse, error) {
 	body, err := c.messageBody(req)
 	if err != nil {
 		return nil, err

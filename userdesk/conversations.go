@@ -48,14 +48,8 @@ func (c *Client) CreateConversation(ctx context.Context, req ConversationRequest
 	return c.createConversation(ctx, c.rc, req)
 }
 
-// doer sends a call and reads its whole answer: the client's rest.Client, or
-// the rest.Guard of a stream.
-type doer interface {
-	Do(ctx context.Context, call rest.Call, out any) (*rest.Response, error)
-}
-
 // createConversation is CreateConversation, sending through d.
-func (c *Client) createConversation(ctx context.Context, d doer, req ConversationRequest) (*Conversation, error) {
+func (c *Client) createConversation(ctx context.Context, d rest.Doer, req ConversationRequest) (*Conversation, error) {
 	for _, f := range [][2]string{{"user name", req.UserName}, {"user email", req.UserEmail}} {
 		if err := c.rc.CheckField(f[0], f[1]); err != nil {
 			return nil, err

@@ -67,7 +67,7 @@ type nestedData struct {
 }
 
 // decodeEvent maps one event to its meaning, following the rules documented
-// on [Client.Stream] (shared/providers/README.md, "workspace"). It never
+// on [Client.Stream]. It never
 // fails: what it cannot read is ignored. w is scratch space, reused across
 // the events of a stream so that decoding does not allocate it each time.
 func decodeEvent(ev stream.Event, w *wireEvent) decodedEvent {

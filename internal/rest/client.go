@@ -29,7 +29,7 @@ const (
 // Config describes a provider to [New]: its name and address, and what it
 // knows about its own errors.
 type Config struct {
-	Provider       string // short name used in errors: "workspace"
+	Provider       string // short name used in errors, as in chatbot.Error.Provider
 	DefaultBaseURL string // must end in "/"
 	AuthScheme     string // "Bearer" or "Token"
 
@@ -167,6 +167,18 @@ func (r *Response) IsJSON() bool {
 	ct := contentType(r.Header)
 	return ct == "application/json" || strings.HasSuffix(ct, "+json")
 }
+
+// Doer sends a call and reads its whole answer. *Client is one; a stream's
+// *Guard is another, bounded by the stream idle timeout. Provider code that a
+// stream shares with a plain call takes a Doer.
+type Doer interface {
+	Do(ctx context.Context, call Call, out any) (*Response, error)
+}
+
+var (
+	_ Doer = (*Client)(nil)
+	_ Doer = (*Guard)(nil)
+)
 
 // Do sends the call, with retries, and reads the whole response. A non-2xx
 // response, or a 2xx one whose envelope reports a failure (see

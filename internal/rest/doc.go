@@ -11,6 +11,6 @@
 // A call reads top to bottom: [Client.Do] or [Guard.Open] → send builds the
 // request → attempts.run hands it to go-retryablehttp, whose hooks are
 // attempts' methods: started arms the idle timer, check reads a failed
-// answer once and asks [retryPolicy.decide], sleep waits on the clock →
+// answer once and asks retryPolicy.decide, sleep waits on the clock →
 // send returns the 2xx response or the last answer's *chatbot.Error.
 package rest

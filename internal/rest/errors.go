@@ -13,10 +13,9 @@ import (
 	"github.com/chatbot-go/chatbot"
 )
 
-// Code maps a provider code and an HTTP status (0 inside a stream) to a
-// normalised code: the provider's table ([Config.Codes]) first, then the
-// status.
-func (c *Client) Code(providerCode string, status int) chatbot.Code {
+// code maps a provider code and an HTTP status to a normalised code: the
+// provider's table ([Config.Codes]) first, then the status.
+func (c *Client) code(providerCode string, status int) chatbot.Code {
 	if code, ok := c.cfg.Codes[strings.ToUpper(providerCode)]; ok {
 		return code
 	}
@@ -55,7 +54,7 @@ func (c *Client) errorFrom(status int, h http.Header, body []byte) *chatbot.Erro
 	e := &chatbot.Error{
 		Provider:     c.cfg.Provider,
 		StatusCode:   status,
-		Code:         c.Code(f.Code, status),
+		Code:         c.code(f.Code, status),
 		ProviderCode: c.Redact(f.Code),
 		Message:      c.Redact(f.Message),
 		RetryAfter:   c.retryAfter(status, h, f.RetryAfter),
