@@ -235,8 +235,10 @@ func (c *Client) answer(r *Response, b []byte, out any) (*Response, error) {
 }
 
 // failed reports whether b is a JSON envelope whose success field is false.
+// A body that does not name the field or never says false, as a successful
+// answer does not, is not decoded.
 func (c *Client) failed(b []byte) bool {
-	if c.success == nil || !bytes.Contains(b, c.success) {
+	if c.success == nil || !bytes.Contains(b, c.success) || !bytes.Contains(b, []byte("false")) {
 		return false
 	}
 	var m map[string]json.RawMessage

@@ -121,6 +121,7 @@ type attempts struct {
 	start      time.Time      // when the current attempt started
 	wait       time.Duration  // the wait check decided on
 	failure    *chatbot.Error // the last response's error, when it was not 2xx
+	rc         retryablehttp.Client
 }
 
 // run sends req until the policy stops. The retry limit is the policy's, so
@@ -128,7 +129,7 @@ type attempts struct {
 // go-retryablehttp's error path, which closes every idle connection of the
 // transport, stays for transport errors and cancelled waits.
 func (a *attempts) run(req *retryablehttp.Request) (*http.Response, error) {
-	rc := &retryablehttp.Client{
+	a.rc = retryablehttp.Client{
 		HTTPClient:     a.c.hc,
 		RetryMax:       math.MaxInt32,
 		RequestLogHook: a.started,
@@ -142,7 +143,7 @@ func (a *attempts) run(req *retryablehttp.Request) (*http.Response, error) {
 			return nil, err
 		},
 	}
-	return rc.Do(req)
+	return a.rc.Do(req)
 }
 
 func (a *attempts) started(retryablehttp.Logger, *http.Request, int) {
