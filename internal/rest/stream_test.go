@@ -365,3 +365,33 @@ func TestStreamNilContext(t *testing.T) {
 	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
 	assert.Equal(t, 0, srv.Count())
 }
+
+func TestFinishIsBoundedOnTheClock(t *testing.T) {
+	t.Parallel()
+	never := make(chan struct{})
+	c, srv, clk := setupClock(t, time.Now(), pieces(never, "done"), chatbot.WithStreamIdleTimeout(0))
+	chunks := c.Stream(t.Context(), func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
+		_, body, err := g.Open(ctx, chatCall)
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return err
+		}
+		w.Final(string(buf)) // the reply is complete; the server keeps the body open
+		body.Finish()
+		return nil
+	})
+	reply := make(chan *chatbot.Reply, 1)
+	go func() {
+		r, err := chatbot.Collect(chunks)
+		assert.NoError(t, err)
+		reply <- r
+	}()
+	clk.WaitFor(t, 100*time.Millisecond) // Finish drains for at most 100 ms…
+	clk.Advance(100 * time.Millisecond)  // …of the client's clock
+	assert.Equal(t, "done", (<-reply).Text)
+	<-srv.Disconnects()
+}
