@@ -34,7 +34,7 @@ func (c *Client) Stream(ctx context.Context, run func(ctx context.Context, g *Gu
 			return
 		}
 		w := &ChunkWriter{yield: yield}
-		err := run(ctx, &Guard{c: c, w: w}, w)
+		err := run(ctx, &Guard{c: c}, w)
 		switch {
 		case w.stopped:
 		case err != nil:
@@ -59,11 +59,11 @@ func (u unprefixed) Error() string {
 func (u unprefixed) Unwrap() error { return u.error }
 
 // Guard sends the requests of one stream. Each is bounded by the stream idle
-// timeout, from the request being sent to the last byte of its body; the
-// timer does not run while the consumer holds a chunk.
+// timeout: the idle timer runs only while the client waits for the server,
+// for the response headers and then inside each read of the body, so neither
+// the consumer's time in its loop body nor the parsing counts as silence.
 type Guard struct {
 	c *Client
-	w *ChunkWriter
 }
 
 // Open sends the call and returns the 2xx response with its body unread, for
@@ -80,8 +80,8 @@ func (g *Guard) Open(ctx context.Context, call Call) (*Response, *Body, error) {
 		cancel(nil)
 		return nil, nil, c.streamError(parent, ctx, err, false)
 	}
+	idle.pause() // the headers arrived; each Read re-arms it
 	r := c.response(resp)
-	g.w.idle = idle
 	return r, &Body{c: c, resp: r, rc: resp.Body, parent: parent, ctx: ctx, cancel: cancel, idle: idle}, nil
 }
 
@@ -97,8 +97,8 @@ func (g *Guard) Do(ctx context.Context, call Call, out any) (*Response, error) {
 	return body.Decode(out)
 }
 
-// Body is a streamed response body: every read re-arms the idle timer, and
-// read errors are reported as the caller's context error, ErrIdleTimeout, or
+// Body is a streamed response body: the idle timer runs while a read waits
+// for the server, and read errors are reported as the caller's context error, ErrIdleTimeout, or
 // io.ErrUnexpectedEOF for a connection cut mid-body. It is not safe for
 // concurrent use.
 type Body struct {
@@ -117,10 +117,9 @@ func (b *Body) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
+	b.idle.arm()
 	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.idle.arm()
-	}
+	b.idle.pause()
 	if err != nil {
 		if err != io.EOF {
 			err = b.c.streamError(b.parent, b.ctx, err, true)
@@ -246,11 +245,9 @@ func (it *idleTimer) stop() {
 }
 
 // ChunkWriter assembles chunks for [Client.Stream]: it stamps every chunk
-// with the ids known so far and the first one with the rate-limit state, and
-// pauses the idle timer of the open body while the consumer holds a chunk.
+// with the ids known so far and the first one with the rate-limit state.
 type ChunkWriter struct {
 	yield     func(chatbot.Chunk, error) bool
-	idle      *idleTimer // of the body Guard.Open returned last
 	convID    string
 	msgID     string
 	rateLimit *chatbot.RateLimit
@@ -305,10 +302,8 @@ func (w *ChunkWriter) emit(ch chatbot.Chunk) bool {
 		ch.RateLimit = w.rateLimit
 		w.sent = true
 	}
-	w.idle.pause() // the consumer's time is not the server's silence
 	if !w.yield(ch, nil) {
 		w.stopped = true
 	}
-	w.idle.arm()
 	return !w.stopped
 }
