@@ -78,7 +78,7 @@ func TestDefaults(t *testing.T) {
 	assert.Nil(t, s.Clock)
 	hc := defaultHTTPClient()
 	assert.Same(t, hc, defaultHTTPClient(), "one client shared by all")
-	tr := hc.Transport.(*http.Transport)
+	tr := hc.Transport.(pooled).rt.(*http.Transport)
 	assert.Zero(t, tr.ResponseHeaderTimeout, "the stream idle timeout alone bounds the wait for headers")
 	assert.Zero(t, hc.Timeout, "an overall timeout would cut long streams")
 	assert.NotSame(t, http.DefaultTransport, tr)

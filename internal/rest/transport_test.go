@@ -1,17 +1,21 @@
 package rest_test
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/clocktest"
+	"github.com/chatbot-go/chatbot/internal/config"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -46,4 +50,49 @@ func TestClientsShareOneTransport(t *testing.T) {
 	// One connection costs a few goroutines (its read and write loops, the
 	// server's handler); a transport per client would cost about 600.
 	assert.Less(t, runtime.NumGoroutine()-before, 10)
+}
+
+// TestCancelledCallKeepsOtherClientsConnections: go-retryablehttp closes the
+// idle connections of its HTTP client when a retry wait is cancelled; with
+// the shared default client that must not cost the other clients theirs.
+func TestCancelledCallKeepsOtherClientsConnections(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	var refuse atomic.Bool
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuse.Load() {
+			status(429, `{"retryAfter":10}`)(w, r)
+			return
+		}
+		ok200(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	opts := []chatbot.Option{chatbot.WithBaseURL(srv.URL)}
+	a, err := rest.New(testConfig, testKey, opts)
+	require.NoError(t, err)
+	clk := clocktest.New(time.Now())
+	b, err := rest.New(testConfig, testKey, append(opts, config.WithClock(clk), chatbot.WithStreamIdleTimeout(0)))
+	require.NoError(t, err)
+
+	_, err = a.Do(t.Context(), chatCall, nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), conns.Load())
+
+	refuse.Store(true)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := goDo(ctx, b, chatCall)
+	clk.WaitFor(t, 10*time.Second)
+	cancel() // go-retryablehttp now calls CloseIdleConnections
+	require.ErrorIs(t, (<-done).err, context.Canceled)
+
+	refuse.Store(false)
+	_, err = a.Do(t.Context(), chatCall, nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), conns.Load(), "a's pooled connection survived b's cancelled call")
 }
