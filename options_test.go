@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/config"
 )
 
 func TestWithBaseURL(t *testing.T) {
@@ -30,7 +31,7 @@ func TestWithBaseURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			s, err := chatbot.ResolveOptions(chatbot.WithBaseURL(tt.in))
+			s, err := config.Resolve(config.Settings{}, chatbot.WithBaseURL(tt.in))
 			if tt.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.err)
@@ -43,17 +44,9 @@ func TestWithBaseURL(t *testing.T) {
 	}
 }
 
-func TestResolveOptions(t *testing.T) {
+func TestOptionsApplyInOrder(t *testing.T) {
 	t.Parallel()
-	s, err := chatbot.ResolveOptions()
-	require.NoError(t, err)
-	assert.Equal(t, chatbot.DefaultMaxRetries, s.MaxRetries)
-	assert.Equal(t, 20*time.Second, s.MaxRetryWait)
-	assert.Equal(t, 2*time.Minute, s.StreamIdleTimeout)
-	assert.Equal(t, "chatbot-go/"+chatbot.Version, s.UserAgent)
-	assert.Nil(t, s.HTTPClient, "the default client is made by the provider, never http.DefaultClient")
-
-	s, err = chatbot.ResolveOptions(chatbot.WithMaxRetries(5), chatbot.WithMaxRetries(0), chatbot.WithUserAgent("myapp/1.2"),
+	s, err := config.Resolve(config.Settings{}, chatbot.WithMaxRetries(5), chatbot.WithMaxRetries(0), chatbot.WithUserAgent("myapp/1.2"),
 		chatbot.WithMaxRetryWait(time.Second), chatbot.WithStreamIdleTimeout(0))
 	require.NoError(t, err)
 	assert.Equal(t, 0, s.MaxRetries, "the last option wins")
@@ -69,7 +62,7 @@ func TestResolveOptions(t *testing.T) {
 		"header injection":   chatbot.WithUserAgent("a\r\nX-Evil: 1"),
 		"zero Option struct": {},
 	} {
-		_, err := chatbot.ResolveOptions(opt)
+		_, err := config.Resolve(config.Settings{}, opt)
 		assert.Error(t, err, name)
 	}
 }

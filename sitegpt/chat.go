@@ -22,7 +22,7 @@ import (
 //
 // https://sitegpt.ai/docs/api-reference/chatbot-messages/send-message
 func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
-	m, resp, err := c.chat(ctx, req)
+	m, resp, err := c.chat(ctx, c.rest, req)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +45,8 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 //
 // https://sitegpt.ai/docs/api-reference/chatbot-messages/send-message
 func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
-	return c.rest.Stream(ctx, func(ctx context.Context, w *rest.ChunkWriter) error {
-		m, resp, err := c.chat(ctx, req)
+	return c.rest.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
+		m, resp, err := c.chat(ctx, g, req)
 		if err != nil {
 			return err
 		}
@@ -58,18 +58,18 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 }
 
 // chat adapts a chatbot.Request to SendMessage, creating an attributed
-// thread first when the request names a user's email.
-func (c *Client) chat(ctx context.Context, req chatbot.Request) (*Message, *rest.Response, error) {
+// thread first when the request names a user's email. It sends through d.
+func (c *Client) chat(ctx context.Context, d rest.Doer, req chatbot.Request) (*Message, *rest.Response, error) {
 	if err := c.rest.CheckMessage(req.Message, MaxMessageChars); err != nil {
 		return nil, nil, err
 	}
 	threadID := req.ConversationID
 	if threadID == "" && req.User.Email != "" {
-		t, err := c.CreateThread(ctx, CreateThreadRequest{ChatUserEmail: req.User.Email})
+		t, err := c.createThread(ctx, d, CreateThreadRequest{ChatUserEmail: req.User.Email})
 		if err != nil {
 			return nil, nil, err
 		}
 		threadID = t.ThreadID
 	}
-	return c.sendMessage(ctx, MessageRequest{Message: req.Message, ThreadID: threadID})
+	return c.sendMessage(ctx, d, MessageRequest{Message: req.Message, ThreadID: threadID})
 }

@@ -38,7 +38,7 @@ var _ chatbot.Chatbot = (*Client)(nil)
 // invalid option, is returned as a [*chatbot.Error] with
 // [chatbot.CodeInvalidRequest].
 func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error) {
-	rc, err := rest.New(rest.Config{Provider: "sitegpt", DefaultBaseURL: DefaultBaseURL, AuthScheme: "Bearer"}, apiKey, opts)
+	rc, err := rest.New(restConfig, apiKey, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -57,27 +57,38 @@ func (c *Client) ChatbotID() string { return c.chatbotID }
 // BaseURL returns the base URL requests are sent to, ending in "/".
 func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 
-// envelope is SiteGPT's wrapper around every response:
-// {"success": true, "message": "…", "data": {…}}.
-type envelope struct {
-	Success *bool           `json:"success"`
-	Data    json.RawMessage `json:"data"`
+// restConfig is what the shared HTTP client needs to know about SiteGPT's
+// API: its address, its auth scheme and its errors
+// ({"success": false, "message": "…", "error": {"code": "…", "message": "…"}}).
+var restConfig = rest.Config{
+	Provider:       "sitegpt",
+	DefaultBaseURL: DefaultBaseURL,
+	AuthScheme:     "Bearer",
+	Codes: map[string]chatbot.Code{
+		string(CodeAPIKeyNotValid):          chatbot.CodeUnauthorized,
+		string(CodeRequestValidationFailed): chatbot.CodeInvalidRequest,
+		string(CodeChatbotNotFound):         chatbot.CodeNotFound,
+		string(CodeChatbotFetchForbidden):   chatbot.CodeForbidden,
+		string(CodeChatbotLimitReached):     chatbot.CodeQuotaExceeded,
+		string(CodeMessagesLimitReached):    chatbot.CodeQuotaExceeded,
+	},
+	SuccessField: "success",
 }
 
-// do sends call and decodes the envelope's data into data (when non-nil).
-// A 2xx answer whose envelope says "success": false is returned as a
-// *chatbot.Error decoded like any other error body.
-func (c *Client) do(ctx context.Context, what string, call rest.Call, data any) (*rest.Response, error) {
-	resp, err := c.rest.Do(ctx, call, nil)
+// envelope is SiteGPT's wrapper around every response:
+// {"success": true, "message": "…", "data": {…}}. A "success": false is
+// turned into an error by rest (restConfig).
+type envelope struct {
+	Data json.RawMessage `json:"data"`
+}
+
+// do sends call through d and decodes the envelope's data into data (when
+// non-nil).
+func (c *Client) do(ctx context.Context, d rest.Doer, what string, call rest.Call, data any) (*rest.Response, error) {
+	var env envelope
+	resp, err := d.Do(ctx, call, &env)
 	if err != nil {
 		return nil, err
-	}
-	var env envelope
-	if err := c.rest.DecodeJSON(resp, &env); err != nil {
-		return nil, err
-	}
-	if env.Success != nil && !*env.Success {
-		return nil, c.unsuccessful(resp)
 	}
 	if data != nil && len(env.Data) > 0 {
 		if err := json.Unmarshal(env.Data, data); err != nil {

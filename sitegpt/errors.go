@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/chatbot-go/chatbot"
-	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
 // provider is the name in every error this package returns.
@@ -27,12 +26,6 @@ const (
 	CodeChatbotLimitReached     ErrorCode = "CHATBOT_LIMIT_REACHED"     // chatbot.ErrQuotaExceeded
 	CodeMessagesLimitReached    ErrorCode = "MESSAGES_LIMIT_REACHED"    // chatbot.ErrQuotaExceeded
 )
-
-// unsuccessful builds the error for a 2xx response whose body reports a
-// failure, with the shared decoder.
-func (c *Client) unsuccessful(resp *rest.Response) *chatbot.Error {
-	return c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
-}
 
 // ErrorCodeOf returns SiteGPT's own code from the first [*chatbot.Error] in
 // err's chain that SiteGPT reported, or "" when there is none (a transport

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/clocktest"
+	"github.com/chatbot-go/chatbot/internal/config"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 )
@@ -197,15 +199,29 @@ func TestErrorRedactsKey(t *testing.T) {
 
 func TestRateLimitedMessageIsRetried(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, sitegpttest.Config{}, chatbot.WithMaxRetries(1))
+	// No Retry-After: the client backs off on its own clock, which only the
+	// test moves.
+	clk := clocktest.New(time.Now())
+	srv, c := setup(t, sitegpttest.Config{}, chatbot.WithMaxRetries(1), config.WithClock(clk), chatbot.WithStreamIdleTimeout(0))
 	srv.FailNext(1, sitegpttest.Failure{Status: http.StatusTooManyRequests})
 
-	start := time.Now()
-	m, err := c.SendMessage(t.Context(), sitegpt.MessageRequest{Message: "Hi"})
-	require.NoError(t, err)
+	done := make(chan error, 1)
+	var m *sitegpt.Message
+	go func() {
+		var err error
+		m, err = c.SendMessage(t.Context(), sitegpt.MessageRequest{Message: "Hi"})
+		done <- err
+	}()
+	clk.WaitArmed(t, 1)
+	wait := clk.Pending()
+	require.Len(t, wait, 1)
+	assert.GreaterOrEqual(t, wait[0], 250*time.Millisecond, "the first backoff, with jitter")
+	assert.LessOrEqual(t, wait[0], 500*time.Millisecond)
+	assert.Equal(t, 1, srv.Count())
+	clk.Advance(wait[0])
+	require.NoError(t, <-done)
 	assert.Equal(t, "You said: Hi", m.Text())
 	assert.Equal(t, 2, srv.Count(), "a 429 was refused unprocessed and may be resent")
-	assert.Less(t, time.Since(start), 2*time.Second)
 }
 
 func TestServerErrorIsNotRetriedForMessages(t *testing.T) {

@@ -177,12 +177,13 @@ type messageBody struct {
 //
 // https://sitegpt.ai/docs/api-reference/chatbot-messages/send-message
 func (c *Client) SendMessage(ctx context.Context, req MessageRequest) (*Message, error) {
-	m, _, err := c.sendMessage(ctx, req)
+	m, _, err := c.sendMessage(ctx, c.rest, req)
 	return m, err
 }
 
-// sendMessage is SendMessage, also returning the response for Chat.
-func (c *Client) sendMessage(ctx context.Context, req MessageRequest) (*Message, *rest.Response, error) {
+// sendMessage is SendMessage, sending through d and also returning the
+// response for Chat.
+func (c *Client) sendMessage(ctx context.Context, d rest.Doer, req MessageRequest) (*Message, *rest.Response, error) {
 	if err := c.rest.CheckMessage(req.Message, MaxMessageChars); err != nil {
 		return nil, nil, err
 	}
@@ -212,7 +213,7 @@ func (c *Client) sendMessage(ctx context.Context, req MessageRequest) (*Message,
 		Message  *Message `json:"message"`
 		ThreadID string   `json:"threadId"`
 	}
-	resp, err := c.do(ctx, "send message", rest.Call{Method: http.MethodPost, Path: path, Body: body}, &data)
+	resp, err := c.do(ctx, d, "send message", rest.Call{Method: http.MethodPost, Path: path, Body: body}, &data)
 	if err != nil {
 		return nil, nil, err
 	}

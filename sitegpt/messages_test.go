@@ -213,7 +213,7 @@ func TestSendMessageValidation(t *testing.T) {
 	}{
 		{name: "agent without thread", req: sitegpt.MessageRequest{Message: "Hi", From: sitegpt.FromAgent}, err: "AGENT needs a thread id"},
 		{name: "unknown from", req: sitegpt.MessageRequest{Message: "Hi", From: "BOT"}, err: `from must be "USER" or "AGENT"`},
-		{name: "empty message", req: sitegpt.MessageRequest{Message: " "}, err: "message is empty"},
+		{name: "empty message", req: sitegpt.MessageRequest{Message: " "}, err: "message is blank"},
 		{name: "NUL in message", req: sitegpt.MessageRequest{Message: "a\x00b"}, err: "NUL"},
 		{name: "invalid UTF-8", req: sitegpt.MessageRequest{Message: "a\xffb"}, err: "UTF-8"},
 		{name: "message too long", req: sitegpt.MessageRequest{Message: strings.Repeat("é", 100_001)}, err: "limit is 100000"},

@@ -111,7 +111,7 @@ func (c *Client) Threads(ctx context.Context, opts ThreadsOptions) iter.Seq2[Thr
 			var data struct {
 				Threads []Thread `json:"threads"`
 			}
-			if _, err := c.do(ctx, "threads", rest.Call{Method: http.MethodGet, Path: path, Query: q}, &data); err != nil {
+			if _, err := c.do(ctx, c.rest, "threads", rest.Call{Method: http.MethodGet, Path: path, Query: q}, &data); err != nil {
 				yield(Thread{}, err)
 				return
 			}
@@ -150,7 +150,7 @@ func (c *Client) Thread(ctx context.Context, threadID string) (*Thread, error) {
 	var data struct {
 		Thread *Thread `json:"thread"`
 	}
-	if _, err := c.do(ctx, "thread", rest.Call{Method: http.MethodGet, Path: path}, &data); err != nil {
+	if _, err := c.do(ctx, c.rest, "thread", rest.Call{Method: http.MethodGet, Path: path}, &data); err != nil {
 		return nil, err
 	}
 	if data.Thread == nil {
@@ -177,6 +177,11 @@ type CreateThreadRequest struct {
 //
 // https://sitegpt.ai/docs/api-reference/chatbot-threads/fetch-all-threads
 func (c *Client) CreateThread(ctx context.Context, req CreateThreadRequest) (*Thread, error) {
+	return c.createThread(ctx, c.rest, req)
+}
+
+// createThread is CreateThread, sending through d.
+func (c *Client) createThread(ctx context.Context, d rest.Doer, req CreateThreadRequest) (*Thread, error) {
 	if req.ThreadID != "" {
 		if err := c.checkID("thread id", req.ThreadID); err != nil {
 			return nil, err
@@ -189,7 +194,7 @@ func (c *Client) CreateThread(ctx context.Context, req CreateThreadRequest) (*Th
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.threadCall(ctx, "create thread", rest.Call{Method: http.MethodPost, Path: path, Body: req})
+	t, err := c.threadCall(ctx, d, "create thread", rest.Call{Method: http.MethodPost, Path: path, Body: req})
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +234,7 @@ func (c *Client) UpdateThread(ctx context.Context, threadID string, req UpdateTh
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.threadCall(ctx, "update thread", rest.Call{Method: http.MethodPatch, Path: path, Body: req})
+	t, err := c.threadCall(ctx, c.rest, "update thread", rest.Call{Method: http.MethodPatch, Path: path, Body: req})
 	if err != nil {
 		return nil, err
 	}
@@ -241,12 +246,12 @@ func (c *Client) UpdateThread(ctx context.Context, threadID string, req UpdateTh
 
 // threadCall sends call and reads the thread from data.thread, or only its
 // id from data.threadId.
-func (c *Client) threadCall(ctx context.Context, what string, call rest.Call) (*Thread, error) {
+func (c *Client) threadCall(ctx context.Context, d rest.Doer, what string, call rest.Call) (*Thread, error) {
 	var data struct {
 		Thread   *Thread `json:"thread"`
 		ThreadID string  `json:"threadId"`
 	}
-	if _, err := c.do(ctx, what, call, &data); err != nil {
+	if _, err := c.do(ctx, d, what, call, &data); err != nil {
 		return nil, err
 	}
 	t := data.Thread

@@ -113,12 +113,16 @@ func (id *flexID) UnmarshalJSON(b []byte) error {
 //
 // See https://docs.stammer.ai/stammer.ai-docs/white-label/white-label-api/ai-agent-api/message-ai-agent
 func (c *Client) Message(ctx context.Context, req MessageRequest) (*MessageResponse, error) {
+	return c.message(ctx, c.rest, req)
+}
+
+// message is Message, sending through d.
+func (c *Client) message(ctx context.Context, d rest.Doer, req MessageRequest) (*MessageResponse, error) {
 	body, err := c.messageBody(req)
 	if err != nil {
 		return nil, err
 	}
-	path := pathMessage
-	resp, err := c.rest.Do(ctx, rest.Call{Method: http.MethodPost, Path: path, Body: body}, nil)
+	resp, err := d.Do(ctx, rest.Call{Method: http.MethodPost, Path: pathMessage, Body: body}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +180,11 @@ func (c *Client) decodeMessage(resp *rest.Response) (*MessageResponse, error) {
 		return nil, c.rest.Safe(fmt.Errorf("stammer: message: decoding %d response: %w", resp.StatusCode, err))
 	}
 	if env.Data == nil {
-		return nil, c.successError(resp)
+		e := c.rest.ErrorFor(resp)
+		if e.Message == "" {
+			e.Message = "response has no data"
+		}
+		return nil, e
 	}
 	out := &MessageResponse{
 		Message:    jsonText(env.Message),
@@ -189,15 +197,6 @@ func (c *Client) decodeMessage(resp *rest.Response) (*MessageResponse, error) {
 		out.Answer = *env.Data.Answer
 	}
 	return out, nil
-}
-
-// successError builds the error for a 2xx body that carries no answer.
-func (c *Client) successError(resp *rest.Response) *chatbot.Error {
-	e := c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
-	if e.Message == "" {
-		e.Message = "response has no data"
-	}
-	return e
 }
 
 // jsonText returns raw as a string when it is a JSON string, else "".
@@ -223,7 +222,7 @@ func jsonText(raw json.RawMessage) string {
 //
 // See https://docs.stammer.ai/stammer.ai-docs/white-label/white-label-api/ai-agent-api/message-ai-agent
 func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
-	resp, err := c.Message(ctx, messageRequest(req))
+	resp, err := c.message(ctx, c.rest, messageRequest(req))
 	if err != nil {
 		return nil, err
 	}
@@ -255,8 +254,8 @@ func messageRequest(req chatbot.Request) MessageRequest {
 //
 // See https://docs.stammer.ai/stammer.ai-docs/white-label/white-label-api/ai-agent-api/message-ai-agent
 func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
-	return c.rest.Stream(ctx, func(ctx context.Context, w *rest.ChunkWriter) error {
-		resp, err := c.Message(ctx, messageRequest(req))
+	return c.rest.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
+		resp, err := c.message(ctx, g, messageRequest(req))
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
@@ -55,7 +56,7 @@ var _ chatbot.Chatbot = (*Client)(nil)
 // space, when chatbotUUID is not a UUID (8-4-4-4-12 hexadecimal digits, in
 // either case), or when an option is invalid.
 func NewClient(token, chatbotUUID string, opts ...chatbot.Option) (*Client, error) {
-	rc, err := rest.New(rest.Config{Provider: "stammer", DefaultBaseURL: DefaultBaseURL, AuthScheme: "Token"}, token, opts)
+	rc, err := rest.New(restConfig, token, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +71,30 @@ func NewClient(token, chatbotUUID string, opts ...chatbot.Option) (*Client, erro
 		return nil, rc.Invalid(err.Error()) // unreachable: rest.New validated it
 	}
 	return &Client{rest: rc, base: base, chatbotUUID: chatbotUUID}, nil
+}
+
+// restConfig is what the shared HTTP client needs to know about Stammer's
+// API: its address, its auth scheme and its errors, which carry no codes
+// ({"message": "…", "errors": {"field": ["…"]}}, {"detail": "…"}).
+var restConfig = rest.Config{
+	Provider:       "stammer",
+	DefaultBaseURL: DefaultBaseURL,
+	AuthScheme:     "Token",
+	Classify:       classify,
+}
+
+// classify makes an error whose message speaks of credits or quota
+// [chatbot.CodeQuotaExceeded]: Stammer reports used-up credits in prose only.
+// Errors already more precise (bad key, unknown chatbot, rate limit) stay.
+func classify(e *chatbot.Error) {
+	switch e.Code {
+	case chatbot.CodeUnauthorized, chatbot.CodeNotFound, chatbot.CodeRateLimitExceeded:
+		return
+	}
+	m := strings.ToLower(e.Message)
+	if strings.Contains(m, "credit") || strings.Contains(m, "quota") {
+		e.Code = chatbot.CodeQuotaExceeded
+	}
 }
 
 // ChatbotUUID returns the chatbot UUID the client was created with.

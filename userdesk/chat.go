@@ -3,7 +3,6 @@ package userdesk
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/chatbot-go/chatbot"
@@ -24,9 +23,9 @@ type messageRequest struct {
 }
 
 // envelope is Userdesk's JSON response to a message or a new conversation:
-// {"success": true, "conversationId": "…", "response": "…"}.
+// {"success": true, "conversationId": "…", "response": "…"}. A
+// "success": false is turned into an error by rest (restConfig).
 type envelope struct {
-	Success        *bool  `json:"success"`
 	ConversationID string `json:"conversationId"`
 	Response       string `json:"response"`
 }
@@ -49,11 +48,8 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(ctx, rest.Call{Method: http.MethodPost, Path: c.messagePath, Body: body}, nil)
-	if err != nil {
-		return nil, err
-	}
-	env, err := c.decodeEnvelope(resp.StatusCode, resp.Body)
+	var env envelope
+	resp, err := c.rc.Do(ctx, rest.Call{Method: http.MethodPost, Path: c.messagePath, Body: body}, &env)
 	if err != nil {
 		return nil, err
 	}
@@ -86,19 +82,6 @@ func (c *Client) messageRequest(req chatbot.Request, streaming bool) (messageReq
 		UserName:       req.User.Name,
 		UserEmail:      req.User.Email,
 	}, nil
-}
-
-// decodeEnvelope decodes a 2xx JSON body. A body with "success": false is the
-// provider reporting a failure, returned as a *chatbot.Error.
-func (c *Client) decodeEnvelope(status int, body []byte) (envelope, error) {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return envelope{}, c.rc.Safe(fmt.Errorf("userdesk: decoding %d response: %w", status, err))
-	}
-	if env.Success != nil && !*env.Success {
-		return envelope{}, c.rc.ErrorFrom(status, nil, body)
-	}
-	return env, nil
 }
 
 // headerConversationID returns the conversation id a response header

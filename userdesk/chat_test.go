@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -219,6 +220,43 @@ func TestChatMalformedResponses(t *testing.T) {
 				assert.Equal(t, http.StatusOK, apiErr.StatusCode)
 			}
 		})
+	}
+}
+
+// TestSuccessFalseKeepsHeaders: a 2xx "success": false answer is an
+// *chatbot.Error with the response's Retry-After and request id, from Chat,
+// CreateConversation and a Stream answered with JSON alike.
+func TestSuccessFalseKeepsHeaders(t *testing.T) {
+	t.Parallel()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "30")
+		w.Header().Set("X-Request-Id", "req-7")
+		_, _ = w.Write([]byte(`{"success":false,"message":"Too many messages"}`))
+	}))
+	t.Cleanup(hs.Close)
+	c, err := userdesk.NewClient("key", "bot", chatbot.WithBaseURL(hs.URL), chatbot.WithMaxRetries(0))
+	require.NoError(t, err)
+	calls := map[string]func() error{
+		"chat": func() error {
+			_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+			return err
+		},
+		"conversation": func() error {
+			_, err := c.CreateConversation(t.Context(), userdesk.ConversationRequest{})
+			return err
+		},
+		"stream": func() error {
+			_, err := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "hi", ConversationID: "conv-1"}))
+			return err
+		},
+	}
+	for name, call := range calls {
+		var apiErr *chatbot.Error
+		require.ErrorAs(t, call(), &apiErr, name)
+		assert.Equal(t, "Too many messages", apiErr.Message, name)
+		assert.Equal(t, 30*time.Second, apiErr.RetryAfter, name)
+		assert.Equal(t, "req-7", apiErr.RequestID, name)
 	}
 }
 

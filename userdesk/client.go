@@ -41,7 +41,7 @@ var _ chatbot.Chatbot = (*Client)(nil)
 //
 // API reference: https://docs.userdesk.io/api/send-a-message
 func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error) {
-	rc, err := rest.New(rest.Config{Provider: "userdesk", DefaultBaseURL: DefaultBaseURL, AuthScheme: "Bearer"}, apiKey, opts)
+	rc, err := rest.New(restConfig, apiKey, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +56,16 @@ func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error
 		return nil, err
 	}
 	return c, nil
+}
+
+// restConfig is what the shared HTTP client needs to know about Userdesk's
+// API: its address, its auth scheme and its errors, which carry no codes
+// ({"success": false, "message": "…"}).
+var restConfig = rest.Config{
+	Provider:       "userdesk",
+	DefaultBaseURL: DefaultBaseURL,
+	AuthScheme:     "Bearer",
+	SuccessField:   "success",
 }
 
 // ChatbotID returns the id of the chatbot the client talks to.

@@ -45,17 +45,19 @@ type conversationRequest struct {
 //
 // API reference: https://docs.userdesk.io/api/create-a-conversation
 func (c *Client) CreateConversation(ctx context.Context, req ConversationRequest) (*Conversation, error) {
+	return c.createConversation(ctx, c.rc, req)
+}
+
+// createConversation is CreateConversation, sending through d.
+func (c *Client) createConversation(ctx context.Context, d rest.Doer, req ConversationRequest) (*Conversation, error) {
 	for _, f := range [][2]string{{"user name", req.UserName}, {"user email", req.UserEmail}} {
 		if err := c.rc.CheckField(f[0], f[1]); err != nil {
 			return nil, err
 		}
 	}
 	body := conversationRequest(req)
-	resp, err := c.rc.Do(ctx, rest.Call{Method: http.MethodPost, Path: c.conversationPath, Body: body}, nil)
-	if err != nil {
-		return nil, err
-	}
-	env, err := c.decodeEnvelope(resp.StatusCode, resp.Body)
+	var env envelope
+	resp, err := d.Do(ctx, rest.Call{Method: http.MethodPost, Path: c.conversationPath, Body: body}, &env)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package userdesk
 
 import (
 	"context"
-	"io"
 	"iter"
 	"net/http"
 
@@ -34,13 +33,13 @@ import (
 //
 // API reference: https://docs.userdesk.io/api/send-a-message
 func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
-	return c.rc.Stream(ctx, func(ctx context.Context, w *rest.ChunkWriter) error {
+	return c.rc.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
 		msg, err := c.messageRequest(req, true)
 		if err != nil {
 			return err
 		}
 		if msg.ConversationID == "" {
-			conv, err := c.CreateConversation(ctx, ConversationRequest{UserName: req.User.Name, UserEmail: req.User.Email})
+			conv, err := c.createConversation(ctx, g, ConversationRequest{UserName: req.User.Name, UserEmail: req.User.Email})
 			if err != nil {
 				return err
 			}
@@ -48,14 +47,21 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 		}
 		w.SetIDs(msg.ConversationID, "")
 		call := rest.Call{Method: http.MethodPost, Path: c.messagePath, Body: msg, Accept: "text/plain, application/json"}
-		resp, body, err := c.rc.Open(ctx, call)
+		resp, body, err := g.Open(ctx, call)
 		if err != nil {
 			return err
 		}
 		defer body.Close()
 		w.SetResponse(resp)
-		if rest.IsJSON(resp.Header) {
-			return c.streamEnvelope(w, resp, body)
+		if resp.IsJSON() { // a JSON answer instead of a stream: one final chunk
+			var env envelope
+			if _, err := body.Decode(&env); err != nil {
+				return err
+			}
+			w.SetIDs(headerConversationID(resp.Header), "")
+			w.SetIDs(env.ConversationID, "")
+			w.Final(env.Response)
+			return nil
 		}
 		w.SetIDs(headerConversationID(resp.Header), "")
 		for text, err := range stream.Text(body) {
@@ -68,23 +74,4 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 		}
 		return nil
 	})
-}
-
-// streamEnvelope reads a JSON reply sent instead of a stream and yields it
-// as the final chunk.
-func (c *Client) streamEnvelope(w *rest.ChunkWriter, resp *rest.Response, body io.Reader) error {
-	b, err := c.rc.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	env, err := c.decodeEnvelope(resp.StatusCode, b)
-	if err != nil {
-		return err
-	}
-	w.SetIDs(env.ConversationID, "")
-	if env.ConversationID == "" {
-		w.SetIDs(headerConversationID(resp.Header), "")
-	}
-	w.Final(env.Response)
-	return nil
 }

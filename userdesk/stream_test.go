@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/clocktest"
+	"github.com/chatbot-go/chatbot/internal/config"
 	"github.com/chatbot-go/chatbot/userdesk"
 	"github.com/chatbot-go/chatbot/userdesk/userdesktest"
 )
@@ -31,7 +33,7 @@ func waitDisconnect(t *testing.T, srv *userdesktest.Server) {
 	t.Helper()
 	select {
 	case <-srv.Disconnects():
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second): // only a hang gets here
 		require.Fail(t, "the server never saw the client leave")
 	}
 }
@@ -378,14 +380,34 @@ func TestStreamSingleUseWithoutConversation(t *testing.T) {
 
 func TestStreamIdleTimeout(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, chatbot.WithStreamIdleTimeout(100*time.Millisecond))
+	const idle = 100 * time.Millisecond
+	clk := clocktest.New(time.Now())
+	srv, c := setup(t, chatbot.WithStreamIdleTimeout(idle), config.WithClock(clk))
 	id := mustConversation(t, c)
 	srv.SetReply("Hello, world")
 	srv.SetBehaviour(userdesktest.Behaviour{Stall: true, StallAfter: 5})
 
-	reply, err := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "hi", ConversationID: id}))
-	require.ErrorIs(t, err, chatbot.ErrIdleTimeout)
-	assert.Equal(t, "Hello", reply.Text)
+	received := make(chan struct{})
+	done := make(chan error, 1)
+	var text string
+	go func() {
+		var last error
+		for ch, err := range c.Stream(t.Context(), chatbot.Request{Message: "hi", ConversationID: id}) {
+			if err != nil {
+				last = err
+				break
+			}
+			if text += ch.Text; text == "Hello" {
+				close(received)
+			}
+		}
+		done <- last
+	}()
+	<-received           // the text before the stall has arrived…
+	clk.WaitFor(t, idle) // …and the idle timer runs again, the consumer done with it
+	clk.Advance(idle)
+	require.ErrorIs(t, <-done, chatbot.ErrIdleTimeout)
+	assert.Equal(t, "Hello", text)
 	waitDisconnect(t, srv)
 }
 

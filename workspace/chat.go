@@ -22,9 +22,9 @@ type chatRequest struct {
 
 // envelope is the non-streaming reply:
 // {"success":true,"data":{"response":"…","conversationId":"…","messageId":"…"}}.
+// A "success": false is turned into an error by rest (restConfig).
 type envelope struct {
-	Success *bool `json:"success"`
-	Data    struct {
+	Data struct {
 		Response       string `json:"response"`
 		ConversationID string `json:"conversationId"`
 		MessageID      string `json:"messageId"`
@@ -53,9 +53,6 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkEnvelope(resp, &env); err != nil {
-		return nil, err
-	}
 	return &chatbot.Reply{
 		Text:           env.Data.Response,
 		ConversationID: env.Data.ConversationID,
@@ -63,15 +60,6 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 		RateLimit:      resp.RateLimit,
 		Raw:            json.RawMessage(resp.Body),
 	}, nil
-}
-
-// checkEnvelope turns a 2xx body that says "success": false into the usual
-// *chatbot.Error.
-func (c *Client) checkEnvelope(resp *rest.Response, env *envelope) error {
-	if env.Success == nil || *env.Success {
-		return nil
-	}
-	return c.rest.ErrorFrom(resp.StatusCode, resp.Header, resp.Body)
 }
 
 // chatCall validates req and builds the chat call.

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/clocktest"
+	"github.com/chatbot-go/chatbot/internal/config"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
@@ -241,7 +243,9 @@ func TestChatSuccessFalseIn200(t *testing.T) {
 
 func TestRateLimitSlidingWindow(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, workspacetest.Config{RateLimit: 3, RateWindow: time.Hour}, chatbot.WithMaxRetries(2))
+	clk := clocktest.New(time.Now())
+	srv, c := setup(t, workspacetest.Config{RateLimit: 3, RateWindow: time.Hour}, chatbot.WithMaxRetries(2), config.WithClock(clk),
+		chatbot.WithStreamIdleTimeout(0))
 	for i := range 3 {
 		reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 		require.NoError(t, err)
@@ -250,14 +254,17 @@ func TestRateLimitSlidingWindow(t *testing.T) {
 		assert.Equal(t, 2-i, reply.RateLimit.Remaining)
 		assert.Equal(t, i+1, reply.RateLimit.Used)
 	}
-	start := time.Now()
 	_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	require.ErrorIs(t, err, chatbot.ErrRateLimited)
 	var apiErr *chatbot.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
-	assert.InDelta(t, time.Hour.Seconds(), apiErr.RetryAfter.Seconds(), 5)
-	assert.Less(t, time.Since(start), 5*time.Second, "a wait over WithMaxRetryWait is not slept")
+	// The fake's window runs on the real clock: the wait it asks for is the
+	// hour less the time the first three calls took, which only a machine
+	// stalled for minutes could push out of this range.
+	assert.LessOrEqual(t, apiErr.RetryAfter, time.Hour)
+	assert.Greater(t, apiErr.RetryAfter, 50*time.Minute)
+	assert.Empty(t, clk.Armed(), "a wait over WithMaxRetryWait is not slept")
 	assert.Equal(t, 4, srv.Count())
 }
 
@@ -278,28 +285,43 @@ func TestChatRetryAfter(t *testing.T) {
 	t.Parallel()
 	t.Run("within max wait: one retry", func(t *testing.T) {
 		t.Parallel()
-		srv, c := setup(t, workspacetest.Config{}, chatbot.WithMaxRetries(2), chatbot.WithMaxRetryWait(2*time.Second))
+		clk := clocktest.New(time.Now())
+		srv, c := setup(t, workspacetest.Config{}, chatbot.WithMaxRetries(2), chatbot.WithMaxRetryWait(2*time.Second),
+			config.WithClock(clk), chatbot.WithStreamIdleTimeout(0))
 		srv.RateLimitNext(1, 1)
-		start := time.Now()
-		reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
-		require.NoError(t, err)
+		type result struct {
+			reply *chatbot.Reply
+			err   error
+		}
+		done := make(chan result, 1)
+		go func() {
+			reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+			done <- result{reply, err}
+		}()
+		clk.WaitFor(t, time.Second) // retryAfter 1 is honoured
+		assert.Equal(t, 1, srv.Count(), "not retried before the wait is over")
+		clk.Advance(time.Second)
+		res := <-done
+		require.NoError(t, res.err)
+		reply := res.reply
 		assert.Equal(t, "You said: hi", reply.Text)
 		assert.Equal(t, 2, srv.Count())
-		assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "retryAfter 1 is honoured")
+		assert.Equal(t, []time.Duration{time.Second}, clk.Armed(), "one wait, of exactly the 1 s asked for")
 		assert.Len(t, srv.Messages(reply.ConversationID), 1, "the message was processed once")
 	})
 	t.Run("over max wait: typed error at once", func(t *testing.T) {
 		t.Parallel()
-		srv, c := setup(t, workspacetest.Config{}, chatbot.WithMaxRetries(2), chatbot.WithMaxRetryWait(time.Second))
+		clk := clocktest.New(time.Now())
+		srv, c := setup(t, workspacetest.Config{}, chatbot.WithMaxRetries(2), chatbot.WithMaxRetryWait(time.Second),
+			config.WithClock(clk), chatbot.WithStreamIdleTimeout(0))
 		srv.RateLimitNext(1, 60)
-		start := time.Now()
 		_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 		require.ErrorIs(t, err, chatbot.ErrRateLimited)
 		var apiErr *chatbot.Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 60*time.Second, apiErr.RetryAfter)
 		assert.Equal(t, "RATE_LIMIT_EXCEEDED", apiErr.ProviderCode)
-		assert.Less(t, time.Since(start), 5*time.Second)
+		assert.Empty(t, clk.Armed(), "the 60 s wait was not slept")
 		assert.Equal(t, 1, srv.Count())
 	})
 	t.Run("retries exhausted", func(t *testing.T) {
@@ -443,7 +465,7 @@ func TestStreamOneChunkPerEvent(t *testing.T) {
 				assert.Equal(t, part, got)
 			case <-r.Context().Done():
 				return
-			case <-time.After(5 * time.Second):
+			case <-time.After(30 * time.Second): // only a hang gets here
 				assert.Fail(t, "the chunk was not yielded on its own")
 				return
 			}
@@ -501,7 +523,7 @@ func TestStreamEarlyBreak(t *testing.T) {
 	assert.Equal(t, []string{"a"}, got)
 	select {
 	case <-srv.Disconnects():
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second): // only a hang gets here
 		require.Fail(t, "the server did not observe the disconnect")
 	}
 }
@@ -547,7 +569,7 @@ func TestStreamContextCancel(t *testing.T) {
 	require.ErrorIs(t, lastErr, context.Canceled)
 	select {
 	case <-srv.Disconnects():
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second): // only a hang gets here
 		require.Fail(t, "the server did not observe the cancellation")
 	}
 }

@@ -1,6 +1,8 @@
 package workspace
 
 import (
+	"strings"
+
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
@@ -41,7 +43,7 @@ var _ chatbot.Chatbot = (*Client)(nil)
 //
 // See https://pollybot.app/docs/api-endpoints/chat/send.
 func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error) {
-	rc, err := rest.New(rest.Config{Provider: "workspace", DefaultBaseURL: DefaultBaseURL, AuthScheme: "Bearer"}, apiKey, opts)
+	rc, err := rest.New(restConfig, apiKey, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +57,23 @@ func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error
 	return &Client{rest: rc, chatbotID: chatbotID, chatPath: chatPath}, nil
 }
 
+// restConfig is what the shared HTTP client needs to know about the
+// workspace API: its address, its auth scheme and its errors
+// ({"success": false, "error": "…", "code": "…", "retryAfter": 60}).
+var restConfig = rest.Config{
+	Provider:       "workspace",
+	DefaultBaseURL: DefaultBaseURL,
+	AuthScheme:     "Bearer",
+	Codes: map[string]chatbot.Code{
+		"INVALID_API_KEY":      chatbot.CodeUnauthorized,
+		"MISSING_AUTH_HEADER":  chatbot.CodeUnauthorized,
+		"CHATBOT_NOT_FOUND":    chatbot.CodeNotFound,
+		"RATE_LIMIT_EXCEEDED":  chatbot.CodeRateLimitExceeded,
+		"INSUFFICIENT_CREDITS": chatbot.CodeQuotaExceeded,
+	},
+	SuccessField: "success",
+}
+
 // ChatbotID returns the id of the chatbot the client talks to.
 func (c *Client) ChatbotID() string { return c.chatbotID }
 
@@ -65,4 +84,13 @@ func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
 	return chatbot.Info{Provider: "workspace", ChatbotID: c.chatbotID}
+}
+
+// codeFor maps a code reported inside a stream, where there is no HTTP
+// status, with the workspace's code table.
+func codeFor(providerCode string) chatbot.Code {
+	if code, ok := restConfig.Codes[strings.ToUpper(providerCode)]; ok {
+		return code
+	}
+	return chatbot.CodeUnknown
 }

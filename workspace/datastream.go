@@ -58,7 +58,7 @@ func decodeDataPart(line []byte) dataPart {
 }
 
 // streamDataParts decodes a data stream body into chunks.
-func (c *Client) streamDataParts(body io.Reader, w *rest.ChunkWriter) error {
+func (c *Client) streamDataParts(body *rest.Body, w *rest.ChunkWriter) error {
 	lines := newLineReader(body)
 	var pending joiner
 	for {
@@ -74,7 +74,7 @@ func (c *Client) streamDataParts(body io.Reader, w *rest.ChunkWriter) error {
 			case p.end:
 				delivered, err := finishReply(w, pending.flush(), "")
 				if delivered {
-					rest.Finish(body)
+					body.Finish()
 				}
 				return err
 			case !w.Text(pending.join(p.text)):

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/chatbot-go/chatbot"
-	"github.com/chatbot-go/chatbot/internal/rest"
 	"github.com/chatbot-go/chatbot/stream"
 )
 
@@ -411,7 +410,7 @@ func eventError(w *wireEvent, raw string) *chatbot.Error {
 	}
 	return &chatbot.Error{
 		Provider:     "workspace",
-		Code:         rest.CodeFor(code, 0),
+		Code:         codeFor(code),
 		ProviderCode: code,
 		Message:      strings.ToValidUTF8(msg, "\uFFFD"),
 	}

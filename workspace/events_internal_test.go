@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot/internal/rest"
 	"github.com/chatbot-go/chatbot/stream"
 )
 
@@ -61,7 +62,7 @@ func goldenBodies(f *testing.F, mt string) [][]byte {
 		require.NoError(f, err)
 		body, err := io.ReadAll(resp.Body)
 		require.NoError(f, err)
-		if mediaType(resp.Header) == mt {
+		if mediaType(&rest.Response{Header: resp.Header}) == mt {
 			bodies = append(bodies, body)
 		}
 	}

@@ -104,20 +104,20 @@ var errAborted = errors.New("the server aborted the reply")
 //
 // See https://pollybot.app/docs/api-endpoints/chat/send.
 func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
-	return c.rest.Stream(ctx, func(ctx context.Context, w *rest.ChunkWriter) error {
+	return c.rest.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
 		call, err := c.chatCall(req, true)
 		if err != nil {
 			return err
 		}
-		resp, body, err := c.rest.Open(ctx, call)
+		resp, body, err := g.Open(ctx, call)
 		if err != nil {
 			return err
 		}
 		defer body.Close()
 		w.SetResponse(resp)
-		switch mediaType(resp.Header) {
+		switch mediaType(resp) {
 		case "application/json":
-			return c.streamEnvelope(resp, body, w)
+			return c.streamEnvelope(body, w)
 		case "text/event-stream", "":
 			return c.streamEvents(resp.Header, body, w)
 		case "text/plain":
@@ -133,11 +133,11 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 
 // mediaType returns the response's media type in lower case, JSON types
 // (+json included) as "application/json", and "" when there is none.
-func mediaType(h http.Header) string {
-	if rest.IsJSON(h) {
+func mediaType(resp *rest.Response) string {
+	if resp.IsJSON() {
 		return "application/json"
 	}
-	ct := h.Get("Content-Type")
+	ct := resp.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err == nil {
 		return mt
 	}
@@ -146,17 +146,10 @@ func mediaType(h http.Header) string {
 }
 
 // streamEnvelope reads a JSON answer to a stream request as one final chunk.
-func (c *Client) streamEnvelope(resp *rest.Response, body io.Reader, w *rest.ChunkWriter) error {
-	b, err := c.rest.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	resp.Body = b
+// A "success": false envelope is the provider's *chatbot.Error.
+func (c *Client) streamEnvelope(body *rest.Body, w *rest.ChunkWriter) error {
 	var env envelope
-	if err := c.rest.DecodeJSON(resp, &env); err != nil {
-		return err
-	}
-	if err := c.checkEnvelope(resp, &env); err != nil {
+	if _, err := body.Decode(&env); err != nil {
 		return err
 	}
 	w.SetIDs(env.Data.ConversationID, env.Data.MessageID)
@@ -170,9 +163,11 @@ func (c *Client) streamEnvelope(resp *rest.Response, body io.Reader, w *rest.Chu
 // unexpectedType reports a 2xx response in a type that is no chat reply
 // (an HTML page from a proxy, a login wall or a wrong base URL).
 func (c *Client) unexpectedType(resp *rest.Response, body io.Reader) error {
-	b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-	e := c.rest.ErrorFrom(resp.StatusCode, resp.Header, b)
-	ct := mediaType(resp.Header)
+	r := *resp
+	r.Body, _ = io.ReadAll(io.LimitReader(body, 64<<10))
+	e := c.rest.ErrorFor(&r)
+	ct := mediaType(resp)
+	e.Code = chatbot.CodeUnknown // the 2xx status says nothing about what went wrong
 	e.Message = fmt.Sprintf("unexpected Content-Type %q for a chat reply", ct)
 	return e
 }
@@ -194,14 +189,13 @@ func (c *Client) streamText(body io.Reader, w *rest.ChunkWriter) error {
 }
 
 // streamEvents decodes the Server-Sent Events of body into chunks.
-func (c *Client) streamEvents(h http.Header, body io.Reader, w *rest.ChunkWriter) error {
-	src := &readRecorder{r: body}
+func (c *Client) streamEvents(h http.Header, body *rest.Body, w *rest.ChunkWriter) error {
 	dec := newEventDecoder(h)
 	var response string // a whole reply carried by an event
-	for ev, err := range stream.Events(src) {
+	for ev, err := range stream.Events(body) {
 		if err != nil {
 			w.Text(dec.flush())
-			if errors.Is(err, src.err) {
+			if berr := body.Err(); berr != nil && errors.Is(err, berr) {
 				return err // the body's error: already "workspace: stream: …"
 			}
 			return fmt.Errorf("workspace: stream: %w", err)
@@ -225,7 +219,7 @@ func (c *Client) streamEvents(h http.Header, body io.Reader, w *rest.ChunkWriter
 			if delivered {
 				// The reply is complete and delivered: read the body's end
 				// so the connection can be reused.
-				rest.Finish(body)
+				body.Finish()
 			}
 			return err
 		case !w.Text(d.text):
@@ -263,19 +257,4 @@ func noReply() error {
 
 func truncated() error {
 	return fmt.Errorf("workspace: stream: %w: %w", errTruncated, io.ErrUnexpectedEOF)
-}
-
-// readRecorder remembers the first read error other than io.EOF, to tell the
-// body's own (already classified) errors from the parser's.
-type readRecorder struct {
-	r   io.Reader
-	err error
-}
-
-func (r *readRecorder) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF && r.err == nil {
-		r.err = err
-	}
-	return n, err
 }

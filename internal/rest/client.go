@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,107 +17,128 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/config"
 )
 
 // Body size limits.
 const (
 	maxErrorBody   = 64 << 10 // error bodies kept in chatbot.Error.Body
-	maxSuccessBody = 8 << 20  // a non-streamed 2xx body larger than this is refused
+	maxSuccessBody = 8 << 20  // a 2xx body read whole larger than this is refused
 )
 
-// Config describes a provider to [New].
+// Config describes a provider to [New]: its name and address, and what it
+// knows about its own errors.
 type Config struct {
-	Provider       string // short name used in errors: "workspace"
+	Provider       string // short name used in errors, as in chatbot.Error.Provider
 	DefaultBaseURL string // must end in "/"
 	AuthScheme     string // "Bearer" or "Token"
+
+	// Codes maps the provider's own error codes, in upper case, onto the
+	// normalised ones. A code found here wins over the HTTP status.
+	Codes map[string]chatbot.Code
+
+	// SuccessField names the boolean of the provider's JSON envelope that
+	// says whether a call succeeded ("success"). A 2xx JSON body that sets it
+	// to false fails the call with the *chatbot.Error decoded from that body,
+	// in [Client.Do] and [Body.Decode] alike. Empty: the provider has none.
+	SuccessField string
+
+	// Classify, when set, may change the Code of every error decoded from a
+	// response, after Codes and the status were applied, for knowledge a
+	// table cannot hold.
+	Classify func(*chatbot.Error)
 }
 
 // Client sends requests to one provider. It is immutable after [New] and safe
 // for concurrent use.
 type Client struct {
-	provider string
-	base     *url.URL
-	auth     string // the Authorization header value
-	secret   string // redacted from everything the provider sends back
-	redactor *redactor
-	ua       string
-	hc       *http.Client
-	retry    *retryablehttp.Client
-	retries  int
-	maxWait  time.Duration
-	idle     time.Duration
-	log      *slog.Logger
+	cfg     Config
+	base    *url.URL
+	auth    string // the Authorization header value
+	secret  string // redacted from everything the provider sends back
+	ua      string
+	hc      *http.Client
+	policy  retryPolicy
+	idle    time.Duration
+	log     *slog.Logger
+	clock   config.Clock
+	success []byte // `"<SuccessField>"`, to skip bodies that cannot fail the check
+
+	redactor *redactor // removes the secret, in every form, from what the provider sends back
 }
 
 // New validates the credentials and options and builds a Client. Its errors
 // are *chatbot.Error with CodeInvalidRequest and never contain the secret.
 func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
-	c := &Client{provider: cfg.Provider}
+	c := &Client{cfg: cfg}
 	switch {
 	case secret == "":
 		return nil, c.Invalid("API key is empty")
 	case strings.TrimSpace(secret) != secret || strings.ContainsRune(secret, ' ') || hasControl(secret):
 		return nil, c.Invalid("API key contains white space or control characters")
 	}
-	s, err := chatbot.ResolveOptions(opts...)
+	s, err := resolve(opts)
 	if err != nil {
 		return nil, c.Invalid(err.Error())
 	}
 	c.base = s.BaseURL
 	if c.base == nil {
-		if c.base, err = chatbot.ParseBaseURL(cfg.DefaultBaseURL); err != nil {
+		if c.base, err = config.ParseBaseURL(cfg.DefaultBaseURL); err != nil {
 			return nil, c.Invalid(err.Error())
 		}
 	}
 	c.auth = cfg.AuthScheme + " " + secret
 	c.secret = secret
-	c.redactor = newRedactor(secret)
 	c.ua = s.UserAgent
+	c.redactor = newRedactor(secret)
 	c.hc = s.HTTPClient
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
 	}
 	c.hc = c.guard(c.hc)
-	c.retries = s.MaxRetries
-	c.maxWait = s.MaxRetryWait
+	c.policy = retryPolicy{maxRetries: s.MaxRetries, maxWait: s.MaxRetryWait, jitter: jitter}
 	c.idle = s.StreamIdleTimeout
 	c.log = s.Logger
-	c.retry = c.newRetryClient()
+	c.clock = s.Clock
+	if c.clock == nil {
+		c.clock = config.SystemClock{}
+	}
+	if cfg.SuccessField != "" {
+		c.success = []byte(`"` + cfg.SuccessField + `"`)
+	}
 	return c, nil
 }
 
-// defaultHTTPClient clones http.DefaultTransport, bounds the time to response
-// headers, keeps as many idle connections to the provider as the transport
-// keeps in all (the default of 2 per host would make concurrent chats dial
-// anew), and sets no Client.Timeout, which would also cut long streams.
-func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 2 * time.Minute
-	t.MaxIdleConnsPerHost = t.MaxIdleConns
-	return &http.Client{Transport: t}
+// resolve applies opts over the documented defaults.
+func resolve(opts []chatbot.Option) (config.Settings, error) {
+	return config.Resolve(config.Settings{
+		MaxRetries:        chatbot.DefaultMaxRetries,
+		MaxRetryWait:      chatbot.DefaultMaxRetryWait,
+		StreamIdleTimeout: chatbot.DefaultStreamIdleTimeout,
+		UserAgent:         "chatbot-go/" + chatbot.Version,
+	}, opts...)
 }
 
-// Provider returns the provider's short name.
-func (c *Client) Provider() string { return c.provider }
-
-// BaseURL returns the base URL requests are joined onto (a copy).
+// BaseURL returns the base URL requests are joined onto.
 func (c *Client) BaseURL() string { return c.base.String() }
 
 // Invalid returns the client-side validation error for msg: an *Error with
 // CodeInvalidRequest and StatusCode 0.
 func (c *Client) Invalid(msg string) *chatbot.Error {
-	return &chatbot.Error{Provider: c.provider, Code: chatbot.CodeInvalidRequest, Message: msg}
+	return &chatbot.Error{Provider: c.cfg.Provider, Code: chatbot.CodeInvalidRequest, Message: msg}
 }
 
 // Path formats a path relative to the base URL. Each segment replaces one %s
-// in format after url.PathEscape; a segment that is empty, "." or "..", or
+// in format after url.PathEscape; a segment that is blank, "." or "..", or
 // not valid UTF-8 is refused, so a caller's id never reaches another path.
 func (c *Client) Path(format string, segments ...string) (string, error) {
 	args := make([]any, len(segments))
 	for i, s := range segments {
 		switch {
-		case strings.TrimSpace(s) == "":
+		case s == "":
 			return "", c.Invalid("empty id in request path")
+		case strings.TrimSpace(s) == "":
+			return "", c.Invalid("blank id in request path")
 		case s == "." || s == "..":
 			return "", c.Invalid(fmt.Sprintf("id %q is not allowed in a request path", s))
 		case !utf8.ValidString(s) || strings.ContainsAny(s, "\x00\r\n"):
@@ -141,50 +163,77 @@ type Response struct {
 	StatusCode int
 	Header     http.Header
 	RateLimit  *chatbot.RateLimit // nil when no X-RateLimit-* header was sent
-	Body       []byte             // the whole body (Do only)
+	Body       []byte             // the whole body, once read (Do, Body.Decode)
 }
 
+// IsJSON reports whether the response's Content-Type is JSON.
+func (r *Response) IsJSON() bool {
+	ct := contentType(r.Header)
+	return ct == "application/json" || strings.HasSuffix(ct, "+json")
+}
+
+// Doer sends a call and reads its whole answer. *Client is one; a stream's
+// *Guard is another, bounded by the stream idle timeout. Provider code that a
+// stream shares with a plain call takes a Doer.
+type Doer interface {
+	Do(ctx context.Context, call Call, out any) (*Response, error)
+}
+
+var (
+	_ Doer = (*Client)(nil)
+	_ Doer = (*Guard)(nil)
+)
+
 // Do sends the call, with retries, and reads the whole response. A non-2xx
-// response is returned as *chatbot.Error. When out is non-nil the body is
-// decoded into it as JSON.
-//
-// A call made inside [Client.Stream]'s run (a conversation created first, or
-// a provider that answers a stream in one body) is guarded by the stream idle
-// timeout too, so that a silent server ends the stream with ErrIdleTimeout.
+// response, or a 2xx one whose envelope reports a failure (see
+// [Config.SuccessField]), is returned as *chatbot.Error. When out is non-nil
+// the body is decoded into it as JSON. The wait for the response headers is
+// bounded by the stream idle timeout, with an error wrapping
+// chatbot.ErrIdleTimeout.
 func (c *Client) Do(ctx context.Context, call Call, out any) (_ *Response, err error) {
 	defer func() { err = c.Safe(err) }()
 	if ctx == nil {
 		return nil, c.Invalid("nil context")
 	}
 	parent := ctx
-	streaming := ctx.Value(streamingKey{}) != nil
-	var idle *idleTimer
-	if streaming {
-		var cancel context.CancelCauseFunc
-		ctx, cancel = context.WithCancelCause(ctx)
-		defer cancel(nil)
-		idle = newIdleTimer(c.idle, cancel)
-		defer idle.stop()
-	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := c.newIdleTimer(cancel)
 	resp, err := c.send(ctx, call, idle)
+	idle.stop()
 	if err != nil {
-		if streaming {
-			err = c.streamError(parent, ctx, err, false)
+		if parent.Err() == nil && errors.Is(context.Cause(ctx), chatbot.ErrIdleTimeout) {
+			err = fmt.Errorf("%s: %s %s: %w: no response for %s", c.cfg.Provider, call.Method, call.Path, chatbot.ErrIdleTimeout, c.idle)
 		}
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := c.ReadAll(resp.Body)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxSuccessBody+1))
 	if err != nil {
-		if streaming {
-			err = c.streamError(parent, ctx, err, false)
-		}
-		return nil, err
+		return nil, fmt.Errorf("%s: reading response body: %w", c.cfg.Provider, err)
 	}
-	if isHTML(resp.Header, body) {
-		return nil, c.htmlError(resp.StatusCode, resp.Header, nil, body)
+	if isHTML(resp.Header, b) {
+		return nil, c.htmlError(resp.StatusCode, resp.Header, nil, b)
 	}
-	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: RateLimitFrom(resp.Header), Body: body}
+	return c.answer(c.response(resp), b, out)
+}
+
+// response describes resp, its body not yet read.
+func (c *Client) response(resp *http.Response) *Response {
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: c.rateLimit(resp.Header)}
+}
+
+// answer completes r with its whole body b: it refuses an oversized body,
+// fails when the provider's envelope reports a failure, and decodes b into
+// out when out is non-nil. It is the one end of Do and Body.Decode.
+func (c *Client) answer(r *Response, b []byte, out any) (*Response, error) {
+	if len(b) > maxSuccessBody {
+		return nil, fmt.Errorf("%s: response body exceeds %d MiB", c.cfg.Provider, maxSuccessBody>>20)
+	}
+	r.Body = b
+	if c.failed(b) {
+		return nil, c.ErrorFor(r)
+	}
 	if out != nil {
 		if err := c.DecodeJSON(r, out); err != nil {
 			return nil, err
@@ -193,18 +242,18 @@ func (c *Client) Do(ctx context.Context, call Call, out any) (_ *Response, err e
 	return r, nil
 }
 
-// ReadAll reads a whole response body, refusing one over 8 MiB (no chat
-// reply comes near it) so that a hostile server cannot exhaust memory. Read
-// errors are returned as they are; the provider prefixes the caller adds.
-func (c *Client) ReadAll(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxSuccessBody+1))
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("%s: reading response body: %w", c.provider, err)
-	case len(b) > maxSuccessBody:
-		return nil, fmt.Errorf("%s: response body exceeds %d MiB", c.provider, maxSuccessBody>>20)
+// failed reports whether b is a JSON envelope whose success field is false.
+// A body that does not name the field or never says false, as a successful
+// answer does not, is not decoded.
+func (c *Client) failed(b []byte) bool {
+	if c.success == nil || !bytes.Contains(b, c.success) || !bytes.Contains(b, []byte("false")) {
+		return false
 	}
-	return b, nil
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	return string(bytes.TrimSpace(m[c.cfg.SuccessField])) == "false"
 }
 
 // CheckField refuses an optional text field (an id, a name, an email) that
@@ -220,15 +269,9 @@ func (c *Client) CheckField(name, value string) error {
 // names the provider, the status and the content type.
 func (c *Client) DecodeJSON(r *Response, out any) error {
 	if err := json.Unmarshal(r.Body, out); err != nil {
-		return c.Safe(fmt.Errorf("%s: decoding %d response (%s): %w", c.provider, r.StatusCode, contentType(r.Header), err))
+		return c.Safe(fmt.Errorf("%s: decoding %d response (%s): %w", c.cfg.Provider, r.StatusCode, contentType(r.Header), err))
 	}
 	return nil
-}
-
-// IsJSON reports whether the response's Content-Type is JSON.
-func IsJSON(h http.Header) bool {
-	ct := contentType(h)
-	return ct == "application/json" || strings.HasSuffix(ct, "+json")
 }
 
 func contentType(h http.Header) string {
@@ -241,28 +284,20 @@ func contentType(h http.Header) string {
 }
 
 // send builds the request and runs it through the retrying client. The
-// returned response is 2xx with its body unread; anything else is an error.
+// returned response is 2xx with its body unread; anything else is an error:
+// the *chatbot.Error of the last response, or the wrapped transport error.
 func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Response, error) {
-	if ctx == nil {
-		return nil, c.Invalid("nil context")
-	}
-	var body []byte
-	if call.Body != nil {
-		var err error
-		if body, err = json.Marshal(call.Body); err != nil {
-			return nil, fmt.Errorf("%s: encoding request: %w", c.provider, err)
-		}
-	}
-	u := c.url(call.Path, call.Query)
-	st := &attempts{c: c, method: call.Method, path: call.Path, idle: idle, idempotent: call.Method == http.MethodGet}
-	ctx = context.WithValue(ctx, attemptsKey{}, st)
 	var raw any // a nil []byte must stay an untyped nil for retryablehttp
-	if body != nil {
+	if call.Body != nil {
+		body, err := json.Marshal(call.Body)
+		if err != nil {
+			return nil, fmt.Errorf("%s: encoding request: %w", c.cfg.Provider, err)
+		}
 		raw = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, call.Method, u, raw)
+	req, err := retryablehttp.NewRequestWithContext(ctx, call.Method, c.url(call.Path, call.Query), raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: building request: %w", c.provider, err)
+		return nil, fmt.Errorf("%s: building request: %w", c.cfg.Provider, err)
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("User-Agent", c.ua)
@@ -271,18 +306,18 @@ func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Re
 		accept = "application/json"
 	}
 	req.Header.Set("Accept", accept)
-	if body != nil {
+	if raw != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.retry.Do(req)
-	if err != nil {
+	a := &attempts{c: c, method: call.Method, path: call.Path, idempotent: call.Method == http.MethodGet, idle: idle}
+	resp, err := a.run(req)
+	switch {
+	case err != nil:
 		return nil, c.transportError(call, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer resp.Body.Close()
-		return nil, c.apiError(resp)
-	}
-	if isHTML(resp.Header, nil) {
+	case a.failure != nil:
+		resp.Body.Close()
+		return nil, a.failure
+	case isHTML(resp.Header, nil):
 		defer resp.Body.Close()
 		return nil, c.htmlError(resp.StatusCode, resp.Header, resp.Body, nil)
 	}
@@ -294,22 +329,23 @@ func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Re
 func (c *Client) url(path string, q url.Values) string {
 	u := *c.base
 	u.RawPath = c.base.EscapedPath() + path
-	p, err := url.PathUnescape(u.RawPath)
-	if err != nil {
-		p = u.RawPath // unreachable: every segment was escaped by Path
-	}
-	u.Path = p
+	u.Path, _ = url.PathUnescape(u.RawPath) // every segment was escaped by Path
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
 // transportError wraps a failure that produced no HTTP response.
 func (c *Client) transportError(call Call, err error) error {
+	return fmt.Errorf("%s: %s %s: %w", c.cfg.Provider, call.Method, call.Path, withoutURL(err))
+}
+
+// withoutURL unwraps a *url.Error, whose text repeats the whole URL.
+func withoutURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		err = ue.Err // its text repeats the whole URL
+		return ue.Err
 	}
-	return fmt.Errorf("%s: %s %s: %w", c.provider, call.Method, call.Path, err)
+	return err
 }
 
 // Redact removes the secret from s.
@@ -326,12 +362,14 @@ func (c *Client) redactBytes(b []byte) []byte {
 // passed by mistake before it is uploaded.
 const DefaultMaxMessageChars = 100_000
 
-// CheckMessage validates a chat message before anything is sent: non-empty,
+// CheckMessage validates a chat message before anything is sent: not blank,
 // valid UTF-8, no NUL bytes, at most maxChars characters (runes).
 func (c *Client) CheckMessage(msg string, maxChars int) error {
 	switch {
-	case strings.TrimSpace(msg) == "":
+	case msg == "":
 		return c.Invalid("message is empty")
+	case strings.TrimSpace(msg) == "":
+		return c.Invalid("message is blank")
 	case !utf8.ValidString(msg):
 		return c.Invalid("message is not valid UTF-8")
 	case strings.IndexByte(msg, 0) >= 0:

@@ -3,7 +3,6 @@ package rest
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -14,27 +13,11 @@ import (
 	"github.com/chatbot-go/chatbot"
 )
 
-// providerCodes maps every provider's documented error codes onto the
-// normalised ones (shared/providers/README.md, "Common error mapping"). A
-// provider code wins over the HTTP status.
-var providerCodes = map[string]chatbot.Code{
-	"INVALID_API_KEY":           chatbot.CodeUnauthorized,
-	"MISSING_AUTH_HEADER":       chatbot.CodeUnauthorized,
-	"API_KEY_NOT_VALID":         chatbot.CodeUnauthorized,
-	"CHATBOT_FETCH_FORBIDDEN":   chatbot.CodeForbidden,
-	"CHATBOT_NOT_FOUND":         chatbot.CodeNotFound,
-	"RATE_LIMIT_EXCEEDED":       chatbot.CodeRateLimitExceeded,
-	"INSUFFICIENT_CREDITS":      chatbot.CodeQuotaExceeded,
-	"MESSAGES_LIMIT_REACHED":    chatbot.CodeQuotaExceeded,
-	"CHATBOT_LIMIT_REACHED":     chatbot.CodeQuotaExceeded,
-	"REQUEST_VALIDATION_FAILED": chatbot.CodeInvalidRequest,
-}
-
-// CodeFor maps a provider code and an HTTP status (0 inside a stream) to a
-// normalised code.
-func CodeFor(providerCode string, status int) chatbot.Code {
-	if c, ok := providerCodes[strings.ToUpper(providerCode)]; ok {
-		return c
+// code maps a provider code and an HTTP status to a normalised code: the
+// provider's table ([Config.Codes]) first, then the status.
+func (c *Client) code(providerCode string, status int) chatbot.Code {
+	if code, ok := c.cfg.Codes[strings.ToUpper(providerCode)]; ok {
+		return code
 	}
 	switch {
 	case status == http.StatusUnauthorized:
@@ -56,42 +39,32 @@ func CodeFor(providerCode string, status int) chatbot.Code {
 	return chatbot.CodeUnknown
 }
 
-// apiError turns a non-2xx response into the one *chatbot.Error type.
-func (c *Client) apiError(resp *http.Response) *chatbot.Error {
-	if isRedirect(resp.StatusCode) {
-		return c.redirectError(resp)
-	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return c.ErrorFrom(resp.StatusCode, resp.Header, body)
+// ErrorFor builds the *chatbot.Error for a 2xx response whose body reports a
+// failure in a way only the provider can recognise.
+func (c *Client) ErrorFor(r *Response) *chatbot.Error {
+	return c.errorFrom(r.StatusCode, r.Header, r.Body)
 }
 
-// ErrorFrom builds the *chatbot.Error for a failure the provider reported
-// with this status, headers and body: a non-2xx response, or a 2xx body
-// that says {"success": false}. The body is capped at 64 KiB and the secret
-// is redacted from everything kept.
-func (c *Client) ErrorFrom(status int, h http.Header, body []byte) *chatbot.Error {
+// errorFrom builds the one *chatbot.Error for a failure the provider reported
+// with this status, headers and body, parsing the body once. The body is
+// capped at 64 KiB and the secret is redacted from everything kept.
+func (c *Client) errorFrom(status int, h http.Header, body []byte) *chatbot.Error {
 	body = body[:min(len(body), maxErrorBody)]
 	f := ParseErrorBody(body)
 	e := &chatbot.Error{
-		Provider:     c.provider,
+		Provider:     c.cfg.Provider,
 		StatusCode:   status,
-		Code:         CodeFor(f.Code, status),
+		Code:         c.code(f.Code, status),
 		ProviderCode: c.Redact(f.Code),
 		Message:      c.Redact(f.Message),
-		RetryAfter:   retryAfter(status, h, body),
+		RetryAfter:   c.retryAfter(status, h, f.RetryAfter),
 		RequestID:    c.Redact(requestID(h)),
 		Body:         c.redactBytes(body),
 	}
-	if _, known := providerCodes[strings.ToUpper(f.Code)]; !known && mentionsCredits(f.Message) &&
-		e.Code != chatbot.CodeUnauthorized && e.Code != chatbot.CodeNotFound && e.Code != chatbot.CodeRateLimitExceeded {
-		e.Code = chatbot.CodeQuotaExceeded // Stammer reports used-up credits in prose only
+	if c.cfg.Classify != nil {
+		c.cfg.Classify(e)
 	}
 	return c.Scrub(e)
-}
-
-func mentionsCredits(msg string) bool {
-	m := strings.ToLower(msg)
-	return strings.Contains(m, "credit") || strings.Contains(m, "quota")
 }
 
 // ErrorFields is what the error decoder found in a body.
@@ -101,12 +74,12 @@ type ErrorFields struct {
 	RetryAfter time.Duration
 }
 
-// ParseErrorBody reads the error shapes of every provider:
+// ParseErrorBody reads the common shapes of JSON error bodies:
 //
-//	workspace  {"success":false,"error":"…","code":"…","retryAfter":60,"details":…}
-//	sitegpt    {"success":false,"message":"…","error":{"code":"…","message":"…","details":[…]}}
-//	stammer    {"message":"…","errors":{"field":["…"]}}, {"error":"…"}, {"detail":"…"}
-//	DRF        {"field":["…"]}
+//	{"error":"…","code":"…","retryAfter":60,"details":…}
+//	{"message":"…","error":{"code":"…","message":"…","details":[…]}}
+//	{"message":"…","errors":{"field":["…"]}}, {"error":"…"}, {"detail":"…"}
+//	{"field":["…"]} (Django REST Framework)
 //
 // It never fails: a body that is not JSON (HTML, empty) gives zero fields.
 func ParseErrorBody(body []byte) ErrorFields {
@@ -270,9 +243,10 @@ func seconds(raw json.RawMessage) time.Duration {
 }
 
 // retryAfter returns the wait the provider asked for, from, in order:
-// Retry-After-Ms, Retry-After (seconds or HTTP date), the body's retryAfter,
-// and for a 429 with X-RateLimit-Remaining 0 the X-RateLimit-Reset time.
-func retryAfter(status int, h http.Header, body []byte) time.Duration {
+// Retry-After-Ms, Retry-After (seconds or HTTP date), the body's retryAfter
+// (inBody), and for a 429 with X-RateLimit-Remaining 0 the X-RateLimit-Reset
+// time. Dates are converted on the client's clock.
+func (c *Client) retryAfter(status int, h http.Header, inBody time.Duration) time.Duration {
 	if d := parseWait(h.Get("Retry-After-Ms"), time.Millisecond); d > 0 {
 		return d
 	}
@@ -280,17 +254,18 @@ func retryAfter(status int, h http.Header, body []byte) time.Duration {
 		if d := parseWait(v, time.Second); d > 0 {
 			return d
 		} else if t, err := http.ParseTime(v); err == nil {
-			if d := time.Until(t); d > 0 {
+			if d := t.Sub(c.clock.Now()); d > 0 {
 				return d.Round(time.Second)
 			}
 		}
 	}
-	if d := ParseErrorBody(body).RetryAfter; d > 0 {
-		return d
+	if inBody > 0 {
+		return inBody
 	}
 	if status == http.StatusTooManyRequests && strings.TrimSpace(h.Get(hdrRemaining)) == "0" {
-		if rl := RateLimitFrom(h); rl != nil && !rl.Reset.IsZero() {
-			if d := time.Until(rl.Reset); d > 0 {
+		now := c.clock.Now()
+		if rl := ParseRateLimit(h, now); rl != nil && !rl.Reset.IsZero() {
+			if d := rl.Reset.Sub(now); d > 0 {
 				return d.Round(time.Second)
 			}
 		}
@@ -310,11 +285,23 @@ func requestID(h http.Header) string {
 	return ""
 }
 
-// RateLimitFrom parses X-RateLimit-Limit, -Remaining, -Used and -Reset. Reset
-// is read as unix seconds (or milliseconds when the number is that large; a
-// small number is taken as seconds from now). It returns nil when none of the
-// headers is present.
-func RateLimitFrom(h http.Header) *chatbot.RateLimit {
+// rateLimit parses the rate-limit headers of a response received now.
+func (c *Client) rateLimit(h http.Header) *chatbot.RateLimit {
+	if !hasRateLimit(h) {
+		return nil // the common case reads no clock
+	}
+	return ParseRateLimit(h, c.clock.Now())
+}
+
+func hasRateLimit(h http.Header) bool {
+	return len(h[hdrLimit]) > 0 || len(h[hdrRemaining]) > 0 || len(h[hdrUsed]) > 0 || len(h[hdrReset]) > 0
+}
+
+// ParseRateLimit parses X-RateLimit-Limit, -Remaining, -Used and -Reset of a
+// response received at now. Reset is read as unix seconds (or milliseconds
+// when the number is that large; a small number is taken as seconds from
+// now). It returns nil when none of the headers is present.
+func ParseRateLimit(h http.Header, now time.Time) *chatbot.RateLimit {
 	limit, okL := headerInt(h, hdrLimit)
 	rem, okR := headerInt(h, hdrRemaining)
 	used, okU := headerInt(h, hdrUsed)
@@ -328,7 +315,7 @@ func RateLimitFrom(h http.Header) *chatbot.RateLimit {
 	case reset > 1e12:
 		rl.Reset = time.UnixMilli(int64(reset))
 	case reset < 1e9:
-		rl.Reset = time.Now().Add(time.Duration(reset) * time.Second).Truncate(time.Second)
+		rl.Reset = now.Add(time.Duration(reset) * time.Second).Truncate(time.Second)
 	default:
 		rl.Reset = time.Unix(int64(reset), 0)
 	}

@@ -42,7 +42,7 @@ func TestErrorShapes(t *testing.T) {
 		{"DRF not found", 404, `{"detail":"Not found."}`, chatbot.ErrNotFound, "", "Not found."},
 		{"DRF bare fields", 400, `{"query":["Ensure this field has no more than 5000 characters."]}`,
 			chatbot.ErrInvalidRequest, "", "query: Ensure this field has no more than 5000 characters."},
-		{"credits in prose", 400, `{"error":"You do not have enough credits."}`, chatbot.ErrQuotaExceeded, "", "You do not have enough credits."},
+		{"no provider heuristic in rest", 400, `{"error":"You do not have enough credits."}`, chatbot.ErrInvalidRequest, "", "You do not have enough credits."},
 		{"userdesk message", 403, `{"success":false,"message":"Access to this chatbot is denied"}`, chatbot.ErrForbidden, "", "Access to this chatbot is denied"},
 		{"empty body", 401, ``, chatbot.ErrUnauthorized, "", ""},
 		{"html body", 502, `<html><body>Bad Gateway</body></html>`, chatbot.ErrServer, "", ""},
@@ -113,29 +113,28 @@ func TestNonJSONSuccessIsADecodingError(t *testing.T) {
 
 func TestRetryAfterSources(t *testing.T) {
 	t.Parallel()
-	reset := time.Now().Add(90 * time.Second).Unix()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) // the client's clock
 	tests := []struct {
-		name    string
-		h       http.HandlerFunc
-		want    time.Duration
-		epsilon time.Duration
+		name string
+		h    http.HandlerFunc
+		want time.Duration
 	}{
-		{"Retry-After-Ms first", status(429, `{"retryAfter":60}`, "Retry-After-Ms", "1500", "Retry-After", "30"), 1500 * time.Millisecond, 0},
-		{"Retry-After seconds", status(429, `{"retryAfter":60}`, "Retry-After", "30"), 30 * time.Second, 0},
-		{"Retry-After date", status(429, ``, "Retry-After", time.Now().Add(45*time.Second).UTC().Format(http.TimeFormat)), 45 * time.Second, 3 * time.Second},
-		{"body number", status(429, `{"retryAfter":60}`), 60 * time.Second, 0},
-		{"body string", status(429, `{"retryAfter":"2.5"}`), 2500 * time.Millisecond, 0},
-		{"rate-limit reset", status(429, ``, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", itoa(reset)), 90 * time.Second, 3 * time.Second},
-		{"garbage", status(429, `{"retryAfter":-1}`, "Retry-After", "soon"), 0, 0},
+		{"Retry-After-Ms first", status(429, `{"retryAfter":60}`, "Retry-After-Ms", "1500", "Retry-After", "30"), 1500 * time.Millisecond},
+		{"Retry-After seconds", status(429, `{"retryAfter":60}`, "Retry-After", "30"), 30 * time.Second},
+		{"Retry-After date", status(429, ``, "Retry-After", now.Add(45*time.Second).Format(http.TimeFormat)), 45 * time.Second},
+		{"body number", status(429, `{"retryAfter":60}`), 60 * time.Second},
+		{"body string", status(429, `{"retryAfter":"2.5"}`), 2500 * time.Millisecond},
+		{"rate-limit reset", status(429, ``, "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", itoa(now.Add(90*time.Second).Unix())), 90 * time.Second},
+		{"garbage", status(429, `{"retryAfter":-1}`, "Retry-After", "soon"), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := setup(t, tt.h, chatbot.WithMaxRetries(0))
+			c, _, _ := setupClock(t, now, tt.h, chatbot.WithMaxRetries(0))
 			_, err := c.Do(t.Context(), chatCall, nil)
 			var apiErr *chatbot.Error
 			require.ErrorAs(t, err, &apiErr)
-			assert.InDelta(t, float64(tt.want), float64(apiErr.RetryAfter), float64(tt.epsilon))
+			assert.Equal(t, tt.want, apiErr.RetryAfter)
 		})
 	}
 }
@@ -143,14 +142,17 @@ func TestRetryAfterSources(t *testing.T) {
 func TestRateLimitHeaders(t *testing.T) {
 	t.Parallel()
 	h := http.Header{}
-	assert.Nil(t, rest.RateLimitFrom(h))
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	assert.Nil(t, rest.ParseRateLimit(h, now))
 	h.Set("X-RateLimit-Limit", "1000")
 	h.Set("X-RateLimit-Remaining", "998")
 	h.Set("X-RateLimit-Used", "2")
 	h.Set("X-RateLimit-Reset", "1767225600")
-	assert.Equal(t, &chatbot.RateLimit{Limit: 1000, Remaining: 998, Used: 2, Reset: time.Unix(1767225600, 0)}, rest.RateLimitFrom(h))
+	assert.Equal(t, &chatbot.RateLimit{Limit: 1000, Remaining: 998, Used: 2, Reset: time.Unix(1767225600, 0)}, rest.ParseRateLimit(h, now))
 	h.Set("X-RateLimit-Reset", "1767225600123")
-	assert.Equal(t, time.UnixMilli(1767225600123), rest.RateLimitFrom(h).Reset)
+	assert.Equal(t, time.UnixMilli(1767225600123), rest.ParseRateLimit(h, now).Reset)
+	h.Set("X-RateLimit-Reset", "90")
+	assert.Equal(t, now.Add(90*time.Second), rest.ParseRateLimit(h, now).Reset, "seconds from now")
 
 	c, _ := setup(t, status(200, `{}`, "X-RateLimit-Limit", "10", "X-RateLimit-Remaining", "9"))
 	resp, err := c.Do(t.Context(), chatCall, nil)
@@ -184,7 +186,7 @@ func TestPathEscapesEverySegment(t *testing.T) {
 
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
-	cfg := rest.Config{Provider: "workspace", DefaultBaseURL: "https://pollybot.app/api/v1/", AuthScheme: "Bearer"}
+	cfg := testConfig
 	for name, tc := range map[string]struct {
 		key  string
 		opts []chatbot.Option

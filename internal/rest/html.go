@@ -34,7 +34,7 @@ func (c *Client) htmlError(status int, h http.Header, r io.Reader, body []byte) 
 	}
 	body = body[:min(len(body), maxErrorBody)]
 	return c.Scrub(&chatbot.Error{
-		Provider:   c.provider,
+		Provider:   c.cfg.Provider,
 		StatusCode: status,
 		Code:       chatbot.CodeUnknown,
 		Message:    "the response is an HTML page, not an API reply (a login page, captive portal or proxy answered; check the base URL and the network)",

@@ -74,7 +74,7 @@ func TestBoundedFindsASecretAcrossTheCut(t *testing.T) {
 
 func TestSafe(t *testing.T) {
 	t.Parallel()
-	c := &Client{provider: "workspace", redactor: newRedactor(slashKey)}
+	c := &Client{cfg: Config{Provider: "workspace"}, redactor: newRedactor(slashKey)}
 	require.NoError(t, c.Safe(nil))
 
 	apiErr := &chatbot.Error{Provider: "workspace", StatusCode: 401, Code: chatbot.CodeUnauthorized,

@@ -3,7 +3,6 @@ package rest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -94,16 +93,16 @@ func port(u *url.URL) string {
 // isRedirect reports a 3xx status.
 func isRedirect(status int) bool { return status >= 300 && status <= 399 }
 
-// redirectError is the error for a 3xx response that was not followed. Its
+// redirectError is the error for a 3xx response that was not followed, whose
+// body (at most maxErrorBody bytes) has been read. Its
 // code is [chatbot.CodeUnknown] whatever the body says: the SDK cannot tell
 // whether the provider processed the request (after a 303 it did), so the
 // error must match none of the sentinels a retry layer would resend on
 // (ErrRateLimited, ErrServer), and a body claiming a rate limit is not
 // believed. The Location is reported without user info, query or fragment.
-func (c *Client) redirectError(resp *http.Response) *chatbot.Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+func (c *Client) redirectError(resp *http.Response, body []byte) *chatbot.Error {
 	e := &chatbot.Error{
-		Provider:   c.provider,
+		Provider:   c.cfg.Provider,
 		StatusCode: resp.StatusCode,
 		Code:       chatbot.CodeUnknown,
 		RequestID:  requestID(resp.Header),

@@ -8,13 +8,15 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/chatbot-go/chatbot"
 )
 
 // Backoff bounds for retries the server did not time itself.
@@ -23,122 +25,66 @@ const (
 	backoffMax = 8 * time.Second
 )
 
-// attempts is the state of one call across its attempts. It travels in the
-// request's context because go-retryablehttp's hooks are shared by every call
-// of a Client.
-type attempts struct {
-	c          *Client
-	method     string
-	path       string
-	idempotent bool
-	idle       *idleTimer // nil unless streaming
-	n          int        // attempts started
-	start      time.Time  // when the current attempt started
+// retryPolicy is a Client's retry rule; see [retryPolicy.decide].
+type retryPolicy struct {
+	maxRetries int
+	maxWait    time.Duration                     // longest server-requested wait slept
+	jitter     func(time.Duration) time.Duration // a wait in [d/2, d]
 }
 
-type attemptsKey struct{}
-
-// newRetryClient configures go-retryablehttp as shared/DEPENDENCIES.md
-// prescribes: our own policy decides and waits in CheckRetry (the only hook
-// that sees the context and the unread body), Backoff is then zero, the
-// stock logger is off, and the ErrorHandler hands back the plain error
-// instead of "giving up after N attempt(s)".
-func (c *Client) newRetryClient() *retryablehttp.Client {
-	rc := retryablehttp.NewClient() // a zero Client panics; override every field
-	rc.HTTPClient = c.hc
-	rc.Logger = nil
-	rc.RetryMax = c.retries
-	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, _ int) {
-		if st, ok := req.Context().Value(attemptsKey{}).(*attempts); ok {
-			st.n++
-			st.start = time.Now()
-			st.idle.arm()
-		}
-	}
-	rc.CheckRetry = checkRetry
-	rc.Backoff = func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 }
-	rc.ErrorHandler = func(resp *http.Response, err error, _ int) (*http.Response, error) {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return nil, err
-	}
-	return rc
+// outcome is what one attempt produced, as the policy sees it.
+type outcome struct {
+	status     int           // the response's status; 0 when err is set
+	retryAfter time.Duration // the wait the provider asked for; 0 if none
+	err        error         // the transport error, when there is no response
+	deadline   bool          // the caller's context has a deadline…
+	left       time.Duration // …this far away
 }
 
-// checkRetry decides whether to try again, and if so sleeps the wait itself.
-// Returning (false, nil) hands the response back for normal decoding, which is
-// also how a refused or exhausted retry reaches the caller as a typed error.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st, ok := ctx.Value(attemptsKey{}).(*attempts)
-	if !ok {
-		return false, nil
+// decide says whether attempt (1 for the first) is tried again, and after
+// which wait. A POST (every chat message) is tried again only when it
+// provably never left (dial or DNS failure) or when the provider refused it
+// unprocessed (429; 503 with a Retry-After). Idempotent requests also retry
+// on other transport errors and on 5xx but 501. A requested wait over
+// maxWait, or one that would outlast the caller's deadline, is not slept: the
+// caller gets the provider's answer at once.
+func (p retryPolicy) decide(idempotent bool, attempt int, o outcome) (bool, time.Duration) {
+	if attempt > p.maxRetries {
+		return false, 0
 	}
-	st.logAttempt(ctx, resp, err)
-	if ctx.Err() != nil || st.n > st.c.retries {
-		return false, nil
+	wait, retry := p.wait(idempotent, attempt, o)
+	if !retry || (o.deadline && wait > o.left) {
+		return false, 0
 	}
-	wait, retry := st.policy(resp, err)
-	if !retry {
-		return false, nil
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-		return false, nil // the caller would get a bare deadline error instead of the answer
-	}
-	if st.c.log != nil {
-		st.c.log.LogAttrs(ctx, slog.LevelDebug, "chatbot: retrying",
-			slog.String("provider", st.c.provider), slog.String("method", st.method),
-			slog.String("path", st.path), slog.Int("attempt", st.n), slog.Duration("wait", wait))
-	}
-	if resp != nil {
-		drain(resp.Body) // free the connection while we wait
-	}
-	st.idle.pause()
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false, ctx.Err()
-	case <-t.C:
-		return true, nil
-	}
+	return true, wait
 }
 
-// policy is the retry rule. A POST (every chat message) is tried again only
-// when it provably never left (dial or DNS failure) or when the provider
-// refused it unprocessed (429; 503 with a Retry-After). Idempotent requests
-// also retry on other transport errors and on 5xx but 501.
-func (st *attempts) policy(resp *http.Response, err error) (time.Duration, bool) {
-	if err != nil {
-		if permanent(err) || (!st.idempotent && !neverSent(err)) {
+func (p retryPolicy) wait(idempotent bool, attempt int, o outcome) (time.Duration, bool) {
+	backoff := p.jitter(min(backoffMin<<min(attempt-1, 10), backoffMax))
+	if o.err != nil {
+		if permanent(o.err) || (!idempotent && !neverSent(o.err)) {
 			return 0, false
 		}
-		return backoff(st.n), true
+		return backoff, true
 	}
-	switch code := resp.StatusCode; {
+	switch code := o.status; {
 	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
-		ra := retryAfter(code, resp.Header, peekBody(resp))
 		switch {
-		case ra > st.c.maxWait:
-			return 0, false // the caller gets the error with RetryAfter at once
-		case ra > 0:
-			return ra, true
-		case code == http.StatusTooManyRequests || st.idempotent:
-			return backoff(st.n), true
+		case o.retryAfter > p.maxWait:
+			return 0, false
+		case o.retryAfter > 0:
+			return o.retryAfter, true
+		case code == http.StatusTooManyRequests || idempotent:
+			return backoff, true
 		}
-		return 0, false
-	case code >= 500 && code != http.StatusNotImplemented && st.idempotent:
-		return backoff(st.n), true
+	case code >= 500 && code != http.StatusNotImplemented && idempotent:
+		return backoff, true
 	}
 	return 0, false
 }
 
-// backoff is capped exponential backoff with equal jitter for attempt n ≥ 1.
-func backoff(n int) time.Duration {
-	d := backoffMin << min(n-1, 10)
-	d = min(d, backoffMax)
-	return d/2 + rand.N(d/2+1)
-}
+// jitter is equal jitter: a random wait in [d/2, d].
+func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
 
 // neverSent reports whether err proves the request never reached the server.
 func neverSent(err error) bool {
@@ -163,44 +109,127 @@ func permanent(err error) bool {
 		errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &hnerr) || errors.As(err, &cierr)
 }
 
-// peekBody reads up to maxErrorBody bytes of resp's body and puts them back,
-// so that the error decoder later sees the same bytes.
-func peekBody(resp *http.Response) []byte {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return b
+// attempts is one call on its way through go-retryablehttp, whose hooks are
+// its methods: started runs before each attempt, check decides after it (the
+// only hook that sees the unread body), and sleep waits before the next one.
+type attempts struct {
+	c          *Client
+	method     string
+	path       string
+	idempotent bool
+	idle       *idleTimer     // armed while an attempt waits for its answer
+	n          int            // attempts started
+	start      time.Time      // when the current attempt started
+	wait       time.Duration  // the wait check decided on
+	failure    *chatbot.Error // the last response's error, when it was not 2xx
+	rc         retryablehttp.Client
 }
 
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 4<<10))
-	body.Close()
+// run sends req until the policy stops. The retry limit is the policy's, so
+// that an exhausted call leaves through check like any answer and
+// go-retryablehttp's error path, which closes every idle connection of the
+// transport, stays for transport errors and cancelled waits.
+func (a *attempts) run(req *retryablehttp.Request) (*http.Response, error) {
+	a.rc = retryablehttp.Client{
+		HTTPClient:     a.c.hc,
+		RetryMax:       math.MaxInt32,
+		RequestLogHook: a.started,
+		CheckRetry:     a.check,
+		Backoff:        func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
+		PrepareRetry:   a.sleep,
+		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			return nil, err
+		},
+	}
+	return a.rc.Do(req)
 }
 
-func (st *attempts) logAttempt(ctx context.Context, resp *http.Response, err error) {
-	if st.c.log == nil {
+func (a *attempts) started(retryablehttp.Logger, *http.Request, int) {
+	a.n++
+	a.start = a.c.clock.Now()
+	a.failure = nil
+	a.idle.arm()
+}
+
+// check reads a failed response's body once into the error the caller will
+// get, and asks the policy whether to try again.
+func (a *attempts) check(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	o := outcome{err: err}
+	if resp != nil {
+		o.status = resp.StatusCode
+		if o.status < 200 || o.status > 299 {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+			resp.Body.Close()
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			if isRedirect(o.status) {
+				a.failure = a.c.redirectError(resp, body)
+			} else {
+				a.failure = a.c.errorFrom(resp.StatusCode, resp.Header, body)
+			}
+			o.retryAfter = a.failure.RetryAfter
+		}
+	}
+	a.logAttempt(ctx, o)
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		o.deadline, o.left = true, dl.Sub(a.c.clock.Now())
+	}
+	retry, wait := a.c.policy.decide(a.idempotent, a.n, o)
+	switch {
+	case retry:
+		a.wait = wait
+		a.logf(ctx, slog.LevelInfo, "chatbot: retrying", slog.Int("attempt", a.n), slog.Int("status", o.status), slog.Duration("wait", wait))
+	case a.failure != nil && (o.status == http.StatusTooManyRequests || o.status == http.StatusServiceUnavailable):
+		a.logf(ctx, slog.LevelWarn, "chatbot: refused by the provider", slog.Int("attempt", a.n), slog.Int("status", o.status),
+			slog.Duration("retry_after", o.retryAfter))
+	}
+	return retry, nil
+}
+
+// sleep waits, on the client's clock, the wait check decided on. The idle
+// timer does not run meanwhile.
+func (a *attempts) sleep(req *http.Request) error {
+	a.idle.pause()
+	return a.c.sleep(req.Context(), a.wait)
+}
+
+// sleep waits for d or until ctx is done.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	done := make(chan struct{})
+	t := c.clock.AfterFunc(d, func() { close(done) })
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-done:
+		return nil
+	}
+}
+
+// logAttempt writes the Debug line of one attempt.
+func (a *attempts) logAttempt(ctx context.Context, o outcome) {
+	if a.c.log == nil || !a.c.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("provider", st.c.provider), slog.String("method", st.method), slog.String("path", st.path),
-		slog.Int("attempt", st.n), slog.Duration("duration", time.Since(st.start)),
-	}
-	if resp != nil {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	attrs := []slog.Attr{slog.Int("attempt", a.n), slog.Duration("duration", a.c.clock.Now().Sub(a.start))}
+	if o.err != nil {
+		attrs = append(attrs, slog.String("error", a.c.Redact(withoutURL(o.err).Error())))
 	} else {
-		attrs = append(attrs, slog.String("error", st.c.Redact(errString(err))))
+		attrs = append(attrs, slog.Int("status", o.status))
 	}
-	st.c.log.LogAttrs(ctx, slog.LevelDebug, "chatbot: http attempt", attrs...)
+	a.logf(ctx, slog.LevelDebug, "chatbot: http attempt", attrs...)
 }
 
-// errString returns err's text without the URL a *url.Error repeats.
-func errString(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
+// logf writes one line naming the provider and the call, then attrs.
+func (a *attempts) logf(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	if a.c.log == nil {
+		return
 	}
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	attrs = append([]slog.Attr{slog.String("provider", a.c.cfg.Provider), slog.String("method", a.method), slog.String("path", a.path)}, attrs...)
+	a.c.log.LogAttrs(ctx, level, msg, attrs...)
 }

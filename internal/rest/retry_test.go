@@ -16,11 +16,31 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/clocktest"
+	"github.com/chatbot-go/chatbot/internal/config"
 	"github.com/chatbot-go/chatbot/internal/fake"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
 const testKey = "sk-workspace_TESTKEY0123456789"
+
+// testConfig describes a provider with the codes and envelope of the
+// workspace and SiteGPT APIs, as a provider package hands them to rest.New.
+var testConfig = rest.Config{
+	Provider:       "workspace",
+	DefaultBaseURL: "https://pollybot.app/api/v1/",
+	AuthScheme:     "Bearer",
+	Codes: map[string]chatbot.Code{
+		"INVALID_API_KEY":           chatbot.CodeUnauthorized,
+		"CHATBOT_FETCH_FORBIDDEN":   chatbot.CodeForbidden,
+		"CHATBOT_NOT_FOUND":         chatbot.CodeNotFound,
+		"RATE_LIMIT_EXCEEDED":       chatbot.CodeRateLimitExceeded,
+		"INSUFFICIENT_CREDITS":      chatbot.CodeQuotaExceeded,
+		"MESSAGES_LIMIT_REACHED":    chatbot.CodeQuotaExceeded,
+		"REQUEST_VALIDATION_FAILED": chatbot.CodeInvalidRequest,
+	},
+	SuccessField: "success",
+}
 
 // setup starts a recording fake running h and a client pointed at it.
 func setup(t *testing.T, h http.HandlerFunc, opts ...chatbot.Option) (*rest.Client, *fake.Server) {
@@ -28,9 +48,33 @@ func setup(t *testing.T, h http.HandlerFunc, opts ...chatbot.Option) (*rest.Clie
 	srv := fake.NewServer(h)
 	t.Cleanup(srv.Close)
 	opts = append([]chatbot.Option{chatbot.WithBaseURL(srv.URL + "/api/v1/")}, opts...)
-	c, err := rest.New(rest.Config{Provider: "workspace", DefaultBaseURL: "https://pollybot.app/api/v1/", AuthScheme: "Bearer"}, testKey, opts)
+	c, err := rest.New(testConfig, testKey, opts)
 	require.NoError(t, err)
 	return c, srv
+}
+
+// setupClock is setup with a fake clock starting at start.
+func setupClock(t *testing.T, start time.Time, h http.HandlerFunc, opts ...chatbot.Option) (*rest.Client, *fake.Server, *clocktest.Clock) {
+	t.Helper()
+	clk := clocktest.New(start)
+	c, srv := setup(t, h, append(opts, config.WithClock(clk))...)
+	return c, srv, clk
+}
+
+// result is what a call made on another goroutine returned.
+type result struct {
+	resp *rest.Response
+	err  error
+}
+
+// goDo runs c.Do on another goroutine, so that the test can drive the clock.
+func goDo(ctx context.Context, c *rest.Client, call rest.Call) <-chan result {
+	done := make(chan result, 1)
+	go func() {
+		resp, err := c.Do(ctx, call, nil)
+		done <- result{resp, err}
+	}()
+	return done
 }
 
 var chatCall = rest.Call{Method: http.MethodPost, Path: "chatbots/bot/chat", Body: map[string]any{"message": "hi"}}
@@ -59,23 +103,29 @@ var ok200 = status(200, `{"success":true,"data":{"response":"hello"}}`)
 
 func TestRetryAfterInBodyIsHonoured(t *testing.T) {
 	t.Parallel()
-	c, srv := setup(t, sequence(status(429, `{"success":false,"error":"slow down","code":"RATE_LIMIT_EXCEEDED","retryAfter":1}`), ok200))
-	start := time.Now()
-	resp, err := c.Do(t.Context(), chatCall, nil)
-	require.NoError(t, err)
-	assert.GreaterOrEqual(t, time.Since(start), time.Second, "the wait the body asked for")
+	c, srv, clk := setupClock(t, time.Now(), sequence(status(429, `{"success":false,"error":"slow down","code":"RATE_LIMIT_EXCEEDED","retryAfter":1}`), ok200),
+		chatbot.WithStreamIdleTimeout(0))
+	done := goDo(t.Context(), c, chatCall)
+	clk.WaitFor(t, time.Second) // the client waits the 1 s the body asked for
+	assert.Equal(t, 1, srv.Count(), "no retry before the wait is over")
+	clk.Advance(time.Second - time.Nanosecond)
+	assert.Equal(t, []time.Duration{time.Second}, clk.Pending(), "still waiting a nanosecond before the end")
+	clk.Advance(time.Nanosecond)
+	res := <-done
+	require.NoError(t, res.err)
+	assert.Equal(t, []time.Duration{time.Second}, clk.Armed(), "exactly one wait, of exactly 1 s")
 	assert.Equal(t, 2, srv.Count(), "one retry")
-	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 200, res.resp.StatusCode)
 	reqs := srv.Requests()
 	assert.Equal(t, reqs[0].Body, reqs[1].Body, "the retried body is resent intact")
 }
 
 func TestRetryAfterOverMaxWaitReturnsAtOnce(t *testing.T) {
 	t.Parallel()
-	c, srv := setup(t, status(429, `{"success":false,"error":"Rate limit exceeded.","code":"RATE_LIMIT_EXCEEDED","retryAfter":60}`))
-	start := time.Now()
-	_, err := c.Do(t.Context(), chatCall, nil)
-	assert.Less(t, time.Since(start), 500*time.Millisecond)
+	c, srv, clk := setupClock(t, time.Now(), status(429, `{"success":false,"error":"Rate limit exceeded.","code":"RATE_LIMIT_EXCEEDED","retryAfter":60}`),
+		chatbot.WithStreamIdleTimeout(0))
+	_, err := c.Do(t.Context(), chatCall, nil) // the fake clock never moves: a wait would block
+	assert.Empty(t, clk.Armed(), "no wait was set")
 	require.ErrorIs(t, err, chatbot.ErrRateLimited)
 	var apiErr *chatbot.Error
 	require.ErrorAs(t, err, &apiErr)
@@ -89,12 +139,14 @@ func TestRetryAfterOverMaxWaitReturnsAtOnce(t *testing.T) {
 
 func TestRetryAfterPastDeadlineReturnsAtOnce(t *testing.T) {
 	t.Parallel()
-	c, srv := setup(t, status(429, `{}`, "Retry-After", "3"))
-	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	// The client's clock says the deadline is 1 s away; in real time it is an
+	// hour away, so that a slow machine cannot reach it during the test.
+	deadline := time.Now().Add(time.Hour)
+	c, srv, clk := setupClock(t, deadline.Add(-time.Second), status(429, `{}`, "Retry-After", "3"), chatbot.WithStreamIdleTimeout(0))
+	ctx, cancel := context.WithDeadline(t.Context(), deadline)
 	defer cancel()
-	start := time.Now()
 	_, err := c.Do(ctx, chatCall, nil)
-	assert.Less(t, time.Since(start), 500*time.Millisecond, "no sleep into the deadline")
+	assert.Empty(t, clk.Armed(), "no sleep into the deadline")
 	var apiErr *chatbot.Error
 	require.ErrorAs(t, err, &apiErr, "the typed 429, not a bare deadline error")
 	assert.Equal(t, 3*time.Second, apiErr.RetryAfter)
@@ -203,18 +255,13 @@ func TestMaxRetriesZeroDisablesRetries(t *testing.T) {
 
 func TestCancelDuringRetryWait(t *testing.T) {
 	t.Parallel()
-	served := make(chan struct{}, 1)
-	c, srv := setup(t, func(w http.ResponseWriter, r *http.Request) {
-		status(429, `{"retryAfter":10}`)(w, r)
-		served <- struct{}{}
-	})
+	c, srv, clk := setupClock(t, time.Now(), status(429, `{"retryAfter":10}`), chatbot.WithStreamIdleTimeout(0))
 	ctx, cancel := context.WithCancel(t.Context())
-	go func() {
-		<-served
-		cancel()
-	}()
-	_, err := c.Do(ctx, chatCall, nil)
-	require.ErrorIs(t, err, context.Canceled)
+	done := goDo(ctx, c, chatCall)
+	clk.WaitFor(t, 10*time.Second)
+	cancel()
+	res := <-done
+	require.ErrorIs(t, res.err, context.Canceled)
 	assert.Equal(t, 1, srv.Count())
 }
 
@@ -247,4 +294,22 @@ func TestLoggerNeverSeesTheKey(t *testing.T) {
 	assert.Contains(t, out, "duration=")
 	assert.NotContains(t, out, testKey)
 	assert.NotContains(t, out, "TESTKEY")
+}
+
+func TestLoggerAtInfoSeesWaitsAndRefusals(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil)) // Info, as slog.Default()
+	c, _ := setup(t, sequence(
+		status(429, `{}`, "Retry-After-Ms", "1"),
+		status(429, `{"retryAfter":60}`)), chatbot.WithLogger(log))
+	_, err := c.Do(t.Context(), chatCall, nil)
+	require.ErrorIs(t, err, chatbot.ErrRateLimited)
+	out := buf.String()
+	assert.Contains(t, out, "level=INFO msg=\"chatbot: retrying\"")
+	assert.Contains(t, out, "wait=1ms")
+	assert.Contains(t, out, "level=WARN msg=\"chatbot: refused by the provider\"")
+	assert.Contains(t, out, "retry_after=1m0s")
+	assert.NotContains(t, out, "http attempt", "per-attempt lines stay Debug")
+	assert.NotContains(t, out, testKey)
 }

@@ -6,131 +6,27 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/config"
 )
 
-// Open sends the call and returns the 2xx response with its body unread, for
-// streaming. The body is guarded by the idle timeout and its read errors are
-// classified (see [Body]); the caller must close it. A non-2xx response is
-// returned as *chatbot.Error.
-func (c *Client) Open(ctx context.Context, call Call) (_ *Response, _ io.ReadCloser, err error) {
-	defer func() { err = c.Safe(err) }()
-	if ctx == nil {
-		return nil, nil, c.Invalid("nil context")
-	}
-	parent := ctx
-	ctx, cancel := context.WithCancelCause(ctx)
-	idle := newIdleTimer(c.idle, cancel)
-	resp, err := c.send(ctx, call, idle)
-	if err != nil {
-		idle.stop()
-		cancel(nil)
-		return nil, nil, c.streamError(parent, ctx, err, false)
-	}
-	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: RateLimitFrom(resp.Header)}
-	return r, &body{c: c, rc: resp.Body, parent: parent, ctx: ctx, cancel: cancel, idle: idle}, nil
-}
-
-// body guards a streamed response body: every read re-arms the idle timer,
-// and read errors are reported as the context's error, ErrIdleTimeout, or
-// io.ErrUnexpectedEOF for a connection cut mid-body.
-type body struct {
-	c      *Client
-	rc     io.ReadCloser
-	parent context.Context // the caller's context
-	ctx    context.Context // parent plus the idle timer's cancellation
-	cancel context.CancelCauseFunc
-	idle   *idleTimer
-	err    error // the first read error, sticky
-}
-
-func (b *body) Read(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
-	}
-	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.idle.arm()
-	}
-	if err != nil {
-		if err != io.EOF {
-			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, err, true))
-		}
-		b.err = err
-	}
-	return n, err
-}
-
-// Close closes the body, which for an unfinished response also closes the
-// connection, and releases the timer.
-func (b *body) Close() error {
-	b.idle.stop()
-	err := b.rc.Close()
-	b.cancel(nil)
-	return err
-}
-
-// streamError classifies a failure of a stream: the caller's own
-// cancellation, the idle timeout, or (once the body has started, mid is
-// true) a cut connection, which wraps io.ErrUnexpectedEOF.
-func (c *Client) streamError(parent, ctx context.Context, err error, mid bool) error {
-	switch {
-	case parent.Err() != nil:
-		return fmt.Errorf("%s: stream: %w", c.provider, parent.Err())
-	case errors.Is(context.Cause(ctx), chatbot.ErrIdleTimeout):
-		return fmt.Errorf("%s: stream: %w: nothing received for %s", c.provider, chatbot.ErrIdleTimeout, c.idle)
-	case !mid:
-		return err // already a *chatbot.Error or a wrapped transport error
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%s: stream: %w", c.provider, err)
-	}
-	return fmt.Errorf("%s: stream: connection cut: %w: %w", c.provider, io.ErrUnexpectedEOF, err)
-}
-
-// idleTimer cancels a stream's context when nothing arrives for d. A nil
-// *idleTimer (idle timeout disabled, or not streaming) does nothing.
-type idleTimer struct {
-	d time.Duration
-	t *time.Timer
-}
-
-func newIdleTimer(d time.Duration, cancel context.CancelCauseFunc) *idleTimer {
-	if d <= 0 {
-		return nil
-	}
-	t := time.AfterFunc(d, func() { cancel(chatbot.ErrIdleTimeout) })
-	t.Stop()
-	return &idleTimer{d: d, t: t}
-}
-
-func (it *idleTimer) arm() {
-	if it != nil {
-		it.t.Reset(it.d)
-	}
-}
-
-func (it *idleTimer) pause() {
-	if it != nil {
-		it.t.Stop()
-	}
-}
-
-func (it *idleTimer) stop() { it.pause() }
-
 // Stream returns the lazy, single-use sequence behind every provider's
-// Stream method. run is started on the first iteration; it sends the
-// request, feeds the reply to w, and returns nil at the end of a complete
-// reply. Stream then yields the final Done chunk (unless run already did, or
-// the consumer stopped); an error from run is yielded last, after whatever
-// text arrived. A second iteration yields only ErrStreamUsed.
-func (c *Client) Stream(ctx context.Context, run func(ctx context.Context, w *ChunkWriter) error) iter.Seq2[chatbot.Chunk, error] {
+// Stream method. run is started on the first iteration with what it may
+// use: g, through which it sends its requests (each guarded by the stream
+// idle timeout), and w, to which it writes the reply. run returns nil at the
+// end of a complete reply; Stream then yields the final Done chunk (unless
+// run already did, or the consumer stopped). An error from run is yielded
+// last, after whatever text arrived. A second iteration yields only
+// ErrStreamUsed.
+func (c *Client) Stream(ctx context.Context, run func(ctx context.Context, g *Guard, w *ChunkWriter) error) iter.Seq2[chatbot.Chunk, error] {
 	var used atomic.Bool
 	return func(yield func(chatbot.Chunk, error) bool) {
 		if used.Swap(true) {
-			yield(chatbot.Chunk{}, fmt.Errorf("%s: %w", c.provider, chatbot.ErrStreamUsed))
+			yield(chatbot.Chunk{}, fmt.Errorf("%s: %w", c.cfg.Provider, errStreamUsed))
 			return
 		}
 		if ctx == nil {
@@ -138,7 +34,7 @@ func (c *Client) Stream(ctx context.Context, run func(ctx context.Context, w *Ch
 			return
 		}
 		w := &ChunkWriter{yield: yield}
-		err := run(context.WithValue(ctx, streamingKey{}, true), w)
+		err := run(ctx, &Guard{c: c}, w)
 		switch {
 		case w.stopped:
 		case err != nil:
@@ -149,8 +45,208 @@ func (c *Client) Stream(ctx context.Context, run func(ctx context.Context, w *Ch
 	}
 }
 
-// streamingKey marks the context of a stream's run, for [Client.Do].
-type streamingKey struct{}
+// errStreamUsed is chatbot.ErrStreamUsed without its own "chatbot: " prefix,
+// which the provider's prefix replaces.
+var errStreamUsed = unprefixed{chatbot.ErrStreamUsed}
+
+type unprefixed struct{ error }
+
+func (u unprefixed) Error() string {
+	msg, _ := strings.CutPrefix(u.error.Error(), "chatbot: ")
+	return msg
+}
+
+func (u unprefixed) Unwrap() error { return u.error }
+
+// Guard sends the requests of one stream. Each is bounded by the stream idle
+// timeout: the idle timer runs only while the client waits for the server,
+// for the response headers and then inside each read of the body, so neither
+// the consumer's time in its loop body nor the parsing counts as silence.
+type Guard struct {
+	c *Client
+}
+
+// Open sends the call and returns the 2xx response with its body unread, for
+// streaming. The caller must close the body. A non-2xx response is returned
+// as *chatbot.Error.
+func (g *Guard) Open(ctx context.Context, call Call) (_ *Response, _ *Body, err error) {
+	c := g.c
+	defer func() { err = c.Safe(err) }()
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	idle := c.newIdleTimer(cancel)
+	resp, err := c.send(ctx, call, idle)
+	if err != nil {
+		idle.stop()
+		cancel(nil)
+		return nil, nil, c.streamError(parent, ctx, err, false)
+	}
+	idle.pause() // the headers arrived; each Read re-arms it
+	r := c.response(resp)
+	return r, &Body{c: c, resp: r, rc: resp.Body, parent: parent, ctx: ctx, cancel: cancel, idle: idle}, nil
+}
+
+// Do is [Client.Do] for a request a stream makes: a conversation created
+// first, or a reply that comes in one body. The whole body is read through a
+// guarded [Body], so a silent server ends the stream with ErrIdleTimeout.
+func (g *Guard) Do(ctx context.Context, call Call, out any) (*Response, error) {
+	_, body, err := g.Open(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	return body.Decode(out)
+}
+
+// Body is a streamed response body: the idle timer runs while a read waits
+// for the server, and read errors are reported as the caller's context error, ErrIdleTimeout, or
+// io.ErrUnexpectedEOF for a connection cut mid-body. It is not safe for
+// concurrent use.
+type Body struct {
+	c      *Client
+	resp   *Response
+	rc     io.ReadCloser
+	parent context.Context // the caller's context
+	ctx    context.Context // parent plus the idle timer's cancellation
+	cancel context.CancelCauseFunc
+	idle   *idleTimer
+	err    error // the first read error, sticky
+}
+
+// Read reads from the body.
+func (b *Body) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	b.idle.arm()
+	n, err := b.rc.Read(p)
+	b.idle.pause()
+	if err != nil {
+		if err != io.EOF {
+			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, err, true))
+		}
+		b.err = err
+	}
+	return n, err
+}
+
+// Err returns the body's first read error other than io.EOF, already
+// classified as Read returned it, or nil. A parser over the body uses it to
+// tell the body's errors, which need no further prefix, from its own.
+func (b *Body) Err() error {
+	if b.err == io.EOF {
+		return nil
+	}
+	return b.err
+}
+
+// Close closes the body, which for an unfinished response also closes the
+// connection, and releases the timer.
+func (b *Body) Close() error {
+	b.idle.stop()
+	err := b.rc.Close()
+	b.cancel(nil)
+	return err
+}
+
+// Decode reads the rest of the body (at most 8 MiB) and completes the
+// response as [Client.Do] does: a failure reported by the provider's envelope
+// is a *chatbot.Error, and the body is decoded as JSON into out when out is
+// non-nil. It is for a JSON answer where a stream was asked for, and for the
+// one-body replies of providers that do not stream.
+func (b *Body) Decode(out any) (*Response, error) {
+	data, err := io.ReadAll(io.LimitReader(b, maxSuccessBody+1))
+	if err != nil {
+		return nil, err // already classified by Read
+	}
+	if isHTML(b.resp.Header, data) {
+		return nil, b.c.htmlError(b.resp.StatusCode, b.resp.Header, nil, data)
+	}
+	r := *b.resp
+	return b.c.answer(&r, data, out)
+}
+
+// Finish is for a stream whose reply is complete before its body ends (an
+// end marker such as "[DONE]" arrived): it reads what is left of the body,
+// at most 4 KiB and for at most 100 ms, so that the connection can go back to
+// the pool instead of being closed. Past those bounds it gives up, and Close
+// closes the connection as for any unfinished body.
+func (b *Body) Finish() {
+	if b.err != nil {
+		return
+	}
+	t := b.c.clock.AfterFunc(finishWithin, func() { b.cancel(errFinished) })
+	defer t.Stop()
+	_, _ = io.Copy(io.Discard, io.LimitReader(b.rc, 4<<10))
+}
+
+// finishWithin bounds [Body.Finish].
+const finishWithin = 100 * time.Millisecond
+
+// errFinished cancels a [Body.Finish] that waited too long for the body's end.
+var errFinished = errors.New("rest: stream finished; body not drained in time")
+
+// streamError classifies a failure of a stream: the caller's own
+// cancellation, the idle timeout, or (once the body has started, mid is
+// true) a cut connection, which wraps io.ErrUnexpectedEOF.
+func (c *Client) streamError(parent, ctx context.Context, err error, mid bool) error {
+	switch {
+	case parent.Err() != nil:
+		return fmt.Errorf("%s: stream: %w", c.cfg.Provider, parent.Err())
+	case errors.Is(context.Cause(ctx), chatbot.ErrIdleTimeout):
+		return fmt.Errorf("%s: stream: %w: nothing received for %s", c.cfg.Provider, chatbot.ErrIdleTimeout, c.idle)
+	case !mid:
+		return err // already a *chatbot.Error or a wrapped transport error
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: stream: %w", c.cfg.Provider, err)
+	}
+	return fmt.Errorf("%s: stream: connection cut: %w: %w", c.cfg.Provider, io.ErrUnexpectedEOF, err)
+}
+
+// idleTimer cancels a request's context with ErrIdleTimeout when it stays
+// armed for d. A nil *idleTimer (idle timeout disabled) does nothing. Its
+// methods are called from the goroutine that runs the request; only the
+// timer's function runs elsewhere.
+type idleTimer struct {
+	d       time.Duration
+	clock   config.Clock
+	fire    func()
+	t       config.Timer // set on the first arm
+	stopped bool
+}
+
+func (c *Client) newIdleTimer(cancel context.CancelCauseFunc) *idleTimer {
+	if c.idle <= 0 {
+		return nil
+	}
+	return &idleTimer{d: c.idle, clock: c.clock, fire: func() { cancel(chatbot.ErrIdleTimeout) }}
+}
+
+// arm (re)starts the countdown.
+func (it *idleTimer) arm() {
+	switch {
+	case it == nil || it.stopped:
+	case it.t == nil:
+		it.t = it.clock.AfterFunc(it.d, it.fire)
+	default:
+		it.t.Reset(it.d)
+	}
+}
+
+// pause stops the countdown until the next arm.
+func (it *idleTimer) pause() {
+	if it != nil && it.t != nil {
+		it.t.Stop()
+	}
+}
+
+// stop stops the countdown for good.
+func (it *idleTimer) stop() {
+	if it != nil {
+		it.pause()
+		it.stopped = true
+	}
+}
 
 // ChunkWriter assembles chunks for [Client.Stream]: it stamps every chunk
 // with the ids known so far and the first one with the rate-limit state.
@@ -174,9 +270,6 @@ func (w *ChunkWriter) SetIDs(conversationID, messageID string) {
 		w.msgID = messageID
 	}
 }
-
-// ConversationID returns the conversation id known so far.
-func (w *ChunkWriter) ConversationID() string { return w.convID }
 
 // SetResponse records the response's rate-limit state for the first chunk.
 func (w *ChunkWriter) SetResponse(r *Response) {
@@ -218,22 +311,3 @@ func (w *ChunkWriter) emit(ch chatbot.Chunk) bool {
 	}
 	return !w.stopped
 }
-
-// Finish is for a stream whose reply is complete before its body ends (an
-// end marker such as "[DONE]" arrived): it reads what is left of the body,
-// at most 4 KiB and for at most 100 ms, so that the connection can go back to
-// the pool instead of being closed. Past those bounds it gives up, and the
-// connection is closed as for any unfinished body. body must come from
-// [Client.Open].
-func Finish(r io.Reader) {
-	b, ok := r.(*body)
-	if !ok || b.err != nil {
-		return
-	}
-	t := time.AfterFunc(100*time.Millisecond, func() { b.cancel(errFinished) })
-	defer t.Stop()
-	_, _ = io.Copy(io.Discard, io.LimitReader(b.rc, 4<<10))
-}
-
-// errFinished cancels a [Finish] that waited too long for the body's end.
-var errFinished = errors.New("rest: stream finished; body not drained in time")
