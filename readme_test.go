@@ -105,10 +105,10 @@ func TestReadmeFragments(t *testing.T) {
 	out.Reset()
 	require.NoError(t, readmeErrors(t.Context(), bot, "hi", &out))
 	assert.Equal(t, "Hello from the fake.\n", out.String())
-	srv.RateLimitNext(1, 60)
+	srv.RateLimitNext(1, time.Minute)
 	err = readmeErrors(t.Context(), bot, "hi", &out)
 	assert.EqualError(t, err, "busy: try again in 1m0s")
-	srv.FailNext(1, 401, "INVALID_API_KEY", "Invalid or inactive API key")
+	srv.FailNext(1, workspacetest.Failure{Status: 401, Code: "INVALID_API_KEY", Message: "Invalid or inactive API key"})
 	err = readmeErrors(t.Context(), bot, "hi", &out)
 	assert.ErrorIs(t, err, chatbot.ErrUnauthorized)
 

@@ -17,7 +17,7 @@ func TestConformance(t *testing.T) {
 	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot {
 		srv := stammertest.NewServer(stammertest.Config{})
 		t.Cleanup(srv.Close)
-		bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+		bot, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 		require.NoError(t, err)
 		return bot
 	})
