@@ -26,8 +26,16 @@
 // conversations) is in each fake's own methods.
 //
 // A test that scripts the fakes waits on what they observed (Stalled,
-// Disconnects, Requests), never on the passing of time; rate-limit windows
-// run on [Config.Clock]-style clocks that a test advances itself.
+// Disconnects, Requests), never on the passing of time. The time the fakes
+// read (workspace's sliding rate-limit window and X-RateLimit-Reset, the
+// timestamps of Stammer conversations and workspace leads) comes from their
+// Config.Clock, which a test sets to a [ManualClock] and moves itself.
+//
+// These types live in this small public package, which imports nothing of
+// the module, so that users can name them, the fakes can share them without
+// an import cycle (internal/fake, the fakes' common implementation, imports
+// this package; nothing here imports a provider), and their documentation
+// is readable where an alias of an internal type's would not be.
 package fakes
 
 import (

@@ -2,7 +2,15 @@
 // API server for tests, in the manner of net/http/httptest: [NewServer]
 // starts a loopback server that speaks the wire format of package workspace,
 // records what it receives, and can be scripted to fail, throttle, cut, stall
-// or split its replies.
+// or split its replies. It speaks the vocabulary every provider fake shares
+// (see package [fakes]): SetReply, SetAnswer, FailNext, RateLimitNext,
+// StallNext, Requests, Connections, Disconnects; and shapes its streams with
+// SetPace, SplitWrites, CutAfter and StallAfter, like userdesktest. Its
+// sliding rate-limit window runs on [Config.Clock].
+//
+//	srv := workspacetest.NewServer(workspacetest.Config{})
+//	defer srv.Close()
+//	bot, err := workspace.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 package workspacetest
 
 import (
