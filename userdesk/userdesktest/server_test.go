@@ -31,6 +31,17 @@ func send(t *testing.T, ctx context.Context, srv *userdesktest.Server, key, path
 	return resp
 }
 
+// await fails the test if c yields nothing within a bound far above any
+// machine's latency.
+func await(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, what)
+	}
+}
+
 func read(t *testing.T, resp *http.Response) string {
 	t.Helper()
 	b, err := io.ReadAll(resp.Body)
@@ -159,9 +170,9 @@ func TestServerShapesTheStream(t *testing.T) {
 		_, err := io.ReadFull(bufio.NewReader(resp.Body), buf)
 		require.NoError(t, err)
 		assert.Equal(t, "Hello", string(buf))
-		<-srv.Stalled()
+		await(t, srv.Stalled(), "the answer never stalled")
 		cancel()
-		<-srv.Disconnects()
+		await(t, srv.Disconnects(), "the server did not see the client leave")
 	})
 }
 
@@ -180,7 +191,7 @@ func TestServerStallNextAndClose(t *testing.T) {
 		}
 		done <- err
 	}()
-	<-srv.Stalled()
+	await(t, srv.Stalled(), "the request never stalled")
 	srv.Close() // ends the stalled request rather than waiting for it
 	assert.Error(t, <-done, "the stalled request got no answer")
 	assert.Equal(t, 0, srv.Conversations())
