@@ -97,17 +97,18 @@ func TestGiveUpAtTheDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.StallNext(1) // held until the client leaves
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	if _, err := bot.Chat(ctx, chatbot.Request{Message: "hi"}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v, want the deadline", err)
-	}
 	srv.FailNext(1, sitegpttest.Failure{Status: 429, RetryAfter: time.Minute})
 	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	var apiErr *chatbot.Error
 	if !errors.As(err, &apiErr) || apiErr.RetryAfter != time.Minute {
 		t.Fatalf("got %v, want a rate limit asking for a minute", err)
+	}
+
+	srv.StallNext(1) // held until the client leaves
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := bot.Chat(ctx, chatbot.Request{Message: "hi"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the deadline", err)
 	}
 }
 

@@ -189,13 +189,37 @@ func TestVocabulary(t *testing.T) {
 					_, err := bot.Chat(ctx, chatbot.Request{Message: "hi"})
 					done <- err
 				}()
-				await(t, srv.Stalled(), "the request was not stalled")
 				select {
+				case <-srv.Stalled():
+					select {
+					case err := <-done:
+						require.ErrorIs(t, err, context.DeadlineExceeded)
+					case <-time.After(10 * time.Second):
+						require.FailNow(t, "the deadline did not end the call")
+					}
+					await(t, srv.Disconnects(), "the server did not see the client leave")
 				case err := <-done:
+					// So slow a machine that the deadline passed before the
+					// request was sent: the client still reports it.
 					require.ErrorIs(t, err, context.DeadlineExceeded)
 				case <-time.After(10 * time.Second):
-					require.FailNow(t, "the deadline did not end the call")
+					require.FailNow(t, "the request was neither stalled nor ended")
 				}
+			})
+
+			t.Run("StallNext counts", func(t *testing.T) {
+				t.Parallel()
+				srv, bot := p.start(t)
+				srv.StallNext(1)
+				ctx, cancel := context.WithCancel(t.Context())
+				done := make(chan error, 1)
+				go func() {
+					_, err := bot.Chat(ctx, chatbot.Request{Message: "hi"})
+					done <- err
+				}()
+				await(t, srv.Stalled(), "the request was not stalled")
+				cancel()
+				require.ErrorIs(t, <-done, context.Canceled)
 				await(t, srv.Disconnects(), "the server did not see the client leave")
 
 				reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
