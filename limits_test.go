@@ -54,7 +54,7 @@ func TestEachProviderEnforcesItsExportedMessageLimit(t *testing.T) {
 		{"stammer", stammer.MaxMessageChars, func(t *testing.T) (chatbot.Chatbot, fake) {
 			srv := stammertest.NewServer(stammertest.Config{})
 			t.Cleanup(srv.Close)
-			bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+			bot, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 			require.NoError(t, err)
 			return bot, srv
 		}},

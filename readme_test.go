@@ -27,6 +27,8 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest"
+	"github.com/chatbot-go/chatbot/sitegpt"
+	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
 	"github.com/chatbot-go/chatbot/workspace"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
@@ -92,12 +94,32 @@ func readmeOptions(apiKey, chatbotID string) (*workspace.Client, error) {
 }
 
 func TestAnswerWhenRateLimited(t *testing.T) {
-	bot := chatbottest.NewBot().Fail(&chatbot.Error{
-		Provider: "workspace", StatusCode: 429, Code: chatbot.CodeRateLimitExceeded, RetryAfter: time.Minute,
-	})
+	bot := chatbottest.NewBot().Fail(chatbottest.RateLimited(time.Minute))
 	_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	if !errors.Is(err, chatbot.ErrRateLimited) {
 		t.Fatalf("got %v, want a rate-limit error", err)
+	}
+}
+
+func TestGiveUpAtTheDeadline(t *testing.T) {
+	srv := sitegpttest.NewServer(sitegpttest.Config{})
+	defer srv.Close()
+	bot, err := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext(1, sitegpttest.Failure{Status: 429, RetryAfter: time.Minute})
+	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
+	var apiErr *chatbot.Error
+	if !errors.As(err, &apiErr) || apiErr.RetryAfter != time.Minute {
+		t.Fatalf("got %v, want a rate limit asking for a minute", err)
+	}
+
+	srv.StallNext(1) // held until the client leaves
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := bot.Chat(ctx, chatbot.Request{Message: "hi"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the deadline", err)
 	}
 }
 
@@ -117,10 +139,10 @@ func TestReadmeFragments(t *testing.T) {
 	out.Reset()
 	require.NoError(t, readmeErrors(t.Context(), bot, "hi", &out))
 	assert.Equal(t, "Hello from the fake.\n", out.String())
-	srv.RateLimitNext(1, 60)
+	srv.RateLimitNext(1, time.Minute)
 	err = readmeErrors(t.Context(), bot, "hi", &out)
 	assert.EqualError(t, err, "busy: try again in 1m0s")
-	srv.FailNext(1, 401, "INVALID_API_KEY", "Invalid or inactive API key")
+	srv.FailNext(1, workspacetest.Failure{Status: 401, Code: "INVALID_API_KEY", Message: "Invalid or inactive API key"})
 	err = readmeErrors(t.Context(), bot, "hi", &out)
 	assert.ErrorIs(t, err, chatbot.ErrUnauthorized)
 

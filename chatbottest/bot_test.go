@@ -1,6 +1,7 @@
 package chatbottest_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"testing"
@@ -14,7 +15,10 @@ import (
 )
 
 func TestBotConforms(t *testing.T) {
-	chatbottest.Run(t, func(*testing.T) chatbot.Chatbot { return chatbottest.NewBot() })
+	chatbottest.Run(t, func(*testing.T) chatbottest.Target {
+		bot := chatbottest.NewBot()
+		return chatbottest.Target{Bot: bot, Server: bot}
+	})
 }
 
 func TestBotScript(t *testing.T) {
@@ -73,4 +77,113 @@ func TestBotIsSafeForConcurrentUse(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 	assert.Len(t, bot.Requests(), 50)
+}
+
+// TestBotDelayHonoursTheContext checks that a turn's delay ends with the
+// caller's deadline or cancellation, as a slow provider would: the delay
+// never passes.
+func TestBotDelayHonoursTheContext(t *testing.T) {
+	t.Parallel()
+	t.Run("deadline", func(t *testing.T) {
+		t.Parallel()
+		bot := chatbottest.NewBot().Script(chatbottest.Turn{Chunks: []string{"too late"}, Delay: time.Hour})
+		// The deadline passes, whenever it does, long before the hour.
+		ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
+		defer cancel()
+		_, err := bot.Chat(ctx, chatbot.Request{Message: "hi"})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		bot := chatbottest.NewBot().Script(chatbottest.Turn{Chunks: []string{"too ", "late"}, Delay: time.Hour})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() {
+			_, err := chatbot.Collect(bot.Stream(ctx, chatbot.Request{Message: "hi"}))
+			done <- err
+		}()
+		<-bot.Stalled() // the turn is being delayed
+		cancel()
+		require.ErrorIs(t, <-done, context.Canceled)
+		<-bot.Disconnects()
+
+		reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
+		require.NoError(t, err)
+		assert.Equal(t, "echo: hi", reply.Text, "the delayed turn was used up")
+	})
+}
+
+// TestBotShortDelayAnswers checks that a delay that passes before the
+// deadline delays nothing else.
+func TestBotShortDelayAnswers(t *testing.T) {
+	t.Parallel()
+	bot := chatbottest.NewBot().Script(chatbottest.Turn{Chunks: []string{"in time"}, Delay: time.Nanosecond})
+	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
+	require.NoError(t, err)
+	assert.Equal(t, "in time", reply.Text)
+}
+
+func TestBotStalls(t *testing.T) {
+	t.Parallel()
+	bot := chatbottest.NewBot()
+	bot.SetReply("one ", "two")
+	bot.StallAfter(1)
+	ctx, cancel := context.WithCancel(t.Context())
+	var texts []string
+	var last error
+	for ch, err := range bot.Stream(ctx, chatbot.Request{Message: "hi"}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		texts = append(texts, ch.Text)
+		go func() {
+			<-bot.Stalled()
+			cancel()
+		}()
+	}
+	assert.Equal(t, []string{"one "}, texts)
+	require.ErrorIs(t, last, context.Canceled)
+	<-bot.Disconnects()
+
+	bot.StallAfter(-1)
+	bot.StallNext(1)
+	ctx, cancel = context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := bot.Chat(ctx, chatbot.Request{Message: "hi"})
+		done <- err
+	}()
+	<-bot.Stalled()
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
+	require.NoError(t, err)
+	assert.Equal(t, "one two", reply.Text)
+}
+
+func TestErrorConstructors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err    *chatbot.Error
+		status int
+		want   error
+	}{
+		{chatbottest.RateLimited(time.Minute), 429, chatbot.ErrRateLimited},
+		{chatbottest.Unauthorized(), 401, chatbot.ErrUnauthorized},
+		{chatbottest.Forbidden(), 403, chatbot.ErrForbidden},
+		{chatbottest.NotFound(), 404, chatbot.ErrNotFound},
+		{chatbottest.QuotaExceeded(), 402, chatbot.ErrQuotaExceeded},
+		{chatbottest.ServerError(), 500, chatbot.ErrServer},
+	}
+	for _, tt := range tests {
+		bot := chatbottest.NewBot().Fail(tt.err)
+		_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
+		require.ErrorIs(t, err, tt.want)
+		var apiErr *chatbot.Error
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, tt.status, apiErr.StatusCode)
+		assert.Equal(t, "chatbottest", apiErr.Provider)
+	}
+	assert.Equal(t, time.Minute, chatbottest.RateLimited(time.Minute).RetryAfter)
 }

@@ -11,12 +11,46 @@ import (
 	"github.com/chatbot-go/chatbot"
 )
 
-// promptly bounds how long an early break or a cancellation may take.
+// promptly bounds how long an early break or a cancellation may take to
+// end a call and reach the server: far above any machine's latency, it
+// fails only an implementation that does not give the call up.
 const promptly = 10 * time.Second
 
-// Run is a conformance suite for [chatbot.Chatbot] implementations. newBot is
-// called once per subtest and must return a ready Chatbot (typically a
-// provider client pointed at that provider's fake server). Run checks that:
+// Server is what [Run] needs of the server behind a Chatbot to check, at
+// the wire, that a cancelled call and an early break give the connection
+// up. Every provider fake (workspacetest.Server, userdesktest.Server,
+// stammertest.Server, sitegpttest.Server) implements it, and so does
+// [Bot]. If it also has a StallAfter(n int) method, as the fakes of
+// streaming providers and Bot do, Run holds a stream after its first chunk
+// to check breaks and cancellation midway.
+type Server interface {
+	SetReply(parts ...string)
+	StallNext(n int)
+	Stalled() <-chan struct{}
+	Disconnects() <-chan struct{}
+}
+
+// Target is what one subtest of [Run] checks: a Chatbot and the server it
+// talks to.
+type Target struct {
+	// Bot is the Chatbot under test.
+	Bot chatbot.Chatbot
+	// Server is the fake server Bot talks to (a provider fake, or Bot
+	// itself for a [Bot]). Nil skips the checks of breaks and cancellation
+	// at the wire, which then pass whatever Stream does with its
+	// connection; set it whenever there is one.
+	Server Server
+}
+
+// staller is the optional part of a [Server].
+type staller interface {
+	StallAfter(n int)
+}
+
+// Run is a conformance suite for [chatbot.Chatbot] implementations.
+// newTarget is called once per subtest and must return a ready Chatbot
+// (typically a provider client pointed at that provider's fake server) and
+// the server it talks to. Run checks that:
 //
 //   - Chat answers with text and a conversation id;
 //   - Stream's chunks concatenate to the reply [chatbot.Collect] returns, the
@@ -24,12 +58,22 @@ const promptly = 10 * time.Second
 //   - passing the returned ConversationID back continues the conversation;
 //   - a stream can be ranged only once: the second range is an error
 //     wrapping [chatbot.ErrStreamUsed], not a second message;
-//   - breaking out of a stream returns promptly;
-//   - a cancelled context ends both Chat and Stream with the context's error;
+//   - a cancelled context ends both Chat and Stream with the context's error,
+//     before sending (nothing is received) and while the server holds the
+//     request: the call ends and the server sees its client go away;
+//   - breaking out of a stream returns promptly, and, while the server
+//     holds the rest of the reply, the server sees the client go away (the
+//     connection was given up, not kept open);
+//   - cancelling midway through a held stream ends it with the context's
+//     error and the server sees the client go away;
 //   - an empty message is refused with [chatbot.ErrInvalidRequest].
-func Run(t *testing.T, newBot func(t *testing.T) chatbot.Chatbot) {
+//
+// A check that waits fails after a bound far above any machine's latency,
+// never because the machine is slow.
+func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 	t.Helper()
 	const question = "What are your opening hours?"
+	newBot := func(t *testing.T) chatbot.Chatbot { return newTarget(t).Bot }
 
 	t.Run("Chat", func(t *testing.T) {
 		reply, err := newBot(t).Chat(t.Context(), chatbot.Request{Message: question})
@@ -128,11 +172,12 @@ func Run(t *testing.T, newBot func(t *testing.T) chatbot.Chatbot) {
 	})
 
 	t.Run("BreakEarly", func(t *testing.T) {
-		bot := newBot(t)
+		target := newTarget(t)
+		held := hold(target.Server)
 		done := make(chan int, 1)
 		go func() {
 			n := 0
-			for range bot.Stream(t.Context(), chatbot.Request{Message: question}) {
+			for range target.Bot.Stream(t.Context(), chatbot.Request{Message: question}) {
 				n++
 				break
 			}
@@ -145,6 +190,13 @@ func Run(t *testing.T, newBot func(t *testing.T) chatbot.Chatbot) {
 			}
 		case <-time.After(promptly):
 			t.Fatalf("breaking out of Stream did not return within %s", promptly)
+		}
+		if held {
+			// The server holds the rest of the reply: only a client that
+			// gives the connection up ends the request.
+			if !observed(target.Server.Disconnects()) {
+				t.Errorf("after breaking out of Stream, the server still held the request %s later: the connection was kept", promptly)
+			}
 		}
 	})
 
@@ -164,14 +216,57 @@ func Run(t *testing.T, newBot func(t *testing.T) chatbot.Chatbot) {
 		}
 	})
 
+	t.Run("CancelWhileWaiting", func(t *testing.T) {
+		target := newTarget(t)
+		if target.Server == nil {
+			return // nothing to observe: CancelledContext covers what can be
+		}
+		calls := []struct {
+			name string
+			call func(ctx context.Context) error
+		}{
+			{"Chat", func(ctx context.Context) error {
+				_, err := target.Bot.Chat(ctx, chatbot.Request{Message: question})
+				return err
+			}},
+			{"Stream", func(ctx context.Context) error {
+				_, err := chatbot.Collect(target.Bot.Stream(ctx, chatbot.Request{Message: question}))
+				return err
+			}},
+		}
+		for _, c := range calls {
+			target.Server.StallNext(1)
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- c.call(ctx) }()
+			if !observed(target.Server.Stalled()) {
+				cancel()
+				t.Fatalf("%s: the server never received the request", c.name)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("%s cancelled while the server held it: %v; want context.Canceled", c.name, err)
+				}
+			case <-time.After(promptly):
+				t.Fatalf("%s cancelled while the server held it did not return within %s: the cancellation was ignored", c.name, promptly)
+			}
+			if !observed(target.Server.Disconnects()) {
+				t.Errorf("%s cancelled: the server still held the request %s later", c.name, promptly)
+			}
+		}
+	})
+
 	t.Run("CancelDuringStream", func(t *testing.T) {
-		bot := newBot(t)
+		target := newTarget(t)
+		held := hold(target.Server)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		done := make(chan error, 1)
 		go func() {
 			var last error
-			for _, err := range bot.Stream(ctx, chatbot.Request{Message: question}) {
+			for _, err := range target.Bot.Stream(ctx, chatbot.Request{Message: question}) {
 				cancel() // after the first pair: the rest must end promptly
 				last = err
 			}
@@ -179,13 +274,19 @@ func Run(t *testing.T, newBot func(t *testing.T) chatbot.Chatbot) {
 		}()
 		select {
 		case err := <-done:
-			// A reply that was complete before the cancellation took effect
-			// is fine; anything else must be the context's error.
-			if err != nil && !errors.Is(err, context.Canceled) {
+			switch {
+			case held && !errors.Is(err, context.Canceled):
+				t.Errorf("stream cancelled while the server held the rest ended with %v; want context.Canceled", err)
+			case !held && err != nil && !errors.Is(err, context.Canceled):
+				// Without a held reply, one completed before the
+				// cancellation took effect is fine.
 				t.Errorf("stream cancelled midway ended with %v; want context.Canceled or a complete reply", err)
 			}
 		case <-time.After(promptly):
 			t.Fatalf("cancelling did not end the stream within %s", promptly)
+		}
+		if held && !observed(target.Server.Disconnects()) {
+			t.Errorf("after cancelling the stream, the server still held the request %s later", promptly)
 		}
 	})
 
@@ -202,6 +303,28 @@ func Run(t *testing.T, newBot func(t *testing.T) chatbot.Chatbot) {
 			t.Errorf("Stream with an empty message ended with %v; want ErrInvalidRequest", last)
 		}
 	})
+}
+
+// hold makes the server's next reply two chunks and stall after the first,
+// and reports whether it could (the server exists and can stall midway).
+func hold(s Server) bool {
+	st, ok := s.(staller)
+	if !ok {
+		return false
+	}
+	s.SetReply("First part. ", "Second part.")
+	st.StallAfter(1)
+	return true
+}
+
+// observed reports whether c yields within promptly.
+func observed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	case <-time.After(promptly):
+		return false
+	}
 }
 
 // replay yields the recorded chunks again, for Collect.

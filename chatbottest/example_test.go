@@ -24,8 +24,7 @@ func answer(ctx context.Context, bot chatbot.Chatbot, question string) string {
 }
 
 func ExampleBot() {
-	bot := chatbottest.NewBot("We open at nine.").
-		Fail(&chatbot.Error{Provider: "workspace", StatusCode: 429, Code: chatbot.CodeRateLimitExceeded, RetryAfter: time.Minute})
+	bot := chatbottest.NewBot("We open at nine.").Fail(chatbottest.RateLimited(time.Minute))
 
 	fmt.Println(answer(context.Background(), bot, "When do you open?"))
 	fmt.Println(answer(context.Background(), bot, "And close?"))
@@ -34,4 +33,17 @@ func ExampleBot() {
 	// We open at nine.
 	// busy, try again in 1m0s
 	// 2 requests
+}
+
+// A turn's Delay ends with the caller's deadline, as a slow provider's
+// answer would, so code that sets its own timeout can be tested without
+// waiting for the delay.
+func ExampleTurn_delay() {
+	bot := chatbottest.NewBot().Script(chatbottest.Turn{Chunks: []string{"Too late."}, Delay: time.Hour})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, err := bot.Chat(ctx, chatbot.Request{Message: "Are you there?"})
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	// Output: true
 }

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -58,6 +59,33 @@ type provider struct {
 	extraPaths func(id string) []string
 }
 
+// server is the vocabulary every provider fake shares, as far as the
+// harness uses it.
+type server interface {
+	APIKey() string
+	ChatbotID() string
+	Count() int
+	Connections() int
+	Requests() []fakes.Request
+	Disconnects() <-chan struct{}
+	Close()
+}
+
+// observe returns the harness's view of a started provider fake.
+func observe(url string, srv server) *fake {
+	return &fake{
+		url: url, key: srv.APIKey(), id: srv.ChatbotID(), count: srv.Count, connections: srv.Connections,
+		paths: func() []string {
+			var p []string
+			for _, r := range srv.Requests() {
+				p = append(p, r.Path)
+			}
+			return p
+		},
+		close: srv.Close, disconnects: srv.Disconnects(),
+	}
+}
+
 var providers = []provider{
 	{
 		name: "workspace", streams: true,
@@ -68,17 +96,7 @@ var providers = []provider{
 				parts = append(parts, replyParts...)
 			}
 			srv.SetReply(parts...)
-			return &fake{
-				url: srv.URL, key: srv.APIKey(), id: srv.ChatbotID(), count: srv.Count, connections: srv.Connections,
-				paths: func() []string {
-					var p []string
-					for _, r := range srv.Requests() {
-						p = append(p, r.Path)
-					}
-					return p
-				},
-				close: srv.Close, disconnects: srv.Disconnects(),
-			}
+			return observe(srv.URL, srv)
 		},
 		newClient: func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
 			return workspace.NewClient(key, id, opts...)
@@ -90,17 +108,7 @@ var providers = []provider{
 		start: func(t *testing.T, key string, repeat int) *fake {
 			srv := userdesktest.NewServer(userdesktest.Config{APIKey: key})
 			srv.SetReply(replyText(repeat))
-			return &fake{
-				url: srv.URL, key: srv.APIKey(), id: srv.ChatbotID(), count: srv.Count, connections: srv.Connections,
-				paths: func() []string {
-					var p []string
-					for _, r := range srv.Requests() {
-						p = append(p, r.Path)
-					}
-					return p
-				},
-				close: srv.Close, disconnects: srv.Disconnects(),
-			}
+			return observe(srv.URL, srv)
 		},
 		newClient: func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
 			return userdesk.NewClient(key, id, opts...)
@@ -111,20 +119,9 @@ var providers = []provider{
 	{
 		name: "stammer",
 		start: func(t *testing.T, key string, repeat int) *fake {
-			srv := stammertest.NewServer(stammertest.Config{Token: key})
-			text := replyText(repeat)
-			srv.SetAnswer(func([]stammertest.Turn, string) string { return text })
-			return &fake{
-				url: srv.URL, key: srv.Token(), id: srv.ChatbotUUID(), count: srv.Count, connections: srv.Connections,
-				paths: func() []string {
-					var p []string
-					for _, r := range srv.Requests() {
-						p = append(p, r.Path)
-					}
-					return p
-				},
-				close: srv.Close, disconnects: srv.Disconnects(),
-			}
+			srv := stammertest.NewServer(stammertest.Config{APIKey: key})
+			srv.SetReply(replyText(repeat))
+			return observe(srv.URL, srv)
 		},
 		newClient: func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
 			return stammer.NewClient(key, id, opts...)
@@ -134,19 +131,9 @@ var providers = []provider{
 	{
 		name: "sitegpt",
 		start: func(t *testing.T, key string, repeat int) *fake {
-			text := replyText(repeat)
-			srv := sitegpttest.NewServer(sitegpttest.Config{APIKey: key, Answer: func(string) string { return text }})
-			return &fake{
-				url: srv.URL, key: srv.APIKey(), id: srv.ChatbotID(), count: srv.Count, connections: srv.Connections,
-				paths: func() []string {
-					var p []string
-					for _, r := range srv.Requests() {
-						p = append(p, r.Path)
-					}
-					return p
-				},
-				close: srv.Close, disconnects: srv.Disconnects(),
-			}
+			srv := sitegpttest.NewServer(sitegpttest.Config{APIKey: key})
+			srv.SetReply(replyText(repeat))
+			return observe(srv.URL, srv)
 		},
 		newClient: func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
 			return sitegpt.NewClient(key, id, opts...)

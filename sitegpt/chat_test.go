@@ -85,7 +85,7 @@ func TestChatWithEmailCreatesThreadFirst(t *testing.T) {
 func TestChatThreadCreationFails(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, sitegpttest.Config{})
-	srv.FailNext(1, sitegpttest.Failure{Code: sitegpt.CodeChatbotLimitReached})
+	srv.FailNext(1, sitegpttest.Failure{Code: string(sitegpt.CodeChatbotLimitReached)})
 
 	reply, err := c.Chat(t.Context(), chatbot.Request{Message: "Hello", User: chatbot.User{Email: "ann@example.com"}})
 	assert.Nil(t, reply)
@@ -159,7 +159,7 @@ func TestStreamCollect(t *testing.T) {
 func TestStreamError(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, sitegpttest.Config{})
-	srv.FailNext(1, sitegpttest.Failure{Code: sitegpt.CodeMessagesLimitReached})
+	srv.FailNext(1, sitegpttest.Failure{Code: string(sitegpt.CodeMessagesLimitReached)})
 
 	reply, err := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "Hello"}))
 	require.ErrorIs(t, err, chatbot.ErrQuotaExceeded)

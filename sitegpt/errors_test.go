@@ -30,49 +30,49 @@ func TestErrorCodes(t *testing.T) {
 	}{
 		{
 			name:    "API_KEY_NOT_VALID",
-			failure: sitegpttest.Failure{Code: sitegpt.CodeAPIKeyNotValid, Message: "API key is not valid"},
+			failure: sitegpttest.Failure{Code: string(sitegpt.CodeAPIKeyNotValid), Message: "API key is not valid"},
 			status:  401, sentinel: chatbot.ErrUnauthorized, code: chatbot.CodeUnauthorized, message: "API key is not valid",
 		},
 		{
 			name: "REQUEST_VALIDATION_FAILED with details",
-			failure: sitegpttest.Failure{Code: sitegpt.CodeRequestValidationFailed, Message: "Request validation failed",
+			failure: sitegpttest.Failure{Code: string(sitegpt.CodeRequestValidationFailed), Message: "Request validation failed",
 				Details: []any{map[string]any{"path": []any{"message"}, "message": "Required"}}},
 			status: 400, sentinel: chatbot.ErrInvalidRequest, code: chatbot.CodeInvalidRequest,
 			message: "Request validation failed: message: Required",
 		},
 		{
 			name:    "CHATBOT_NOT_FOUND",
-			failure: sitegpttest.Failure{Code: sitegpt.CodeChatbotNotFound, Message: "Chatbot not found"},
+			failure: sitegpttest.Failure{Code: string(sitegpt.CodeChatbotNotFound), Message: "Chatbot not found"},
 			status:  404, sentinel: chatbot.ErrNotFound, code: chatbot.CodeNotFound, message: "Chatbot not found",
 		},
 		{
 			name:    "CHATBOT_FETCH_FORBIDDEN",
-			failure: sitegpttest.Failure{Code: sitegpt.CodeChatbotFetchForbidden, Message: "Forbidden"},
+			failure: sitegpttest.Failure{Code: string(sitegpt.CodeChatbotFetchForbidden), Message: "Forbidden"},
 			status:  403, sentinel: chatbot.ErrForbidden, code: chatbot.CodeForbidden, message: "Forbidden",
 		},
 		{
 			name:    "MESSAGES_LIMIT_REACHED 403",
-			failure: sitegpttest.Failure{Code: sitegpt.CodeMessagesLimitReached, Message: "Messages limit reached"},
+			failure: sitegpttest.Failure{Code: string(sitegpt.CodeMessagesLimitReached), Message: "Messages limit reached"},
 			status:  403, sentinel: chatbot.ErrQuotaExceeded, code: chatbot.CodeQuotaExceeded, message: "Messages limit reached",
 		},
 		{
 			name:    "MESSAGES_LIMIT_REACHED 400",
-			failure: sitegpttest.Failure{Status: 400, Code: sitegpt.CodeMessagesLimitReached, Message: "Messages limit reached"},
+			failure: sitegpttest.Failure{Status: 400, Code: string(sitegpt.CodeMessagesLimitReached), Message: "Messages limit reached"},
 			status:  400, sentinel: chatbot.ErrQuotaExceeded, code: chatbot.CodeQuotaExceeded, message: "Messages limit reached",
 		},
 		{
 			name:    "MESSAGES_LIMIT_REACHED 429",
-			failure: sitegpttest.Failure{Status: 429, Code: sitegpt.CodeMessagesLimitReached, Message: "Messages limit reached"},
+			failure: sitegpttest.Failure{Status: 429, Code: string(sitegpt.CodeMessagesLimitReached), Message: "Messages limit reached"},
 			status:  429, sentinel: chatbot.ErrQuotaExceeded, code: chatbot.CodeQuotaExceeded, message: "Messages limit reached",
 		},
 		{
 			name:    "CHATBOT_LIMIT_REACHED 403",
-			failure: sitegpttest.Failure{Code: sitegpt.CodeChatbotLimitReached, Message: "Chatbot limit reached"},
+			failure: sitegpttest.Failure{Code: string(sitegpt.CodeChatbotLimitReached), Message: "Chatbot limit reached"},
 			status:  403, sentinel: chatbot.ErrQuotaExceeded, code: chatbot.CodeQuotaExceeded, message: "Chatbot limit reached",
 		},
 		{
 			name:    "CHATBOT_LIMIT_REACHED 500",
-			failure: sitegpttest.Failure{Status: 500, Code: sitegpt.CodeChatbotLimitReached, Message: "Chatbot limit reached"},
+			failure: sitegpttest.Failure{Status: 500, Code: string(sitegpt.CodeChatbotLimitReached), Message: "Chatbot limit reached"},
 			status:  500, sentinel: chatbot.ErrQuotaExceeded, code: chatbot.CodeQuotaExceeded, message: "Chatbot limit reached",
 		},
 		{
@@ -106,7 +106,7 @@ func TestErrorCodes(t *testing.T) {
 			assert.Equal(t, "sitegpt", apiErr.Provider)
 			assert.Equal(t, tt.status, apiErr.StatusCode)
 			assert.Equal(t, tt.code, apiErr.Code)
-			assert.Equal(t, tt.failure.Code, sitegpt.ErrorCode(apiErr.ProviderCode))
+			assert.Equal(t, tt.failure.Code, apiErr.ProviderCode)
 			assert.Equal(t, tt.message, apiErr.Message)
 			assert.Contains(t, string(apiErr.Body), `"success":false`)
 			assert.Equal(t, 1, srv.Count(), "a failed POST must not be resent")
@@ -185,7 +185,7 @@ func TestErrorRedactsKey(t *testing.T) {
 	const key = "sk-secret-0123456789"
 	srv := sitegpttest.NewServer(sitegpttest.Config{APIKey: key})
 	t.Cleanup(srv.Close)
-	srv.FailNext(1, sitegpttest.Failure{Code: sitegpt.CodeAPIKeyNotValid, Message: "API key " + key + " is not valid"})
+	srv.FailNext(1, sitegpttest.Failure{Code: string(sitegpt.CodeAPIKeyNotValid), Message: "API key " + key + " is not valid"})
 	c, err := sitegpt.NewClient(key, srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 
@@ -238,7 +238,7 @@ func TestServerErrorIsNotRetriedForMessages(t *testing.T) {
 func TestErrorString(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, sitegpttest.Config{})
-	srv.FailNext(1, sitegpttest.Failure{Code: sitegpt.CodeChatbotFetchForbidden})
+	srv.FailNext(1, sitegpttest.Failure{Code: string(sitegpt.CodeChatbotFetchForbidden)})
 	_, err := c.Chat(t.Context(), chatbot.Request{Message: "Hi"})
 	var apiErr *chatbot.Error
 	require.True(t, errors.As(err, &apiErr))

@@ -115,7 +115,7 @@ func Example_errors() {
 	ctx := context.TODO()
 	srv := sitegpttest.NewServer(sitegpttest.Config{})
 	defer srv.Close()
-	srv.FailNext(1, sitegpttest.Failure{Code: sitegpt.CodeMessagesLimitReached, Message: "Messages limit reached"})
+	srv.FailNext(1, sitegpttest.Failure{Code: string(sitegpt.CodeMessagesLimitReached), Message: "Messages limit reached"})
 	bot, _ := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 
 	_, err := bot.Chat(ctx, chatbot.Request{Message: "Hello"})

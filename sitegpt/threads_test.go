@@ -133,7 +133,7 @@ func TestThreadsErrorMidway(t *testing.T) {
 		}
 		ids = append(ids, th.ThreadID)
 		if len(ids) == 20 {
-			srv.FailNext(1, sitegpttest.Failure{Code: sitegpt.CodeChatbotFetchForbidden})
+			srv.FailNext(1, sitegpttest.Failure{Code: string(sitegpt.CodeChatbotFetchForbidden)})
 		}
 	}
 	assert.Len(t, ids, 20)

@@ -38,7 +38,7 @@ func TestMe(t *testing.T) {
 			require.Len(t, reqs, 1)
 			assert.Equal(t, http.MethodGet, reqs[0].Method)
 			assert.Equal(t, tt.wantPath, reqs[0].Path)
-			assert.Equal(t, "Token "+srv.Token(), reqs[0].Header.Get("Authorization"))
+			assert.Equal(t, "Token "+srv.APIKey(), reqs[0].Header.Get("Authorization"))
 			assert.Empty(t, reqs[0].Body)
 		})
 	}
@@ -48,7 +48,7 @@ func TestMeWrongToken(t *testing.T) {
 	t.Parallel()
 	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient("not-the-token", srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
+	bot, err := stammer.NewClient("not-the-token", srv.ChatbotID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
 	require.NoError(t, err)
 	_, err = bot.Me(t.Context())
 	apiErr := requireAPIError(t, chatbot.ErrUnauthorized, err)

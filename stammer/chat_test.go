@@ -51,11 +51,11 @@ func TestChatRequest(t *testing.T) {
 	got := reqs[0]
 	assert.Equal(t, http.MethodPost, got.Method)
 	assert.Equal(t, "/en/chatbot/api/v1/message/", got.Path)
-	assert.Equal(t, "Token "+srv.Token(), got.Header.Get("Authorization"))
+	assert.Equal(t, "Token "+srv.APIKey(), got.Header.Get("Authorization"))
 	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
 	assert.Equal(t, "application/json", got.Header.Get("Accept"))
 	assert.Equal(t, map[string]any{
-		"chatbot_uuid": srv.ChatbotUUID(),
+		"chatbot_uuid": srv.ChatbotID(),
 		"query":        "What are your opening hours?",
 		"user_key":     "contact-42",
 	}, sentBody(t, srv, 0))
@@ -129,10 +129,10 @@ func TestChatWhiteLabelLocale(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := stammertest.NewServer(stammertest.Config{Locale: "pt", Token: "agency-token"})
+			srv := stammertest.NewServer(stammertest.Config{Locale: "pt", APIKey: "agency-token"})
 			t.Cleanup(srv.Close)
 			require.True(t, strings.HasSuffix(srv.URL, "/pt/"))
-			bot, err := stammer.NewClient("agency-token", srv.ChatbotUUID(), chatbot.WithBaseURL(tt.base(srv.URL)))
+			bot, err := stammer.NewClient("agency-token", srv.ChatbotID(), chatbot.WithBaseURL(tt.base(srv.URL)))
 			require.NoError(t, err)
 
 			reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "Olá", ConversationID: "c1"})
@@ -234,7 +234,7 @@ func TestMessage(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.NotEmpty(t, resp.Raw)
 	assert.Equal(t, map[string]any{
-		"chatbot_uuid":              srv.ChatbotUUID(),
+		"chatbot_uuid":              srv.ChatbotID(),
 		"query":                     "Summarise our refund policy",
 		"user_key":                  "crm-contact-7",
 		"custom_base_system_prompt": "You are terse.",
@@ -317,7 +317,7 @@ func TestChatUnknownChatbot(t *testing.T) {
 	t.Parallel()
 	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient(srv.Token(), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(srv.APIKey(), "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", chatbot.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	apiErr := requireAPIError(t, chatbot.ErrNotFound, err)
@@ -329,7 +329,7 @@ func TestChatWrongToken(t *testing.T) {
 	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
 	const token = "wrong-secret-token"
-	bot, err := stammer.NewClient(token, srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(token, srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	apiErr := requireAPIError(t, chatbot.ErrUnauthorized, err)
@@ -340,18 +340,18 @@ func TestChatWrongToken(t *testing.T) {
 func TestChatRedactsEchoedToken(t *testing.T) {
 	t.Parallel()
 	srv, bot := setup(t, stammertest.Config{})
-	srv.FailNext(1, stammertest.Failure{Status: 401, Body: `{"detail": "Invalid token ` + srv.Token() + `."}`})
+	srv.FailNext(1, stammertest.Failure{Status: 401, Body: `{"detail": "Invalid token ` + srv.APIKey() + `."}`})
 	_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	apiErr := requireAPIError(t, chatbot.ErrUnauthorized, err)
-	assert.NotContains(t, err.Error(), srv.Token())
-	assert.NotContains(t, string(apiErr.Body), srv.Token())
+	assert.NotContains(t, err.Error(), srv.APIKey())
+	assert.NotContains(t, string(apiErr.Body), srv.APIKey())
 }
 
 func TestChatRetriesThrottled(t *testing.T) {
 	t.Parallel()
 	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(1))
+	bot, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(1))
 	require.NoError(t, err)
 	srv.FailNext(1, stammertest.Throttled()) // Retry-After: 1 (second)
 

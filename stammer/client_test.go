@@ -20,7 +20,7 @@ func setup(t *testing.T, cfg stammertest.Config) (*stammertest.Server, *stammer.
 	t.Helper()
 	srv := stammertest.NewServer(cfg)
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
+	bot, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
 	require.NoError(t, err)
 	return srv, bot
 }
@@ -31,7 +31,7 @@ func setupHandler(t *testing.T, h http.HandlerFunc) *stammer.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	bot, err := stammer.NewClient(stammertest.DefaultToken, stammertest.DefaultChatbotUUID,
+	bot, err := stammer.NewClient(stammertest.DefaultAPIKey, stammertest.DefaultChatbotID,
 		chatbot.WithBaseURL(srv.URL+"/en/"), chatbot.WithMaxRetries(0))
 	require.NoError(t, err)
 	return bot
@@ -50,7 +50,7 @@ func requireAPIError(t *testing.T, want error, err error) *chatbot.Error {
 
 func TestNewClient(t *testing.T) {
 	t.Parallel()
-	const uuid = stammertest.DefaultChatbotUUID
+	const uuid = stammertest.DefaultChatbotID
 	tests := []struct {
 		name    string
 		token   string
@@ -104,7 +104,7 @@ func TestNewClientBaseURL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			bot, err := stammer.NewClient("tok", stammertest.DefaultChatbotUUID, tt.opts...)
+			bot, err := stammer.NewClient("tok", stammertest.DefaultChatbotID, tt.opts...)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, bot.BaseURL())
 		})

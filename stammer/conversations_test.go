@@ -81,7 +81,7 @@ func TestConversationsShapes(t *testing.T) {
 			for _, r := range srv.Requests()[before:] {
 				assert.Equal(t, "/en/chatbot/api/v1/conversations/", r.Path)
 				assert.Equal(t, http.MethodGet, r.Method)
-				assert.Equal(t, srv.ChatbotUUID(), r.Query.Get("chatbot_uuid"))
+				assert.Equal(t, srv.ChatbotID(), r.Query.Get("chatbot_uuid"))
 			}
 		})
 	}
@@ -101,7 +101,7 @@ func TestConversationsQuery(t *testing.T) {
 	reqs := srv.Requests()
 	require.Len(t, reqs, 1)
 	assert.Equal(t, url.Values{
-		"chatbot_uuid":             {srv.ChatbotUUID()},
+		"chatbot_uuid":             {srv.ChatbotID()},
 		"startDate":                {"2026-01-02"},
 		"endDate":                  {"2026-02-03"},
 		"onlyDeletedConversations": {"true"},
@@ -169,7 +169,7 @@ func TestConversationsNextLinks(t *testing.T) {
 				mu.Lock()
 				paths = append(paths, r.URL.RequestURI())
 				mu.Unlock()
-				assert.Equal(t, "Token "+stammertest.DefaultToken, r.Header.Get("Authorization"))
+				assert.Equal(t, "Token "+stammertest.DefaultAPIKey, r.Header.Get("Authorization"))
 				if r.URL.Query().Get("page") == "2" {
 					_, _ = fmt.Fprint(w, page("", "p2"))
 					return
@@ -299,7 +299,7 @@ func TestDeactivateConversation(t *testing.T) {
 	last := reqs[len(reqs)-1]
 	assert.Equal(t, http.MethodPost, last.Method)
 	assert.Equal(t, "/en/chatbot/api/v1/conversation/00000000-0000-4000-8000-000000000001/deactivate/", last.Path)
-	assert.Equal(t, "Token "+srv.Token(), last.Header.Get("Authorization"))
+	assert.Equal(t, "Token "+srv.APIKey(), last.Header.Get("Authorization"))
 
 	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "back", ConversationID: "alice"})
 	require.NoError(t, err)

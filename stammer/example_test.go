@@ -17,7 +17,7 @@ func Example() {
 	srv := stammertest.NewServer(stammertest.Config{})
 	defer srv.Close()
 
-	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func ExampleNewClient_lety() {
 func ExampleClient_Stream() {
 	srv := stammertest.NewServer(stammertest.Config{})
 	defer srv.Close()
-	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func ExampleClient_Stream() {
 func ExampleClient_Message() {
 	srv := stammertest.NewServer(stammertest.Config{})
 	defer srv.Close()
-	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func ExampleClient_Message() {
 func ExampleClient_Me() {
 	srv := stammertest.NewServer(stammertest.Config{})
 	defer srv.Close()
-	bot, err := stammer.NewClient("wrong-token", srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+	bot, err := stammer.NewClient("wrong-token", srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
 	}

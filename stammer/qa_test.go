@@ -28,7 +28,7 @@ func TestAddQA(t *testing.T) {
 	assert.Equal(t, http.MethodPost, reqs[0].Method)
 	assert.Equal(t, "/en/chatbot/api/v1/qa/", reqs[0].Path)
 	assert.Equal(t, map[string]any{
-		"chatbot_uuid": srv.ChatbotUUID(),
+		"chatbot_uuid": srv.ChatbotID(),
 		"question":     "Do you ship abroad?",
 		"answer":       "Yes, to the EU.",
 	}, sentBody(t, srv, 0))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/userdesk"
+	"github.com/chatbot-go/chatbot/userdesk/userdesktest"
 )
 
 func TestChat(t *testing.T) {
@@ -141,7 +142,7 @@ func TestChatErrorStatuses(t *testing.T) {
 			t.Run(fmt.Sprintf("%d %s", st.status, b.name), func(t *testing.T) {
 				t.Parallel()
 				srv, c := setup(t)
-				srv.Fail(st.status, b.body, 1)
+				srv.FailNext(1, userdesktest.Failure{Status: st.status, Body: b.body})
 
 				reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 				require.Error(t, err)
@@ -165,7 +166,7 @@ func TestChatServerErrorSentOnce(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			t.Parallel()
 			srv, c := setup(t, chatbot.WithMaxRetries(3))
-			srv.Fail(status, "", 5)
+			srv.FailNext(5, userdesktest.Failure{Status: status})
 
 			_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 			require.ErrorIs(t, err, chatbot.ErrServer)
@@ -177,7 +178,7 @@ func TestChatServerErrorSentOnce(t *testing.T) {
 func TestChatRetriesRateLimit(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, chatbot.WithMaxRetries(1))
-	srv.Fail(http.StatusTooManyRequests, "", 1) // no Retry-After: a short backoff (≤ 0.5 s)
+	srv.FailNext(1, userdesktest.Failure{Status: http.StatusTooManyRequests}) // no Retry-After: a short backoff (≤ 0.5 s)
 
 	reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	require.NoError(t, err)

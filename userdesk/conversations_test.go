@@ -62,7 +62,7 @@ func TestCreateConversationErrors(t *testing.T) {
 		t.Run(http.StatusText(st.status), func(t *testing.T) {
 			t.Parallel()
 			srv, c := setup(t)
-			srv.Fail(st.status, "", 1)
+			srv.FailNext(1, userdesktest.Failure{Status: st.status})
 
 			conv, err := c.CreateConversation(t.Context(), userdesk.ConversationRequest{})
 			require.ErrorIs(t, err, st.want)

@@ -38,7 +38,7 @@ func ExampleClient_Stream() {
 	srv := userdesktest.NewServer(userdesktest.Config{})
 	defer srv.Close()
 	srv.SetReply("Bonjour, ça va ? 🙂")
-	srv.SetBehaviour(userdesktest.Behaviour{WriteSize: 1}) // splits multi-byte characters on the wire
+	srv.SplitWrites(1) // splits multi-byte characters on the wire
 
 	bot, err := userdesk.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {

@@ -45,7 +45,7 @@ func TestStreamUTF8OneByteWrites(t *testing.T) {
 			t.Parallel()
 			srv, c := setup(t)
 			srv.SetReply(multilingual)
-			srv.SetBehaviour(userdesktest.Behaviour{WriteSize: size})
+			srv.SplitWrites(size)
 
 			var (
 				text   strings.Builder
@@ -80,10 +80,10 @@ func mustConversation(t *testing.T, c *userdesk.Client) string {
 func TestStreamYieldsEachPieceAsItArrives(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
-	srv.SetReply("Hello, world")
+	srv.SetReply("Hello", ", world")
 	// The server writes "Hello" and then stalls until the client leaves: the
 	// test can only pass if "Hello" is yielded before the body ends.
-	srv.SetBehaviour(userdesktest.Behaviour{Stall: true, StallAfter: len("Hello")})
+	srv.StallAfter(1)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // bounds a buffering bug
 	defer cancel()
 
@@ -161,7 +161,7 @@ func TestStreamWithConversationIDCreatesNone(t *testing.T) {
 func TestStreamConversationCreationFails(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
-	srv.Fail(http.StatusForbidden, "", 1)
+	srv.FailNext(1, userdesktest.Failure{Status: http.StatusForbidden})
 
 	var pairs int
 	var last error
@@ -199,7 +199,7 @@ func TestStreamPrefersHeaderConversationID(t *testing.T) {
 func TestStreamFakeConversationHeader(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
-	srv.SetBehaviour(userdesktest.Behaviour{ConversationHeader: "X-Conversation-Id"})
+	srv.SetConversationHeader("X-Conversation-Id")
 	id := mustConversation(t, c)
 
 	reply, err := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "hi", ConversationID: id}))
@@ -212,7 +212,8 @@ func TestStreamJSONEnvelope(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
 	srv.SetReply(multilingual)
-	srv.SetBehaviour(userdesktest.Behaviour{JSONStream: true, WriteSize: 1})
+	srv.SetJSONStream(true)
+	srv.SplitWrites(1)
 
 	var chunks []chatbot.Chunk
 	for chunk, err := range c.Stream(t.Context(), chatbot.Request{Message: "hi", ConversationID: mustConversation(t, c)}) {
@@ -248,7 +249,7 @@ func TestStreamErrorStatuses(t *testing.T) {
 				t.Parallel()
 				srv, c := setup(t)
 				id := mustConversation(t, c)
-				srv.Fail(st.status, b.body, 1)
+				srv.FailNext(1, userdesktest.Failure{Status: st.status, Body: b.body})
 
 				var pairs int
 				var last error
@@ -273,7 +274,7 @@ func TestStreamServerErrorSentOnce(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, chatbot.WithMaxRetries(3))
 	id := mustConversation(t, c)
-	srv.Fail(http.StatusInternalServerError, "", 5)
+	srv.FailNext(5, userdesktest.Failure{Status: http.StatusInternalServerError})
 
 	_, err := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "hi", ConversationID: id}))
 	require.ErrorIs(t, err, chatbot.ErrServer)
@@ -297,7 +298,8 @@ func TestStreamTruncated(t *testing.T) {
 			srv, c := setup(t)
 			id := mustConversation(t, c)
 			srv.SetReply(multilingual)
-			srv.SetBehaviour(userdesktest.Behaviour{WriteSize: tt.writeSize, CutAfter: tt.cutAfter})
+			srv.SplitWrites(tt.writeSize)
+			srv.CutAfter(tt.cutAfter)
 
 			var (
 				text   strings.Builder
@@ -330,7 +332,8 @@ func TestStreamEarlyBreak(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
 	srv.SetReply(strings.Repeat("word ", 200))
-	srv.SetBehaviour(userdesktest.Behaviour{WriteSize: 5, Delay: 20 * time.Millisecond})
+	srv.SplitWrites(5)
+	srv.SetPace(20 * time.Millisecond)
 	id := mustConversation(t, c)
 
 	var got []chatbot.Chunk
@@ -384,8 +387,8 @@ func TestStreamIdleTimeout(t *testing.T) {
 	clk := clocktest.New(time.Now())
 	srv, c := setup(t, chatbot.WithStreamIdleTimeout(idle), config.WithClock(clk))
 	id := mustConversation(t, c)
-	srv.SetReply("Hello, world")
-	srv.SetBehaviour(userdesktest.Behaviour{Stall: true, StallAfter: 5})
+	srv.SetReply("Hello", ", world")
+	srv.StallAfter(1)
 
 	received := make(chan struct{})
 	done := make(chan error, 1)
@@ -415,8 +418,8 @@ func TestStreamContextCancelled(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
 	id := mustConversation(t, c)
-	srv.SetReply("Hello, world")
-	srv.SetBehaviour(userdesktest.Behaviour{Stall: true, StallAfter: 5})
+	srv.SetReply("Hello", ", world")
+	srv.StallAfter(1)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

@@ -201,7 +201,7 @@ func TestChatScriptedErrors(t *testing.T) {
 		t.Run(tt.code, func(t *testing.T) {
 			t.Parallel()
 			srv, c := setup(t, workspacetest.Config{}, chatbot.WithMaxRetries(2))
-			srv.FailNext(1, tt.status, tt.code, "scripted")
+			srv.FailNext(1, workspacetest.Failure{Status: tt.status, Code: tt.code, Message: "scripted"})
 			_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 			require.ErrorIs(t, err, tt.sentinel)
 			var apiErr *chatbot.Error
@@ -288,7 +288,7 @@ func TestChatRetryAfter(t *testing.T) {
 		clk := clocktest.New(time.Now())
 		srv, c := setup(t, workspacetest.Config{}, chatbot.WithMaxRetries(2), chatbot.WithMaxRetryWait(2*time.Second),
 			config.WithClock(clk), chatbot.WithStreamIdleTimeout(0))
-		srv.RateLimitNext(1, 1)
+		srv.RateLimitNext(1, time.Second)
 		type result struct {
 			reply *chatbot.Reply
 			err   error
@@ -314,7 +314,7 @@ func TestChatRetryAfter(t *testing.T) {
 		clk := clocktest.New(time.Now())
 		srv, c := setup(t, workspacetest.Config{}, chatbot.WithMaxRetries(2), chatbot.WithMaxRetryWait(time.Second),
 			config.WithClock(clk), chatbot.WithStreamIdleTimeout(0))
-		srv.RateLimitNext(1, 60)
+		srv.RateLimitNext(1, time.Minute)
 		_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 		require.ErrorIs(t, err, chatbot.ErrRateLimited)
 		var apiErr *chatbot.Error
@@ -327,7 +327,7 @@ func TestChatRetryAfter(t *testing.T) {
 	t.Run("retries exhausted", func(t *testing.T) {
 		t.Parallel()
 		srv, c := setup(t, workspacetest.Config{}, chatbot.WithMaxRetries(1), chatbot.WithMaxRetryWait(2*time.Second))
-		srv.RateLimitNext(2, 1)
+		srv.RateLimitNext(2, time.Second)
 		_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 		require.ErrorIs(t, err, chatbot.ErrRateLimited)
 		assert.Equal(t, 2, srv.Count())
@@ -577,7 +577,7 @@ func TestStreamContextCancel(t *testing.T) {
 func TestStreamIdleTimeout(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, workspacetest.Config{}, chatbot.WithStreamIdleTimeout(100*time.Millisecond))
-	srv.Stall(time.Minute)
+	srv.StallAfter(0)
 	_, err := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "hi"}))
 	require.ErrorIs(t, err, chatbot.ErrIdleTimeout)
 }
@@ -610,7 +610,7 @@ func TestStreamErrors(t *testing.T) {
 	t.Run("HTTP error before the stream", func(t *testing.T) {
 		t.Parallel()
 		srv, c := setup(t, workspacetest.Config{})
-		srv.FailNext(1, http.StatusPaymentRequired, "INSUFFICIENT_CREDITS", "Insufficient credits")
+		srv.FailNext(1, workspacetest.Failure{Status: http.StatusPaymentRequired, Code: "INSUFFICIENT_CREDITS", Message: "Insufficient credits"})
 		var pairs int
 		for _, err := range c.Stream(t.Context(), chatbot.Request{Message: "hi"}) {
 			pairs++

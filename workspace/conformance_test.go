@@ -14,11 +14,11 @@ import (
 // TestConformance runs the suite every chatbot.Chatbot must pass against
 // the workspacetest fake.
 func TestConformance(t *testing.T) {
-	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot {
+	chatbottest.Run(t, func(t *testing.T) chatbottest.Target {
 		srv := workspacetest.NewServer(workspacetest.Config{})
 		t.Cleanup(srv.Close)
 		bot, err := workspace.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 		require.NoError(t, err)
-		return bot
+		return chatbottest.Target{Bot: bot, Server: srv}
 	})
 }

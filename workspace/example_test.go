@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/workspace"
@@ -60,7 +61,7 @@ func ExampleClient_Stream() {
 func ExampleClient_Chat_rateLimited() {
 	srv := workspacetest.NewServer(workspacetest.Config{})
 	defer srv.Close()
-	srv.RateLimitNext(1, 60)
+	srv.RateLimitNext(1, time.Minute)
 
 	bot, err := workspace.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 	if err != nil {

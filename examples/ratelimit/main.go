@@ -83,11 +83,11 @@ func run(ctx context.Context, stdout io.Writer, srv *workspacetest.Server) error
 	if err := scenario("1. No limit in the way.", "Hello"); err != nil {
 		return err
 	}
-	srv.RateLimitNext(1, 1)
+	srv.RateLimitNext(1, time.Second)
 	if err := scenario("2. The provider refuses the next request with retryAfter 1s.", "Are you there?"); err != nil {
 		return err
 	}
-	srv.RateLimitNext(1, 3600)
+	srv.RateLimitNext(1, time.Hour)
 	if err := scenario("3. The provider refuses the next request with retryAfter 1h.", "Still there?"); err != nil {
 		return err
 	}

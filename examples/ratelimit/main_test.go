@@ -86,7 +86,7 @@ func TestBackendHandsOn(t *testing.T) {
 			t.Cleanup(srv.Close)
 			bot, err := workspace.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
 			require.NoError(t, err)
-			srv.RateLimitNext(1, tt.retryAfter)
+			srv.RateLimitNext(1, time.Duration(tt.retryAfter)*time.Second)
 			ctx := t.Context()
 			if tt.timeout > 0 {
 				var cancel context.CancelFunc

@@ -196,7 +196,7 @@ func TestServiceErrorEvent(t *testing.T) {
 		{
 			name: "refused",
 			script: func(s *workspacetest.Server) {
-				s.FailNext(1, http.StatusPaymentRequired, "INSUFFICIENT_CREDITS", "Not enough credits")
+				s.FailNext(1, workspacetest.Failure{Status: http.StatusPaymentRequired, Code: "INSUFFICIENT_CREDITS", Message: "Not enough credits"})
 			},
 			code:     "QUOTA_EXCEEDED",
 			contains: "Not enough credits",

@@ -1,7 +1,9 @@
 // Package sitegpttest provides a fake SiteGPT API server for tests, in the
 // way of net/http/httptest: a loopback server that speaks SiteGPT's wire
 // format, keeps threads and their messages, records every request, and can
-// be told to fail or stall.
+// be told to fail, rate-limit or stall. It speaks the vocabulary every
+// provider fake shares (see package [fakes]): SetReply, SetAnswer,
+// FailNext, RateLimitNext, StallNext, Requests, Connections, Disconnects.
 //
 //	srv := sitegpttest.NewServer(sitegpttest.Config{})
 //	defer srv.Close()
@@ -12,11 +14,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 	"github.com/chatbot-go/chatbot/sitegpt"
 )
@@ -39,10 +42,6 @@ type Config struct {
 	// ChatbotID is the only chatbot that exists; default DefaultChatbotID.
 	ChatbotID string
 
-	// Answer returns the chatbot's answer to a visitor's message; the
-	// default answers "You said: " followed by the message.
-	Answer func(message string) string
-
 	// Sources are sent verbatim as the "sources" of every answer: strings
 	// (URLs) or objects. Default: none.
 	Sources []any
@@ -52,28 +51,18 @@ type Config struct {
 	ThreadIDInData bool
 }
 
-// Failure is an error answer the server gives instead of serving a request.
-type Failure struct {
-	// Status is the HTTP status; 0 means the documented status for Code
-	// (see [StatusFor]).
-	Status int
-
-	// Code is SiteGPT's error code (sitegpt.CodeAPIKeyNotValid, …); empty
-	// sends an error object without a code.
-	Code sitegpt.ErrorCode
-
-	// Message is the error message; empty uses the status text.
-	Message string
-
-	// Details is sent as error.details (null when nil).
-	Details any
-}
+// Failure is an error answer for [Server.FailNext] (the type every provider
+// fake shares). The server writes it in SiteGPT's error envelope,
+// {"success":false,"message":…,"data":null,"error":{"message","code","details"}}:
+// a zero Status is [StatusFor] Code when Code is set, else 500; an empty
+// Message is the status text; RetryAfter is sent as Retry-After.
+type Failure = fakes.Failure
 
 // StatusFor returns the HTTP status the fake answers code with: the
 // documented one, 403 for the limit codes (whose status SiteGPT does not
 // document), and 400 for anything else.
-func StatusFor(code sitegpt.ErrorCode) int {
-	switch code {
+func StatusFor(code string) int {
+	switch sitegpt.ErrorCode(code) {
 	case sitegpt.CodeAPIKeyNotValid:
 		return http.StatusUnauthorized
 	case sitegpt.CodeChatbotNotFound:
@@ -84,14 +73,9 @@ func StatusFor(code sitegpt.ErrorCode) int {
 	return http.StatusBadRequest
 }
 
-// Request is one request the server received.
-type Request struct {
-	Method string
-	Path   string // the escaped path, as sent
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+// Request is one request the server received (the record every provider
+// fake shares).
+type Request = fakes.Request
 
 // Server is a running fake SiteGPT server. Its methods are safe for
 // concurrent use, also while clients are calling it.
@@ -107,9 +91,6 @@ type Server struct {
 	threads map[string]*thread
 	order   []string // thread ids in creation order
 	events  int      // the fake clock
-	failN   int
-	failure Failure
-	stallN  int
 }
 
 type thread struct {
@@ -131,9 +112,6 @@ func NewServer(cfg Config) *Server {
 	if cfg.ChatbotID == "" {
 		cfg.ChatbotID = DefaultChatbotID
 	}
-	if cfg.Answer == nil {
-		cfg.Answer = func(m string) string { return "You said: " + m }
-	}
 	s := &Server{
 		cfg:     cfg,
 		threads: map[string]*thread{},
@@ -145,7 +123,11 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc("GET /api/v0/chatbots/{chatbotId}/threads/{threadId}", s.getThread)
 	mux.HandleFunc("PATCH /api/v0/chatbots/{chatbotId}/threads/{threadId}", s.updateThread)
 	s.srv = fake.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.intercept(w, r) {
+		if s.srv.Intercept(w, r, writeError) {
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer "+s.APIKey() {
+			writeError(w, Failure{Code: string(sitegpt.CodeAPIKeyNotValid), Message: "API key is not valid"})
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -160,25 +142,30 @@ func (s *Server) APIKey() string { return s.cfg.APIKey }
 // ChatbotID returns the id of the server's only chatbot.
 func (s *Server) ChatbotID() string { return s.cfg.ChatbotID }
 
-// Close releases stalled requests and shuts the server down, waiting for
-// the handlers to return.
+// Close ends stalled requests, then shuts the server down.
 func (s *Server) Close() { s.srv.Close() }
 
+// SetReply makes every answer the concatenation of parts. With no parts the
+// server answers "You said: <message>". It replaces [Server.SetAnswer].
+func (s *Server) SetReply(parts ...string) { s.srv.SetReply(parts...) }
+
+// SetAnswer makes every answer fn(message); nil restores the default. fn
+// runs without the server's lock held and must be safe for concurrent use.
+// It replaces [Server.SetReply].
+func (s *Server) SetAnswer(fn func(message string) string) { s.srv.SetAnswer(fn) }
+
 // FailNext makes the next n requests (any endpoint) answer with f, in
-// SiteGPT's error envelope, without being served.
-func (s *Server) FailNext(n int, f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failN, s.failure = n, f
-}
+// SiteGPT's error envelope, without being served (n = 0 stops it).
+func (s *Server) FailNext(n int, f Failure) { s.srv.FailNext(n, f) }
+
+// RateLimitNext makes the next n requests fail with 429 in SiteGPT's error
+// envelope (SiteGPT documents no code for it, so none is sent), with
+// Retry-After: retryAfter in whole seconds (none when 0).
+func (s *Server) RateLimitNext(n int, retryAfter time.Duration) { s.srv.RateLimitNext(n, retryAfter) }
 
 // StallNext makes the next n requests wait, sending nothing, until their
 // client goes away or the server is closed.
-func (s *Server) StallNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stallN = n
-}
+func (s *Server) StallNext(n int) { s.srv.StallNext(n) }
 
 // Stalled receives a value each time a request starts stalling (see
 // [Server.StallNext]), so a test can act once the server holds it.
@@ -204,14 +191,7 @@ func (s *Server) ThreadIDs() []string {
 }
 
 // Requests returns a copy of the requests received so far, in order.
-func (s *Server) Requests() []Request {
-	reqs := s.srv.Requests()
-	out := make([]Request, len(reqs))
-	for i, r := range reqs {
-		out[i] = Request{Method: r.Method, Path: r.Path, Query: r.Query, Header: r.Header, Body: r.Body}
-	}
-	return out
-}
+func (s *Server) Requests() []Request { return s.srv.Requests() }
 
 // Count returns how many requests the server has received.
 func (s *Server) Count() int { return s.srv.Count() }
@@ -223,37 +203,10 @@ func (s *Server) Connections() int { return s.srv.Connections() }
 // went away, such as a stalled request whose context was cancelled.
 func (s *Server) Disconnects() <-chan struct{} { return s.srv.Disconnects() }
 
-// intercept applies scripted failures and stalls, then the key and chatbot
-// checks. It reports whether it answered the request.
-func (s *Server) intercept(w http.ResponseWriter, r *http.Request) bool {
-	s.mu.Lock()
-	fail, f := s.failN > 0, s.failure
-	if fail {
-		s.failN--
-	}
-	stall := !fail && s.stallN > 0
-	if stall {
-		s.stallN--
-	}
-	s.mu.Unlock()
-	switch {
-	case fail:
-		writeError(w, f)
-		return true
-	case stall:
-		s.srv.Stall(r)
-		return true
-	case r.Header.Get("Authorization") != "Bearer "+s.APIKey():
-		writeError(w, Failure{Code: sitegpt.CodeAPIKeyNotValid, Message: "API key is not valid"})
-		return true
-	}
-	return false
-}
-
 // chatbotOK answers CHATBOT_NOT_FOUND for any chatbot but the configured one.
 func (s *Server) chatbotOK(w http.ResponseWriter, r *http.Request) bool {
 	if r.PathValue("chatbotId") != s.ChatbotID() {
-		writeError(w, Failure{Code: sitegpt.CodeChatbotNotFound, Message: "Chatbot not found"})
+		writeError(w, Failure{Code: string(sitegpt.CodeChatbotNotFound), Message: "Chatbot not found"})
 		return false
 	}
 	return true
@@ -272,6 +225,10 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	if !decode(w, r, &body) {
 		return
+	}
+	answer := "You said: " + body.Message
+	if parts, ok := s.srv.Reply(body.Message); ok {
+		answer = strings.Join(parts, "")
 	}
 	switch {
 	case body.Message == "":
@@ -311,7 +268,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		m["messageType"] = "AI_MESSAGE"
 		m["question"] = map[string]any{"text": body.Message, "timestamp": now}
-		m["answer"] = map[string]any{"text": s.cfg.Answer(body.Message), "timestamp": now}
+		m["answer"] = map[string]any{"text": answer, "timestamp": now}
 		if s.cfg.Sources != nil {
 			m["sources"] = s.cfg.Sources
 		}
@@ -534,17 +491,27 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 
 func invalid(w http.ResponseWriter, field, msg string) {
 	writeError(w, Failure{
-		Code:    sitegpt.CodeRequestValidationFailed,
+		Code:    string(sitegpt.CodeRequestValidationFailed),
 		Message: "Request validation failed",
 		Details: []any{map[string]any{"path": []any{field}, "message": msg}},
 	})
 }
 
 func writeError(w http.ResponseWriter, f Failure) {
-	status := f.Status
-	if status == 0 {
-		status = StatusFor(f.Code)
+	if f.Body != "" {
+		fake.SetRetryAfter(w.Header(), f)
+		fake.WriteBody(w, fake.StatusOr(f, http.StatusInternalServerError), f.Body)
+		return
 	}
+	status := f.Status
+	switch {
+	case status != 0:
+	case f.Code != "":
+		status = StatusFor(f.Code)
+	default:
+		status = http.StatusInternalServerError
+	}
+	fake.SetRetryAfter(w.Header(), f)
 	msg := f.Message
 	if msg == "" {
 		msg = http.StatusText(status)

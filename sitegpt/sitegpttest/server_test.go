@@ -1,6 +1,8 @@
 package sitegpttest_test
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,7 +59,7 @@ func TestServerFailNextCounts(t *testing.T) {
 	t.Parallel()
 	srv := sitegpttest.NewServer(sitegpttest.Config{})
 	t.Cleanup(srv.Close)
-	srv.FailNext(2, sitegpttest.Failure{Code: sitegpt.CodeMessagesLimitReached})
+	srv.FailNext(2, sitegpttest.Failure{Code: string(sitegpt.CodeMessagesLimitReached)})
 
 	path := "chatbots/" + srv.ChatbotID() + "/threads"
 	var got []int
@@ -78,7 +80,7 @@ func TestStatusFor(t *testing.T) {
 		sitegpt.CodeChatbotLimitReached:     403,
 		"":                                  400,
 	} {
-		assert.Equal(t, want, sitegpttest.StatusFor(code), code)
+		assert.Equal(t, want, sitegpttest.StatusFor(string(code)), code)
 	}
 }
 
@@ -111,4 +113,70 @@ func TestServerCloseReleasesStall(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stalled request was not released")
 	}
+}
+
+// TestServerFailureWireFormat checks that every Failure is written in
+// SiteGPT's error envelope, with Retry-After when it asks for a wait.
+func TestServerFailureWireFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		script     func(*sitegpttest.Server)
+		status     int
+		body       string
+		retryAfter string
+	}{
+		{name: "rate limit", script: func(s *sitegpttest.Server) { s.RateLimitNext(1, 30*time.Second) }, status: 429,
+			body:       `{"data":null,"error":{"details":null,"message":"Too Many Requests"},"message":"Too Many Requests","success":false}`,
+			retryAfter: "30"},
+		{name: "code decides the status", script: func(s *sitegpttest.Server) {
+			s.FailNext(1, sitegpttest.Failure{Code: string(sitegpt.CodeChatbotNotFound), Message: "Chatbot not found"})
+		}, status: 404,
+			body: `{"data":null,"error":{"code":"CHATBOT_NOT_FOUND","details":null,"message":"Chatbot not found"},"message":"Chatbot not found","success":false}`},
+		{name: "zero value", script: func(s *sitegpttest.Server) { s.FailNext(1, sitegpttest.Failure{}) }, status: 500,
+			body: `{"data":null,"error":{"details":null,"message":"Internal Server Error"},"message":"Internal Server Error","success":false}`},
+		{name: "verbatim body", script: func(s *sitegpttest.Server) {
+			s.FailNext(1, sitegpttest.Failure{Status: 502, Body: "<html>bad gateway</html>"})
+		}, status: 502, body: "<html>bad gateway</html>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := sitegpttest.NewServer(sitegpttest.Config{})
+			t.Cleanup(srv.Close)
+			tt.script(srv)
+			resp := do(t, srv, "GET", "chatbots/"+srv.ChatbotID()+"/threads", srv.APIKey(), "")
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tt.status, resp.StatusCode)
+			assert.Equal(t, tt.body, strings.TrimSpace(string(b)))
+			assert.Equal(t, tt.retryAfter, resp.Header.Get("Retry-After"))
+		})
+	}
+}
+
+func TestServerReplyAndAnswer(t *testing.T) {
+	t.Parallel()
+	srv := sitegpttest.NewServer(sitegpttest.Config{})
+	t.Cleanup(srv.Close)
+	answer := func() string {
+		t.Helper()
+		resp := do(t, srv, "POST", "chatbots/"+srv.ChatbotID()+"/message", srv.APIKey(), `{"message":"Hi"}`)
+		var body struct {
+			Data struct {
+				Message struct {
+					Answer struct{ Text string } `json:"answer"`
+				} `json:"message"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		return body.Data.Message.Answer.Text
+	}
+	assert.Equal(t, "You said: Hi", answer())
+	srv.SetReply("Hello ", "there")
+	assert.Equal(t, "Hello there", answer())
+	srv.SetAnswer(strings.ToUpper)
+	assert.Equal(t, "HI", answer())
+	srv.SetAnswer(nil)
+	assert.Equal(t, "You said: Hi", answer())
 }

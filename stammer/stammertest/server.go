@@ -1,14 +1,18 @@
 // Package stammertest is a fake Stammer API for tests, in the way of
 // net/http/httptest: a loopback server that speaks Stammer's wire format,
 // checks requests as the real API does, keeps conversations per user_key,
-// records what it receives, and can be told to fail or stall.
+// records what it receives, and can be told to fail or stall. It speaks the
+// vocabulary every provider fake shares (see package [fakes]): APIKey and
+// ChatbotID (Stammer's token and chatbot UUID), SetReply, SetAnswer,
+// FailNext, RateLimitNext, StallNext, Requests, Connections, Disconnects.
 //
 //	srv := stammertest.NewServer(stammertest.Config{})
 //	defer srv.Close()
-//	bot, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL))
+//	bot, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 package stammertest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,23 +24,27 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 )
 
 // Defaults of a [Server], and the query limit it enforces.
 const (
-	DefaultToken       = "stammer-test-token"                   // the token accepted
-	DefaultChatbotUUID = "12345678-1234-5678-1234-567812345678" // the one chatbot served
-	DefaultLocale      = "en"                                   // the locale segment of every path
-	DefaultPageSize    = 10                                     // conversations per ListPaginated page
-	MaxQueryChars      = 5000                                   // longer queries get a 400, counted in characters
+	DefaultAPIKey    = "stammer-test-token"                   // the API token accepted
+	DefaultChatbotID = "12345678-1234-5678-1234-567812345678" // the UUID of the one chatbot served
+	DefaultLocale    = "en"                                   // the locale segment of every path
+	DefaultPageSize  = 10                                     // conversations per ListPaginated page
+	MaxQueryChars    = 5000                                   // longer queries get a 400, counted in characters
 )
 
 // Config configures a [Server]. The zero value serves the defaults.
 type Config struct {
-	Token       string // the only token accepted; default DefaultToken
-	ChatbotUUID string // the one chatbot served (others get a 404); default DefaultChatbotUUID
-	Locale      string // the locale segment of every path, as a white-label serving /pt/ has; default "en"
+	APIKey    string // the only API token accepted; default DefaultAPIKey
+	ChatbotID string // the UUID of the one chatbot served (others get a 404); default DefaultChatbotID
+	Locale    string // the locale segment of every path, as a white-label serving /pt/ has; default "en"
+	// Clock is the time conversations are created at; nil means the real
+	// clock.
+	Clock fakes.Clock
 }
 
 // Turn is one exchange of a conversation.
@@ -57,12 +65,13 @@ func DefaultAnswer(history []Turn, query string) string {
 	return fmt.Sprintf("Answer %d to %q", len(history)+1, query)
 }
 
-// Failure is an error answer the server can be told to give.
-type Failure struct {
-	Status     int    // HTTP status
-	Body       string // JSON body, sent verbatim
-	RetryAfter string // Retry-After header value; empty sends none
-}
+// Failure is an error answer for [Server.FailNext] (the type every provider
+// fake shares). The server writes it as Django REST Framework does: Body
+// verbatim when set, else {"detail": Message} (with "code" when Code is
+// set) when either is set or the status is 429, else an empty body. A 429
+// without a Message says when to come back, as DRF's throttle does.
+// RetryAfter is sent as Retry-After.
+type Failure = fakes.Failure
 
 // InvalidToken is Django REST Framework's answer to a wrong token.
 func InvalidToken() Failure {
@@ -91,7 +100,7 @@ func NoCredits() Failure {
 
 // Throttled is Django REST Framework's 429, with a Retry-After of one second.
 func Throttled() Failure {
-	return Failure{Status: http.StatusTooManyRequests, Body: `{"detail": "Request was throttled. Expected available in 1 second."}`, RetryAfter: "1"}
+	return Failure{Status: http.StatusTooManyRequests, Body: `{"detail": "Request was throttled. Expected available in 1 second."}`, RetryAfter: time.Second}
 }
 
 // ServerError is a 500.
@@ -109,14 +118,9 @@ const (
 	ListData                       // {"data": [...]} with every conversation
 )
 
-// Request is one request the server received.
-type Request struct {
-	Method string
-	Path   string // the escaped path, as sent
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+// Request is one request the server received (the record every provider
+// fake shares).
+type Request = fakes.Request
 
 // QA is a question-and-answer pair the server received.
 type QA struct {
@@ -142,14 +146,11 @@ type Server struct {
 
 	cfg Config
 
-	srv   *fake.Server
-	stall fake.Times
+	srv *fake.Server
 
 	mu       sync.Mutex
 	status   int
 	answer   AnswerFunc
-	failure  Failure
-	failN    int
 	shape    ListShape
 	pageSize int
 	convs    []*conversation
@@ -161,11 +162,11 @@ type Server struct {
 // NewServer starts a fake Stammer API configured by cfg. Call Close when
 // done.
 func NewServer(cfg Config) *Server {
-	if cfg.Token == "" {
-		cfg.Token = DefaultToken
+	if cfg.APIKey == "" {
+		cfg.APIKey = DefaultAPIKey
 	}
-	if cfg.ChatbotUUID == "" {
-		cfg.ChatbotUUID = DefaultChatbotUUID
+	if cfg.ChatbotID == "" {
+		cfg.ChatbotID = DefaultChatbotID
 	}
 	if cfg.Locale == "" {
 		cfg.Locale = DefaultLocale
@@ -177,32 +178,25 @@ func NewServer(cfg Config) *Server {
 		pageSize: DefaultPageSize,
 		active:   map[string]*conversation{},
 	}
-	s.srv = fake.NewServer(http.HandlerFunc(s.serve))
+	s.srv = fake.NewServerWithClock(http.HandlerFunc(s.serve), cfg.Clock)
 	s.URL = s.srv.URL + "/" + s.Locale() + "/"
 	return s
 }
 
-// Token returns the only API token the server accepts.
-func (s *Server) Token() string { return s.cfg.Token }
+// APIKey returns the only API token the server accepts.
+func (s *Server) APIKey() string { return s.cfg.APIKey }
 
-// ChatbotUUID returns the UUID of the server's one chatbot.
-func (s *Server) ChatbotUUID() string { return s.cfg.ChatbotUUID }
+// ChatbotID returns the UUID of the server's one chatbot.
+func (s *Server) ChatbotID() string { return s.cfg.ChatbotID }
 
 // Locale returns the locale segment of the server's paths.
 func (s *Server) Locale() string { return s.cfg.Locale }
 
-// Close releases stalled requests and shuts the server down.
+// Close ends stalled requests, then shuts the server down.
 func (s *Server) Close() { s.srv.Close() }
 
 // Requests returns a copy of the requests received so far, in order.
-func (s *Server) Requests() []Request {
-	reqs := s.srv.Requests()
-	out := make([]Request, len(reqs))
-	for i, r := range reqs {
-		out[i] = Request{Method: r.Method, Path: r.Path, Query: r.Query, Header: r.Header, Body: r.Body}
-	}
-	return out
-}
+func (s *Server) Requests() []Request { return s.srv.Requests() }
 
 // Count returns how many requests the server has received.
 func (s *Server) Count() int { return s.srv.Count() }
@@ -218,6 +212,28 @@ func (s *Server) Disconnects() <-chan struct{} { return s.srv.Disconnects() }
 // [Server.StallNext]), so a test can act once the request is in flight.
 func (s *Server) Stalled() <-chan struct{} { return s.srv.Stalled() }
 
+// SetReply makes every answer the concatenation of parts. With no parts
+// the server answers with its history-aware answer again ([DefaultAnswer]
+// or [Server.SetHistoryAnswer]'s). It replaces [Server.SetAnswer].
+func (s *Server) SetReply(parts ...string) { s.srv.SetReply(parts...) }
+
+// SetAnswer makes every answer fn(query); nil restores the history-aware
+// answer. fn runs without the server's lock held and must be safe for
+// concurrent use. It replaces [Server.SetReply].
+func (s *Server) SetAnswer(fn func(message string) string) { s.srv.SetAnswer(fn) }
+
+// FailNext makes the next n requests, whatever their endpoint, answer f
+// without being served (n = 0 stops it).
+func (s *Server) FailNext(n int, f Failure) { s.srv.FailNext(n, f) }
+
+// RateLimitNext makes the next n requests fail with Django REST Framework's
+// 429, with Retry-After: retryAfter in whole seconds (none when 0).
+func (s *Server) RateLimitNext(n int, retryAfter time.Duration) { s.srv.RateLimitNext(n, retryAfter) }
+
+// StallNext makes the next n requests wait, without answering, until their
+// client goes away or the server is closed.
+func (s *Server) StallNext(n int) { s.srv.StallNext(n) }
+
 // SetStatus sets the status of a successful message answer: 200 (the
 // default), 201 or 202.
 func (s *Server) SetStatus(code int) {
@@ -226,24 +242,14 @@ func (s *Server) SetStatus(code int) {
 	s.status = code
 }
 
-// SetAnswer replaces [DefaultAnswer]. fn runs without the server's lock
-// held; it must be safe for concurrent use.
-func (s *Server) SetAnswer(fn AnswerFunc) {
+// SetHistoryAnswer replaces [DefaultAnswer], the answer given when neither
+// [Server.SetReply] nor [Server.SetAnswer] scripts one. fn runs without the
+// server's lock held; it must be safe for concurrent use.
+func (s *Server) SetHistoryAnswer(fn AnswerFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.answer = fn
 }
-
-// FailNext makes the next n requests, whatever their endpoint, answer f.
-func (s *Server) FailNext(n int, f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failure, s.failN = f, n
-}
-
-// StallNext makes the next n requests wait, without answering, until their
-// client goes away or the server is closed.
-func (s *Server) StallNext(n int) { s.stall.Set(n) }
 
 // SetListShape sets the shape of the conversations list (default
 // [ListPaginated]).
@@ -279,30 +285,34 @@ func (s *Server) QAs() []QA {
 	return slices.Clone(s.qas)
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if s.stall.Take() {
-		s.srv.Stall(r)
+// writeFailure answers f as described at [Failure].
+func writeFailure(w http.ResponseWriter, f Failure) {
+	fake.SetRetryAfter(w.Header(), f)
+	status := fake.StatusOr(f, http.StatusInternalServerError)
+	if f.Body != "" || (f.Message == "" && f.Code == "" && status != http.StatusTooManyRequests) {
+		fake.WriteBody(w, status, f.Body)
 		return
 	}
-	s.mu.Lock()
-	var f *Failure
-	if s.failN > 0 {
-		s.failN--
-		f = &Failure{Status: s.failure.Status, Body: s.failure.Body, RetryAfter: s.failure.RetryAfter}
+	msg := f.Message
+	if msg == "" && status == http.StatusTooManyRequests {
+		msg = fmt.Sprintf("Request was throttled. Expected available in %d seconds.", max(1, f.RetryAfterSeconds()))
 	}
-	s.mu.Unlock()
-	if f != nil {
-		if f.RetryAfter != "" {
-			w.Header().Set("Retry-After", f.RetryAfter)
-		}
-		writeRaw(w, f.Status, f.Body)
+	body := map[string]string{"detail": cmp.Or(msg, http.StatusText(status))}
+	if f.Code != "" {
+		body["code"] = f.Code
+	}
+	writeJSON(w, status, body)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.srv.Intercept(w, r, writeFailure) {
 		return
 	}
 	switch auth := r.Header.Get("Authorization"); {
 	case auth == "":
 		writeRaw(w, http.StatusUnauthorized, NoCredentials().Body)
 		return
-	case auth != "Token "+s.Token():
+	case auth != "Token "+s.APIKey():
 		writeRaw(w, http.StatusUnauthorized, InvalidToken().Body)
 		return
 	}
@@ -387,7 +397,7 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		invalid(w, map[string][]string{"query": {fmt.Sprintf("Ensure this field has no more than %d characters.", MaxQueryChars)}})
 		return
 	}
-	if !strings.EqualFold(f["chatbot_uuid"], s.ChatbotUUID()) {
+	if !strings.EqualFold(f["chatbot_uuid"], s.ChatbotID()) {
 		writeRaw(w, http.StatusNotFound, NotFound().Body)
 		return
 	}
@@ -395,14 +405,19 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	cv := s.active[key]
 	if cv == nil {
-		cv = &conversation{UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(s.convs)+1), UserKey: key, Active: true, Created: time.Now().UTC()}
+		cv = &conversation{UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(s.convs)+1), UserKey: key, Active: true, Created: s.srv.Now().UTC()}
 		s.convs = append(s.convs, cv)
 		s.active[key] = cv
 	}
 	history, answer, status := slices.Clone(cv.Turns), s.answer, s.status
 	s.mu.Unlock()
 
-	text := answer(history, f["query"])
+	var text string
+	if parts, ok := s.srv.Reply(f["query"]); ok {
+		text = strings.Join(parts, "")
+	} else {
+		text = answer(history, f["query"])
+	}
 
 	s.mu.Lock()
 	s.chatID++
@@ -458,7 +473,7 @@ func (s *Server) conversations(w http.ResponseWriter, r *http.Request) {
 		invalid(w, errs)
 		return
 	}
-	if !strings.EqualFold(q.Get("chatbot_uuid"), s.ChatbotUUID()) {
+	if !strings.EqualFold(q.Get("chatbot_uuid"), s.ChatbotID()) {
 		writeRaw(w, http.StatusNotFound, NotFound().Body)
 		return
 	}
@@ -553,7 +568,7 @@ func (s *Server) addQA(w http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
-	if !strings.EqualFold(f["chatbot_uuid"], s.ChatbotUUID()) {
+	if !strings.EqualFold(f["chatbot_uuid"], s.ChatbotID()) {
 		writeRaw(w, http.StatusNotFound, NotFound().Body)
 		return
 	}

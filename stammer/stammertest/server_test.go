@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/stammer/stammertest"
 )
 
@@ -39,9 +40,9 @@ func TestServerValidatesLikeTheAPI(t *testing.T) {
 	t.Parallel()
 	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	auth := "Token " + srv.Token()
+	auth := "Token " + srv.APIKey()
 	const path = "chatbot/api/v1/message/"
-	uuid := srv.ChatbotUUID()
+	uuid := srv.ChatbotID()
 	tests := []struct {
 		name       string
 		method     string
@@ -53,7 +54,7 @@ func TestServerValidatesLikeTheAPI(t *testing.T) {
 	}{
 		{name: "no token", method: "POST", path: path, body: `{}`, wantStatus: 401,
 			want: map[string]any{"detail": "Authentication credentials were not provided."}},
-		{name: "bearer scheme", method: "POST", path: path, auth: "Bearer " + srv.Token(), body: `{}`, wantStatus: 401,
+		{name: "bearer scheme", method: "POST", path: path, auth: "Bearer " + srv.APIKey(), body: `{}`, wantStatus: 401,
 			want: map[string]any{"detail": "Invalid token."}},
 		{name: "missing fields", method: "POST", path: path, auth: auth, body: `{}`, wantStatus: 400,
 			want: map[string]any{"message": "The provided parameters are not valid.", "errors": map[string]any{
@@ -87,16 +88,16 @@ func TestServerValidatesLikeTheAPI(t *testing.T) {
 
 func TestServerFailuresAndAnswer(t *testing.T) {
 	t.Parallel()
-	srv := stammertest.NewServer(stammertest.Config{Token: "t"})
+	srv := stammertest.NewServer(stammertest.Config{APIKey: "t"})
 	t.Cleanup(srv.Close)
-	srv.SetAnswer(func(history []stammertest.Turn, query string) string {
+	srv.SetHistoryAnswer(func(history []stammertest.Turn, query string) string {
 		if len(history) > 0 {
 			return history[len(history)-1].Query + " then " + query
 		}
 		return query
 	})
 	srv.FailNext(1, stammertest.Throttled())
-	body := `{"chatbot_uuid": "` + srv.ChatbotUUID() + `", "query": "b", "user_key": "k"}`
+	body := `{"chatbot_uuid": "` + srv.ChatbotID() + `", "query": "b", "user_key": "k"}`
 
 	status, m := post(t, srv, "POST", "chatbot/api/v1/message/", "Token t", body)
 	assert.Equal(t, 429, status)
@@ -155,11 +156,11 @@ func TestServerConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			req, err := http.NewRequest(http.MethodPost, srv.URL+"chatbot/api/v1/message/",
-				strings.NewReader(`{"chatbot_uuid": "`+srv.ChatbotUUID()+`", "query": "q", "user_key": "same"}`))
+				strings.NewReader(`{"chatbot_uuid": "`+srv.ChatbotID()+`", "query": "q", "user_key": "same"}`))
 			if !assert.NoError(t, err) {
 				return
 			}
-			req.Header.Set("Authorization", "Token "+srv.Token())
+			req.Header.Set("Authorization", "Token "+srv.APIKey())
 			resp, err := http.DefaultClient.Do(req)
 			if assert.NoError(t, err) {
 				assert.Equal(t, 200, resp.StatusCode, i)
@@ -175,4 +176,59 @@ func TestServerConcurrent(t *testing.T) {
 		ids[turn.ChatID] = true
 	}
 	assert.Len(t, ids, 8, "every answer has its own chat_id")
+}
+
+// TestServerFailureWireFormat checks how each kind of Failure is written in
+// Django REST Framework's shape.
+func TestServerFailureWireFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		failure    stammertest.Failure
+		status     int
+		body       string
+		retryAfter string
+	}{
+		{name: "rate limit", failure: stammertest.Failure{Status: 429, RetryAfter: 1500 * time.Millisecond}, status: 429,
+			body: `{"detail":"Request was throttled. Expected available in 2 seconds."}`, retryAfter: "2"},
+		{name: "message and code", failure: stammertest.Failure{Status: 403, Code: "permission_denied", Message: "No."}, status: 403,
+			body: `{"code":"permission_denied","detail":"No."}`},
+		{name: "verbatim body", failure: stammertest.NotFound(), status: 404, body: `{"detail": "Not found."}`},
+		{name: "zero value", failure: stammertest.Failure{}, status: 500, body: ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := stammertest.NewServer(stammertest.Config{})
+			t.Cleanup(srv.Close)
+			srv.FailNext(1, tt.failure)
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"user/api/v1/me/", nil)
+			require.NoError(t, err)
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tt.status, resp.StatusCode)
+			assert.Equal(t, tt.body, string(b))
+			assert.Equal(t, tt.retryAfter, resp.Header.Get("Retry-After"))
+		})
+	}
+}
+
+// TestServerCreatedAtFollowsTheClock checks that conversations are stamped
+// with the configured clock's time.
+func TestServerCreatedAtFollowsTheClock(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+	srv := stammertest.NewServer(stammertest.Config{Clock: fakes.NewManualClock(at)})
+	t.Cleanup(srv.Close)
+	auth := "Token " + srv.APIKey()
+	status, _ := post(t, srv, "POST", "chatbot/api/v1/message/", auth, `{"chatbot_uuid": "`+srv.ChatbotID()+`", "query": "q", "user_key": "k"}`)
+	require.Equal(t, 200, status)
+	status, body := post(t, srv, "GET", "chatbot/api/v1/conversations/?chatbot_uuid="+srv.ChatbotID(), auth, "")
+	require.Equal(t, 200, status)
+	results := body["results"].([]any)
+	require.Len(t, results, 1)
+	assert.Equal(t, "2031-01-02T03:04:05Z", results[0].(map[string]any)["created_at"])
 }

@@ -1,25 +1,30 @@
 // Package userdesktest provides a fake Userdesk server for tests, in the way
 // of net/http/httptest: it checks the API key, creates and keeps
 // conversations, answers messages with JSON or with a raw text stream, and
-// records every request. Setters script how it answers: write sizes (down to
-// one byte, which splits multi-byte characters) and delays, a status with a
-// chosen (or empty) body, a stream cut after some bytes, or a stall.
+// records every request. It speaks the vocabulary every provider fake shares
+// (see package [fakes]): SetReply, SetAnswer, FailNext, RateLimitNext,
+// StallNext, Requests, Connections, Disconnects; and shapes its text streams
+// with SetPace, SplitWrites (down to one byte, which splits multi-byte
+// characters), CutAfter and StallAfter.
+//
+//	srv := userdesktest.NewServer(userdesktest.Config{})
+//	defer srv.Close()
+//	bot, err := userdesk.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 //
 // A Server is safe for concurrent use by many clients.
 package userdesktest
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 )
 
@@ -36,48 +41,16 @@ type Config struct {
 	Welcome   string // the welcome message of new conversations; default empty
 }
 
-// Behaviour shapes how a [Server] writes its answers to messages. The zero
-// value writes every answer at once, without delay.
-type Behaviour struct {
-	// WriteSize splits the body into writes of at most this many bytes,
-	// each flushed on its own (0: one write). 1 splits multi-byte characters.
-	WriteSize int
-	// Delay waits between writes.
-	Delay time.Duration
-	// CutAfter aborts the connection, without ending the chunked body, once
-	// this many body bytes have been written (0: never).
-	CutAfter int
-	// Stall stops writing after StallAfter body bytes (the headers are always
-	// sent) and waits until the client goes away.
-	Stall      bool
-	StallAfter int
-	// ConversationHeader, when set, names a response header (such as
-	// "X-Conversation-Id") that carries the conversation id on streamed
-	// answers.
-	ConversationHeader string
-	// JSONStream answers requests with "stream": true with the JSON envelope,
-	// as if streaming had not been asked for.
-	JSONStream bool
-}
+// Request is one request the server received (the record every provider
+// fake shares).
+type Request = fakes.Request
 
-// Request is one request the server received.
-type Request struct {
-	Method string
-	Path   string // the escaped path, as sent, such as "/v1/chatbot/bot-1/message"
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-// JSON decodes the request body into a map, or returns nil when the body is
-// not a JSON object.
-func (r Request) JSON() map[string]any {
-	var m map[string]any
-	if json.Unmarshal(r.Body, &m) != nil {
-		return nil
-	}
-	return m
-}
+// Failure is an error answer for [Server.FailNext] (the type every provider
+// fake shares). Userdesk documents no error bodies, so the server sends
+// Body verbatim when set, else {"success":false,"message":Message} when a
+// Message is set, else an empty body; Code is not sent. RetryAfter is sent
+// as Retry-After.
+type Failure = fakes.Failure
 
 // Conversation is the server's record of one conversation.
 type Conversation struct {
@@ -100,14 +73,11 @@ type Server struct {
 	chatbotID string
 	welcome   string
 
-	mu        sync.Mutex
-	behaviour Behaviour
-	reply     string // "" echoes the message
-	failTimes int
-	failCode  int
-	failBody  string
-	convs     map[string]*Conversation
-	nextID    int
+	mu         sync.Mutex
+	convHeader string
+	jsonStream bool
+	convs      map[string]*Conversation
+	nextID     int
 }
 
 // NewServer starts a fake Userdesk server configured by cfg. Close it when
@@ -119,7 +89,8 @@ type Server struct {
 // (Userdesk documents no error bodies); a malformed request or an unknown
 // conversation id gets 400 with {"success": false, "message": "…"}.
 // Conversation ids are "conv-1", "conv-2", … in order of creation. Replies
-// are "You said: <message>" unless [Server.SetReply] says otherwise.
+// are "You said: <message>", streamed word by word, unless
+// [Server.SetReply] or [Server.SetAnswer] says otherwise.
 func NewServer(cfg Config) *Server {
 	s := &Server{
 		apiKey:    cfg.APIKey,
@@ -141,11 +112,9 @@ func NewServer(cfg Config) *Server {
 	return s
 }
 
-// Close shuts the server down, closing any connection still open (which
-// also ends stalled answers).
-func (s *Server) Close() {
-	s.srv.Close()
-}
+// Close ends held requests (stalls, paced replies), then shuts the server
+// down.
+func (s *Server) Close() { s.srv.Close() }
 
 // APIKey returns the only key the server accepts.
 func (s *Server) APIKey() string { return s.apiKey }
@@ -154,40 +123,71 @@ func (s *Server) APIKey() string { return s.apiKey }
 // chatbot get 403.
 func (s *Server) ChatbotID() string { return s.chatbotID }
 
-// SetBehaviour sets how answers to messages are written from now on.
-func (s *Server) SetBehaviour(b Behaviour) {
+// SetReply makes every reply the concatenation of parts, streamed one write
+// per part. With no parts the server echoes "You said: <message>", streamed
+// word by word. It replaces [Server.SetAnswer].
+func (s *Server) SetReply(parts ...string) { s.srv.SetReply(parts...) }
+
+// SetAnswer makes every reply fn(message), streamed word by word; nil
+// restores the echo. fn runs without the server's lock held and must be
+// safe for concurrent use. It replaces [Server.SetReply].
+func (s *Server) SetAnswer(fn func(message string) string) { s.srv.SetAnswer(fn) }
+
+// FailNext makes the next n requests, whatever their endpoint, answer f
+// without being served (n = 0 stops it).
+func (s *Server) FailNext(n int, f Failure) { s.srv.FailNext(n, f) }
+
+// RateLimitNext makes the next n requests fail with 429 and an empty body,
+// with Retry-After: retryAfter in whole seconds (none when 0).
+func (s *Server) RateLimitNext(n int, retryAfter time.Duration) { s.srv.RateLimitNext(n, retryAfter) }
+
+// StallNext makes the next n requests wait, sending nothing, until their
+// client goes away or the server is closed.
+func (s *Server) StallNext(n int) { s.srv.StallNext(n) }
+
+// Stalled receives a value each time a request starts stalling (see
+// [Server.StallNext] and [Server.StallAfter]), so that a test can act once
+// the server holds it.
+func (s *Server) Stalled() <-chan struct{} { return s.srv.Stalled() }
+
+// SetPace makes the server wait d (or until the client goes away) between
+// the pieces of a reply: its parts, and the writes of [Server.SplitWrites].
+func (s *Server) SetPace(d time.Duration) { s.srv.SetPace(d) }
+
+// SplitWrites makes the server write and flush answers in pieces of at most
+// size bytes (0: one write per part; 1 splits multi-byte characters), and
+// also cut them at each of the given absolute byte offsets.
+func (s *Server) SplitWrites(size int, offsets ...int) { s.srv.SplitWrites(size, offsets...) }
+
+// CutAfter makes answers abort their connection, without ending the chunked
+// body, once n body bytes have been written (0: never).
+func (s *Server) CutAfter(n int) { s.srv.CutAfter(n) }
+
+// StallAfter makes answers stop after n parts of the reply (0: right after
+// the headers; a JSON answer is one part) and wait, signalling
+// [Server.Stalled], until the client goes away or the server is closed. A
+// negative n, the default, turns it off.
+func (s *Server) StallAfter(n int) { s.srv.StallAfter(n) }
+
+// SetConversationHeader names a response header (such as
+// "X-Conversation-Id") that carries the conversation id on streamed
+// answers; "" (the default) sends none.
+func (s *Server) SetConversationHeader(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.behaviour = b
+	s.convHeader = name
 }
 
-// SetReply makes every reply text; "" restores the default echo
-// "You said: <message>".
-func (s *Server) SetReply(text string) {
+// SetJSONStream makes the server answer requests with "stream": true with
+// the JSON envelope, as if streaming had not been asked for.
+func (s *Server) SetJSONStream(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reply = text
-}
-
-// Fail answers the next times requests, whatever they are, with status and
-// body (which may be empty). A body starting with "{" is sent as
-// application/json; another non-empty body with the type
-// http.DetectContentType finds (text/html for an HTML page).
-func (s *Server) Fail(status int, body string, times int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failCode, s.failBody, s.failTimes = status, body, times
+	s.jsonStream = on
 }
 
 // Requests returns a copy of the requests received so far, in order.
-func (s *Server) Requests() []Request {
-	reqs := s.srv.Requests()
-	out := make([]Request, len(reqs))
-	for i, r := range reqs {
-		out[i] = Request{Method: r.Method, Path: r.Path, Query: r.Query, Header: r.Header, Body: r.Body}
-	}
-	return out
-}
+func (s *Server) Requests() []Request { return s.srv.Requests() }
 
 // Count returns how many requests have been received.
 func (s *Server) Count() int { return s.srv.Count() }
@@ -220,18 +220,10 @@ func (s *Server) Conversations() int {
 	return len(s.convs)
 }
 
-// guard applies a scripted failure, then checks the key.
+// guard applies a scripted stall or failure, then checks the key.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		failing := s.failTimes > 0
-		code, body := s.failCode, s.failBody
-		if failing {
-			s.failTimes--
-		}
-		s.mu.Unlock()
-		if failing {
-			writeRaw(w, code, body)
+		if s.srv.Intercept(w, r, writeFailure) {
 			return
 		}
 		if r.Header.Get("Authorization") != "Bearer "+s.apiKey {
@@ -242,20 +234,20 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	})
 }
 
-func writeRaw(w http.ResponseWriter, status int, body string) {
-	switch {
-	case strings.HasPrefix(body, "{"):
-		w.Header().Set("Content-Type", "application/json")
-	case body != "":
-		w.Header().Set("Content-Type", http.DetectContentType([]byte(body)))
+// writeFailure answers f as described at [Failure].
+func writeFailure(w http.ResponseWriter, f Failure) {
+	fake.SetRetryAfter(w.Header(), f)
+	status := fake.StatusOr(f, http.StatusInternalServerError)
+	if f.Body == "" && f.Message != "" {
+		writeError(w, status, f.Message)
+		return
 	}
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
+	fake.WriteBody(w, status, f.Body)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	b, _ := json.Marshal(map[string]any{"success": false, "message": msg})
-	writeRaw(w, status, string(b))
+	fake.WriteBody(w, status, string(b))
 }
 
 // envelope is Userdesk's JSON answer.
@@ -320,24 +312,35 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.Messages = append(c.Messages, in.Message)
-	convID, reply, b := c.ID, s.reply, s.behaviour
+	convID, convHeader, jsonStream := c.ID, s.convHeader, s.jsonStream
 	s.mu.Unlock()
-	if reply == "" {
-		reply = "You said: " + in.Message
+	parts, ok := s.srv.Reply(in.Message)
+	if !ok {
+		parts = fake.Words("You said: " + in.Message)
 	}
 
-	if in.Stream && !b.JSONStream {
+	out := s.srv.Output(w, r)
+	if in.Stream && !jsonStream {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if b.ConversationHeader != "" {
-			w.Header().Set(b.ConversationHeader, convID)
+		if convHeader != "" {
+			w.Header().Set(convHeader, convID)
 		}
-		b.write(r.Context(), w, []byte(reply))
+		if !out.Start(http.StatusOK) {
+			return
+		}
+		for _, p := range parts {
+			if !out.Piece([]byte(p)) {
+				return
+			}
+		}
 		return
 	}
-	body, _ := json.Marshal(envelope{Success: true, ConversationID: convID, Response: reply})
+	body, _ := json.Marshal(envelope{Success: true, ConversationID: convID, Response: strings.Join(parts, "")})
 	w.Header().Set("Content-Type", "application/json")
-	b.write(r.Context(), w, body)
+	if out.Start(http.StatusOK) {
+		out.Piece(body)
+	}
 }
 
 func decodeBody(r *http.Request, v any) error {
@@ -346,22 +349,4 @@ func decodeBody(r *http.Request, v any) error {
 		return nil // an empty body is an empty object
 	}
 	return err
-}
-
-// write sends p as b says: split, delayed, cut or stalled.
-func (b Behaviour) write(ctx context.Context, w http.ResponseWriter, p []byte) {
-	wr := fake.Writer{WriteSize: b.WriteSize, Delay: b.Delay, CutAfter: b.CutAfter}
-	written := 0
-	if !b.Stall {
-		wr.Write(ctx, w, &written, p)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
-	}
-	if !wr.Write(ctx, w, &written, p[:min(b.StallAfter, len(p))]) {
-		return
-	}
-	<-ctx.Done()
 }

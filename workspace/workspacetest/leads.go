@@ -142,7 +142,7 @@ func (s *Server) lead(w http.ResponseWriter, r *http.Request, id string) {
 				l[k] = v
 			}
 		}
-		l["updatedAt"] = time.Now().UTC().Format(time.RFC3339Nano)
+		l["updatedAt"] = s.srv.Now().UTC().Format(time.RFC3339Nano)
 		l = maps.Clone(l)
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": l})

@@ -2,12 +2,20 @@
 // API server for tests, in the manner of net/http/httptest: [NewServer]
 // starts a loopback server that speaks the wire format of package workspace,
 // records what it receives, and can be scripted to fail, throttle, cut, stall
-// or split its replies.
+// or split its replies. It speaks the vocabulary every provider fake shares
+// (see package [fakes]): SetReply, SetAnswer, FailNext, RateLimitNext,
+// StallNext, Requests, Connections, Disconnects; and shapes its streams with
+// SetPace, SplitWrites, CutAfter and StallAfter, like userdesktest. Its
+// sliding rate-limit window runs on [Config.Clock].
+//
+//	srv := workspacetest.NewServer(workspacetest.Config{})
+//	defer srv.Close()
+//	bot, err := workspace.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 package workspacetest
 
 import (
 	"bytes"
-	"context"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -19,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 )
 
@@ -63,16 +72,22 @@ type Config struct {
 	// StreamByDefault is the chatbot's own streaming preference, applied
 	// when a chat request omits "stream".
 	StreamByDefault bool
+	// Clock is the time of the sliding window, of X-RateLimit-Reset and of
+	// lead timestamps; nil means the real clock. A [fakes.ManualClock] lets
+	// a test fill the window and slide it without waiting.
+	Clock fakes.Clock
 }
 
-// Request is one request the server received.
-type Request struct {
-	Method string
-	Path   string // the escaped path, as sent
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
+// Request is one request the server received (the record every provider
+// fake shares).
+type Request = fakes.Request
+
+// Failure is an error answer for [Server.FailNext] (the type every provider
+// fake shares). The server writes it as workspace documents its errors: the
+// status, {"success":false,"error":Message,"code":Code,"retryAfter":…}, the
+// X-RateLimit-* headers and, when RetryAfter is set, Retry-After. A 429
+// without a Code gets "RATE_LIMIT_EXCEEDED".
+type Failure = fakes.Failure
 
 // Server is a running fake. Its setters may be called at any time, from any
 // goroutine; they apply to the requests that follow. Close it when done.
@@ -83,29 +98,17 @@ type Server struct {
 	srv *fake.Server
 	cfg Config
 
-	mu         sync.Mutex
-	hits       []time.Time // accepted requests in the sliding window
-	limit      int
-	window     time.Duration
-	format     Format
-	reply      []string // nil: echo the message
-	convs      map[string][]string
-	ids        int
-	leads      map[string]map[string]any
-	leadOrder  []string
-	limited    int // scripted 429s left
-	retryAfter int
-	failN      int
-	failStatus int
-	failCode   string
-	failMsg    string
-	streamErr  *[2]string // code, message of a scripted error event
-	cutAfter   int
-	writeSize  int
-	splits     []int
-	stall      time.Duration
-	pace       time.Duration
-	crlf       bool
+	mu        sync.Mutex
+	hits      []time.Time // accepted requests in the sliding window
+	limit     int
+	window    time.Duration
+	format    Format
+	convs     map[string][]string
+	ids       int
+	leads     map[string]map[string]any
+	leadOrder []string
+	streamErr *[2]string // code, message of a scripted error event
+	crlf      bool
 }
 
 // NewServer starts a fake server configured by cfg. The caller must call
@@ -130,15 +133,14 @@ func NewServer(cfg Config) *Server {
 		cfg: cfg, limit: cfg.RateLimit, window: cfg.RateWindow, format: cfg.Format,
 		convs: make(map[string][]string), leads: make(map[string]map[string]any),
 	}
-	s.srv = fake.NewServer(http.HandlerFunc(s.serve))
+	s.srv = fake.NewServerWithClock(http.HandlerFunc(s.serve), cfg.Clock)
 	s.URL = s.srv.URL
 	return s
 }
 
-// Close shuts the server down, closing open connections.
-func (s *Server) Close() {
-	s.srv.Close()
-}
+// Close ends held requests (stalls, paced replies), then shuts the server
+// down.
+func (s *Server) Close() { s.srv.Close() }
 
 // APIKey returns the key the server accepts.
 func (s *Server) APIKey() string { return s.cfg.APIKey }
@@ -147,14 +149,7 @@ func (s *Server) APIKey() string { return s.cfg.APIKey }
 func (s *Server) ChatbotID() string { return s.cfg.ChatbotID }
 
 // Requests returns a copy of the requests received so far, in order.
-func (s *Server) Requests() []Request {
-	reqs := s.srv.Requests()
-	out := make([]Request, len(reqs))
-	for i, r := range reqs {
-		out[i] = Request(r)
-	}
-	return out
-}
+func (s *Server) Requests() []Request { return s.srv.Requests() }
 
 // Count returns how many requests the server has received.
 func (s *Server) Count() int { return s.srv.Count() }
@@ -166,6 +161,11 @@ func (s *Server) Connections() int { return s.srv.Connections() }
 // went away: the server's observation of an early break or a cancellation.
 func (s *Server) Disconnects() <-chan struct{} { return s.srv.Disconnects() }
 
+// Stalled receives a value each time a request starts stalling (see
+// [Server.StallNext] and [Server.StallAfter]), so that a test can act once
+// the server holds it.
+func (s *Server) Stalled() <-chan struct{} { return s.srv.Stalled() }
+
 // Messages returns the user messages received in a conversation, in order,
 // or nil for an unknown conversation.
 func (s *Server) Messages(conversationID string) []string {
@@ -176,12 +176,45 @@ func (s *Server) Messages(conversationID string) []string {
 
 // SetReply makes every chat reply the concatenation of parts, streamed one
 // event per part. With no parts the server echoes: "You said: <message>",
-// streamed word by word.
-func (s *Server) SetReply(parts ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reply = slices.Clone(parts)
-}
+// streamed word by word. It replaces [Server.SetAnswer].
+func (s *Server) SetReply(parts ...string) { s.srv.SetReply(parts...) }
+
+// SetAnswer makes every chat reply fn(message), streamed word by word; nil
+// restores the echo. fn runs without the server's lock held and must be
+// safe for concurrent use. It replaces [Server.SetReply].
+func (s *Server) SetAnswer(fn func(message string) string) { s.srv.SetAnswer(fn) }
+
+// FailNext makes the next n requests, whatever their endpoint, answer f
+// without being served (n = 0 stops it).
+func (s *Server) FailNext(n int, f Failure) { s.srv.FailNext(n, f) }
+
+// RateLimitNext makes the next n requests fail with 429
+// RATE_LIMIT_EXCEEDED, asking to wait retryAfter ("retryAfter" in the body
+// and Retry-After, in whole seconds; neither when 0).
+func (s *Server) RateLimitNext(n int, retryAfter time.Duration) { s.srv.RateLimitNext(n, retryAfter) }
+
+// StallNext makes the next n requests wait, sending nothing, until their
+// client goes away or the server is closed.
+func (s *Server) StallNext(n int) { s.srv.StallNext(n) }
+
+// SetPace makes the server wait d (or until the client goes away) between
+// the events of a stream, and between the writes of [Server.SplitWrites].
+func (s *Server) SetPace(d time.Duration) { s.srv.SetPace(d) }
+
+// SplitWrites makes the server write and flush reply bodies in pieces of at
+// most size bytes (0: whole events), and also cut them at each of the given
+// absolute byte offsets, which may fall inside an event or a character.
+func (s *Server) SplitWrites(size int, offsets ...int) { s.srv.SplitWrites(size, offsets...) }
+
+// CutAfter makes replies abort their connection once n body bytes have been
+// written, without ending the body properly (0: never).
+func (s *Server) CutAfter(n int) { s.srv.CutAfter(n) }
+
+// StallAfter makes replies stop after n events (0: right after the
+// headers; for a JSON answer, 0 before the body and any other n after it)
+// and wait, signalling [Server.Stalled], until their client goes away or
+// the server is closed. A negative n, the default, turns it off.
+func (s *Server) StallAfter(n int) { s.srv.StallAfter(n) }
 
 // SetFormat sets the event format of the streams that follow.
 func (s *Server) SetFormat(f Format) {
@@ -197,22 +230,6 @@ func (s *Server) SetRateLimit(size int, window time.Duration) {
 	s.limit, s.window, s.hits = max(size, 1), max(window, time.Millisecond), nil
 }
 
-// RateLimitNext makes the next n requests fail with 429 RATE_LIMIT_EXCEEDED
-// and "retryAfter": retryAfter seconds in the body (omitted when 0).
-func (s *Server) RateLimitNext(n, retryAfter int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limited, s.retryAfter = n, retryAfter
-}
-
-// FailNext makes the next n requests fail with the given HTTP status and
-// the documented error body {"success":false,"error":message,"code":code}.
-func (s *Server) FailNext(n, status int, code, message string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failN, s.failStatus, s.failCode, s.failMsg = n, status, code, message
-}
-
 // FailStream makes streams end with an error event carrying code and
 // message after the reply's text, instead of their end marker. An empty
 // code and message turn this off.
@@ -223,39 +240,6 @@ func (s *Server) FailStream(code, message string) {
 	if code != "" || message != "" {
 		s.streamErr = &[2]string{code, message}
 	}
-}
-
-// CutAfter makes replies abort their connection once n body bytes have been
-// written, without ending the body properly (0: never).
-func (s *Server) CutAfter(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cutAfter = n
-}
-
-// SplitWrites makes the server write and flush reply bodies in pieces of at
-// most size bytes (0: whole events), and also cut them at each of the given
-// absolute byte offsets, which may fall inside an event or a character.
-func (s *Server) SplitWrites(size int, offsets ...int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writeSize, s.splits = size, slices.Sorted(slices.Values(offsets))
-}
-
-// Stall makes the server wait d (or until the client goes away) before the
-// reply body: after the headers for a stream, before the answer otherwise.
-func (s *Server) Stall(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stall = d
-}
-
-// SetPace makes the server wait d (or until the client goes away) between
-// stream events.
-func (s *Server) SetPace(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pace = d
 }
 
 // SetCRLF makes streams end their lines with CRLF instead of LF.
@@ -284,7 +268,7 @@ func (s *Server) addLeadLocked(fields map[string]any) string {
 		id = fmt.Sprintf("lead_%04d", s.ids)
 		l["id"] = id
 	}
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	now := s.srv.Now().UTC().Format(time.RFC3339Nano)
 	if _, ok := l["createdAt"]; !ok {
 		l["createdAt"] = now
 	}
@@ -315,32 +299,37 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, errorBody{Error: msg, Code: code})
 }
 
-// serve runs the checks every endpoint shares, then routes.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+// rateLimited is the message of workspace's 429.
+const rateLimited = "Rate limit exceeded. Please wait before sending another message."
+
+// writeFailure answers f in workspace's error format.
+func (s *Server) writeFailure(w http.ResponseWriter, f Failure) {
 	s.mu.Lock()
-	switch {
-	case s.failN > 0:
-		s.failN--
-		status, code, msg := s.failStatus, s.failCode, s.failMsg
-		s.rateHeadersLocked(w.Header(), time.Now())
-		s.mu.Unlock()
-		writeError(w, status, code, msg)
-		return
-	case s.limited > 0:
-		s.limited--
-		ra := s.retryAfter
-		s.rateHeadersLocked(w.Header(), time.Now())
-		s.mu.Unlock()
-		writeJSON(w, http.StatusTooManyRequests, errorBody{
-			Error: "Rate limit exceeded. Please wait before sending another message.", Code: "RATE_LIMIT_EXCEEDED", RetryAfter: ra})
+	s.rateHeadersLocked(w.Header(), s.srv.Now())
+	s.mu.Unlock()
+	fake.SetRetryAfter(w.Header(), f)
+	status := fake.StatusOr(f, http.StatusInternalServerError)
+	if f.Body != "" {
+		fake.WriteBody(w, status, f.Body)
 		return
 	}
-	s.mu.Unlock()
+	code, msg := f.Code, f.Message
+	if status == http.StatusTooManyRequests {
+		code = cmp.Or(code, "RATE_LIMIT_EXCEEDED")
+		msg = cmp.Or(msg, rateLimited)
+	}
+	writeJSON(w, status, errorBody{Error: cmp.Or(msg, http.StatusText(status)), Code: code, RetryAfter: f.RetryAfterSeconds()})
+}
 
+// serve runs the checks every endpoint shares, then routes.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.srv.Intercept(w, r, s.writeFailure) {
+		return
+	}
 	auth := r.Header.Get("Authorization")
 	if auth != "Bearer "+s.cfg.APIKey {
 		s.mu.Lock()
-		s.rateHeadersLocked(w.Header(), time.Now())
+		s.rateHeadersLocked(w.Header(), s.srv.Now())
 		s.mu.Unlock()
 	}
 	switch {
@@ -352,8 +341,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ra, ok := s.admit(w.Header()); !ok {
-		writeJSON(w, http.StatusTooManyRequests, errorBody{
-			Error: "Rate limit exceeded. Please wait before sending another message.", Code: "RATE_LIMIT_EXCEEDED", RetryAfter: ra})
+		w.Header().Set("Retry-After", strconv.Itoa(ra))
+		writeJSON(w, http.StatusTooManyRequests, errorBody{Error: rateLimited, Code: "RATE_LIMIT_EXCEEDED", RetryAfter: ra})
 		return
 	}
 
@@ -388,7 +377,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 func (s *Server) admit(h http.Header) (int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := s.srv.Now()
 	s.pruneLocked(now)
 	if len(s.hits) >= s.limit {
 		s.rateHeadersLocked(h, now)
@@ -430,15 +419,11 @@ type chatBody struct {
 	Metadata       map[string]any `json:"metadata"`
 }
 
-// shape is the scripted reply shaping, copied under the lock.
+// shape is what a reply's events depend on, copied under the lock.
 type shape struct {
 	format    Format
 	parts     []string
 	streamErr *[2]string
-	writer    fake.Writer
-	splits    []int
-	stall     time.Duration
-	pace      time.Duration
 	crlf      bool
 }
 
@@ -465,88 +450,37 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	s.convs[conv] = append(s.convs[conv], *body.Message)
 	s.ids++
 	msgID := fmt.Sprintf("cm5msg%04d", s.ids)
-	sh := shape{
-		format: s.format, parts: slices.Clone(s.reply), streamErr: s.streamErr,
-		writer: fake.Writer{WriteSize: s.writeSize, CutAfter: s.cutAfter},
-		splits: slices.Clone(s.splits), stall: s.stall, pace: s.pace, crlf: s.crlf,
-	}
+	sh := shape{format: s.format, streamErr: s.streamErr, crlf: s.crlf}
 	s.mu.Unlock()
-	if sh.parts == nil {
-		sh.parts = words("You said: " + *body.Message)
+	parts, ok := s.srv.Reply(*body.Message)
+	if !ok {
+		parts = fake.Words("You said: " + *body.Message)
 	}
+	sh.parts = parts
 	streaming := s.cfg.StreamByDefault
 	if body.Stream != nil {
 		streaming = *body.Stream
 	}
-	out := &output{w: w, ctx: r.Context(), sh: sh}
+	out := s.srv.Output(w, r)
 	if !streaming {
 		b, _ := json.Marshal(map[string]any{"success": true, "data": map[string]string{
 			"response": strings.Join(sh.parts, ""), "conversationId": conv, "messageId": msgID}})
 		w.Header().Set("Content-Type", "application/json")
-		if sh.stall > 0 && !fake.Wait(r.Context(), sh.stall) {
-			return
+		if out.Start(http.StatusOK) {
+			out.Piece(b)
 		}
-		w.WriteHeader(http.StatusOK)
-		out.write(b)
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
-	}
-	if sh.stall > 0 && !fake.Wait(r.Context(), sh.stall) {
+	if !out.Start(http.StatusOK) {
 		return
 	}
-	for i, ev := range events(sh, conv, msgID) {
-		if i > 0 && sh.pace > 0 && !fake.Wait(r.Context(), sh.pace) {
-			return
-		}
-		if !out.write(ev) {
+	for _, ev := range events(sh, conv, msgID) {
+		if !out.Piece(ev) {
 			return
 		}
 	}
-}
-
-// words splits s after each space, keeping the spaces.
-func words(s string) []string {
-	var parts []string
-	for s != "" {
-		i := strings.IndexByte(s, ' ')
-		if i < 0 {
-			i = len(s) - 1
-		}
-		parts = append(parts, s[:i+1])
-		s = s[i+1:]
-	}
-	return parts
-}
-
-// output writes a reply body through the scripted writer, also splitting
-// at absolute offsets.
-type output struct {
-	w       http.ResponseWriter
-	ctx     context.Context
-	sh      shape
-	written int
-}
-
-func (o *output) write(p []byte) bool {
-	for len(p) > 0 {
-		n := len(p)
-		for _, off := range o.sh.splits {
-			if off > o.written && off < o.written+n {
-				n = off - o.written
-				break
-			}
-		}
-		if !o.sh.writer.Write(o.ctx, o.w, &o.written, p[:n]) {
-			return false
-		}
-		p = p[n:]
-	}
-	return true
 }
 
 // events renders the reply as Server-Sent Events in the chosen format.

@@ -17,7 +17,7 @@ const (
 // message: a fitting reply to the quickstart's questions and to a few
 // keywords, else a reply that says it comes from a fake.
 func DemoAnswer(provider, message string) string {
-	how := "Userdesk streams raw text, so this reply came in a few bytes at a time."
+	how := "Userdesk streams raw text, so this reply came in word by word."
 	switch provider {
 	case "workspace":
 		how = "This platform streams Server-Sent Events, so this reply came in word by word."

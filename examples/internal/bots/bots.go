@@ -20,16 +20,14 @@
 // examples' main), so tests control it.
 //
 // The fakes answer every message with a short scripted text chosen by
-// [DemoAnswer], streamed word by word (workspace) or a few bytes at a time
-// (userdesk), with [Config.Pace] between pieces, so that a demo shows
+// [DemoAnswer], which the streaming providers (workspace, userdesk) stream
+// word by word with [Config.Pace] between words, so that a demo shows
 // streaming without taking long.
 package bots
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"strings"
 	"time"
 
@@ -229,9 +227,11 @@ func newClient(provider, key, id string, opts []chatbot.Option) (chatbot.Chatbot
 	return nil, errors.New("unknown provider " + provider)
 }
 
-// fake is a started fake server with what the examples need of it.
+// fake is a started fake server with what the examples need of it: the
+// vocabulary every provider fake shares.
 type fake interface {
 	Fake
+	SetAnswer(func(message string) string)
 	Close()
 }
 
@@ -239,76 +239,29 @@ func openFake(provider string, vars Vars, cfg Config) (*Bot, func(), error) {
 	var (
 		srv          fake
 		url, key, id string
-		script       func(answer string) // sets the next reply of a fake that has no answer hook
 	)
-	answer := func(message string) string { return DemoAnswer(provider, message) }
 	switch provider {
 	case "workspace":
 		s := workspacetest.NewServer(workspacetest.Config{})
 		s.SetPace(cfg.Pace)
-		script = func(a string) { s.SetReply(words(a)...) }
 		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	case "userdesk":
 		s := userdesktest.NewServer(userdesktest.Config{})
-		if cfg.Pace > 0 {
-			s.SetBehaviour(userdesktest.Behaviour{WriteSize: 8, Delay: cfg.Pace})
-		}
-		script = s.SetReply
+		s.SetPace(cfg.Pace)
 		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	case "stammer":
 		s := stammertest.NewServer(stammertest.Config{})
-		s.SetAnswer(func(_ []stammertest.Turn, query string) string { return answer(query) })
-		srv, url, key, id = s, s.URL, s.Token(), s.ChatbotUUID()
+		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	case "sitegpt":
-		s := sitegpttest.NewServer(sitegpttest.Config{Answer: answer})
+		s := sitegpttest.NewServer(sitegpttest.Config{})
 		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	}
+	srv.SetAnswer(func(message string) string { return DemoAnswer(provider, message) })
 	opts := append([]chatbot.Option{chatbot.WithBaseURL(url)}, cfg.Options...)
 	client, err := newClient(provider, key, id, opts)
 	if err != nil {
 		srv.Close()
 		return nil, nil, err
 	}
-	if script != nil {
-		client = &scripted{Chatbot: client, answer: answer, script: script}
-	}
 	return &Bot{Chatbot: client, Provider: provider, Fake: srv, Vars: vars, BaseURL: url}, srv.Close, nil
-}
-
-// scripted sets a fake's reply to the demo answer for each message just
-// before sending it, for the fakes whose reply is set rather than computed.
-// Under concurrent calls to the same fake a reply may be another message's
-// demo answer; the examples call each fake from one goroutine at a time.
-type scripted struct {
-	chatbot.Chatbot
-	answer func(message string) string
-	script func(answer string)
-}
-
-func (s *scripted) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
-	s.script(s.answer(req.Message))
-	return s.Chatbot.Chat(ctx, req)
-}
-
-func (s *scripted) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
-	chunks := s.Chatbot.Stream(ctx, req)
-	return func(yield func(chatbot.Chunk, error) bool) {
-		s.script(s.answer(req.Message))
-		chunks(yield)
-	}
-}
-
-// words splits s after each space, keeping the spaces, so that the pieces
-// concatenate to s.
-func words(s string) []string {
-	var parts []string
-	for s != "" {
-		i := strings.IndexByte(s, ' ')
-		if i < 0 {
-			i = len(s) - 1
-		}
-		parts = append(parts, s[:i+1])
-		s = s[i+1:]
-	}
-	return parts
 }
