@@ -38,8 +38,9 @@ type envelope struct {
 // unless a response carries X-RateLimit-* headers. Raw is the response body.
 //
 // An invalid request (empty message, invalid UTF-8) is refused before
-// anything is sent. Failures Userdesk reports, including an unknown
-// conversation id (400), are [*chatbot.Error]; a POST is never resent once
+// anything is sent. Failures Userdesk reports are [*chatbot.Error]; an
+// unknown or expired conversation id, which Userdesk answers with a 400, is
+// [chatbot.ErrNotFound] (its status stays 400). A POST is never resent once
 // Userdesk may have processed it.
 //
 // API reference: https://docs.userdesk.io/api/send-a-message

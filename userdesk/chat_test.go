@@ -70,16 +70,29 @@ func TestChatContinuesConversation(t *testing.T) {
 	assert.Equal(t, 1, srv.Conversations())
 }
 
-func TestChatUnknownConversation(t *testing.T) {
+// TestUnknownConversationIsNotFound: Userdesk answers an unknown or expired
+// conversation id with a 400 "conversationId is not valid"; the SDK reports
+// it as chatbot.ErrNotFound, as the providers that answer 404 do, for Chat
+// and Stream alike, keeping the status and message.
+func TestUnknownConversationIsNotFound(t *testing.T) {
 	t.Parallel()
-	_, c := setup(t)
+	srv, c := setup(t)
 
-	_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi", ConversationID: "nope"})
-	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
-	var apiErr *chatbot.Error
-	require.True(t, errors.As(err, &apiErr))
-	assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
-	assert.Equal(t, "The conversationId is not valid", apiErr.Message)
+	_, chatErr := c.Chat(t.Context(), chatbot.Request{Message: "hi", ConversationID: "nope"})
+	_, streamErr := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "hi", ConversationID: "nope"}))
+	for _, err := range []error{chatErr, streamErr} {
+		require.ErrorIs(t, err, chatbot.ErrNotFound)
+		assert.NotErrorIs(t, err, chatbot.ErrInvalidRequest)
+		var apiErr *chatbot.Error
+		require.True(t, errors.As(err, &apiErr))
+		assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
+		assert.Equal(t, "The conversationId is not valid", apiErr.Message)
+	}
+	assert.Equal(t, 2, srv.Count(), "each was sent once")
+
+	srv.FailNext(1, userdesktest.Failure{Status: http.StatusBadRequest, Message: "The request was malformed"})
+	_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+	require.ErrorIs(t, err, chatbot.ErrInvalidRequest, "other 400s stay invalid requests")
 }
 
 func TestChatRefusesInvalidRequests(t *testing.T) {

@@ -1,6 +1,9 @@
 package userdesk
 
 import (
+	"net/http"
+	"strings"
+
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
@@ -66,6 +69,19 @@ var restConfig = rest.Config{
 	DefaultBaseURL: DefaultBaseURL,
 	AuthScheme:     "Bearer",
 	SuccessField:   "success",
+	Classify:       classify,
+}
+
+// classify makes Userdesk's answer to an unknown or expired conversation id,
+// a 400 "conversationId is not valid", [chatbot.CodeNotFound], as the other
+// providers that report it say with a 404: the request was well formed, the
+// conversation it names does not exist.
+func classify(e *chatbot.Error) {
+	m := strings.ToLower(e.Message)
+	if e.StatusCode == http.StatusBadRequest && strings.Contains(m, "conversationid") &&
+		(strings.Contains(m, "not valid") || strings.Contains(m, "invalid") || strings.Contains(m, "not found")) {
+		e.Code = chatbot.CodeNotFound
+	}
 }
 
 // ChatbotID returns the id of the chatbot the client talks to.
