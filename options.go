@@ -139,3 +139,20 @@ func WithUserAgent(ua string) Option {
 		return nil
 	})
 }
+
+// WithRateLimitPrecheck turns the rate-limit pre-check on (the default) or
+// off. A client remembers the last X-RateLimit-Remaining and -Reset it saw;
+// while they say the window is used up (Remaining 0, Reset in the future),
+// the next call does not touch the network: it waits for the reset when the
+// wait is at most [WithMaxRetryWait] and ends before the context's deadline,
+// as for a wait the provider asks for, and otherwise returns at once a
+// [*Error] matching [ErrRateLimited], with StatusCode 0, ProviderCode
+// "CLIENT_RATE_LIMITED" and RetryAfter the time until the reset. The state is
+// shared by the client's concurrent calls. Turn it off when another process
+// spends the same key and you would rather let the provider decide.
+func WithRateLimitPrecheck(enabled bool) Option {
+	return config.New(func(s *config.Settings) error {
+		s.NoPrecheck = !enabled
+		return nil
+	})
+}

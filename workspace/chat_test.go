@@ -243,9 +243,11 @@ func TestChatSuccessFalseIn200(t *testing.T) {
 
 func TestRateLimitSlidingWindow(t *testing.T) {
 	t.Parallel()
-	clk := clocktest.New(time.Now())
-	srv, c := setup(t, workspacetest.Config{RateLimit: 3, RateWindow: time.Hour}, chatbot.WithMaxRetries(2), config.WithClock(clk),
-		chatbot.WithStreamIdleTimeout(0))
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
+	// The provider's own 429 is the subject: the client's pre-check, which
+	// would refuse the fourth call without sending it, is off.
+	srv, c := setup(t, workspacetest.Config{RateLimit: 3, RateWindow: time.Hour, Clock: clk}, chatbot.WithMaxRetries(2),
+		config.WithClock(clk), chatbot.WithStreamIdleTimeout(0), chatbot.WithRateLimitPrecheck(false))
 	for i := range 3 {
 		reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 		require.NoError(t, err)
@@ -259,26 +261,45 @@ func TestRateLimitSlidingWindow(t *testing.T) {
 	var apiErr *chatbot.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
-	// The fake's window runs on the real clock: the wait it asks for is the
-	// hour less the time the first three calls took, which only a machine
-	// stalled for minutes could push out of this range.
-	assert.LessOrEqual(t, apiErr.RetryAfter, time.Hour)
-	assert.Greater(t, apiErr.RetryAfter, 50*time.Minute)
+	assert.Equal(t, time.Hour, apiErr.RetryAfter, "the window's end, on the fake's and the client's shared clock")
 	assert.Empty(t, clk.Armed(), "a wait over WithMaxRetryWait is not slept")
 	assert.Equal(t, 4, srv.Count())
 }
 
+// TestRateLimitWindowSlides fills a window of one call a minute, then makes a
+// second call: without the pre-check the provider refuses it with retryAfter
+// 60, and the client waits that minute out once and is answered; with it,
+// the client waits for the announced reset first and the provider never
+// refuses anything.
 func TestRateLimitWindowSlides(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, workspacetest.Config{RateLimit: 1, RateWindow: 300 * time.Millisecond}, chatbot.WithMaxRetries(1))
-	_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
-	require.NoError(t, err)
-	// The second call is refused with retryAfter 1 (rounded up), waits it
-	// out once, and then fits in the slid window.
-	reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
-	require.NoError(t, err)
-	assert.Equal(t, 0, reply.RateLimit.Remaining)
-	assert.Equal(t, 3, srv.Count())
+	for _, tt := range []struct {
+		name     string
+		precheck bool
+		sent     int
+	}{
+		{"provider refuses, client retries", false, 3},
+		{"client waits for the reset", true, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := clocktest.New(time.Unix(1_800_000_000, 0))
+			srv, c := setup(t, workspacetest.Config{RateLimit: 1, RateWindow: time.Minute, Clock: clk}, chatbot.WithMaxRetries(1),
+				chatbot.WithMaxRetryWait(2*time.Minute), config.WithClock(clk), chatbot.WithStreamIdleTimeout(0),
+				chatbot.WithRateLimitPrecheck(tt.precheck))
+			_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+			require.NoError(t, err)
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+				done <- err
+			}()
+			clk.WaitFor(t, time.Minute)
+			clk.Advance(time.Minute)
+			require.NoError(t, <-done)
+			assert.Equal(t, tt.sent, srv.Count())
+		})
+	}
 }
 
 func TestChatRetryAfter(t *testing.T) {

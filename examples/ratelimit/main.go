@@ -137,6 +137,11 @@ func (b *backend) Ask(ctx context.Context, question string) (string, error) {
 		if !errors.Is(err, chatbot.ErrRateLimited) || !errors.As(err, &apiErr) {
 			return "", err
 		}
+		if apiErr.StatusCode == 0 {
+			// The client's rate-limit pre-check: the last response said the
+			// window was used up, so this one was never sent.
+			fmt.Fprintln(b.log, "  held back by the client: the provider's X-RateLimit window is used up, nothing was sent")
+		}
 		wait := apiErr.RetryAfter
 		deadline, hasDeadline := ctx.Deadline()
 		switch {

@@ -25,6 +25,7 @@ type Settings struct {
 	Logger            *slog.Logger  // nil: no logging
 	UserAgent         string        // the full User-Agent header
 	Clock             Clock         // nil: the system clock
+	NoPrecheck        bool          // true: no rate-limit pre-check (see chatbot.WithRateLimitPrecheck)
 }
 
 // Option configures a client. The zero Option is invalid: [Resolve] refuses

@@ -65,6 +65,7 @@ type Client struct {
 	success []byte // `"<SuccessField>"`, to skip bodies that cannot fail the check
 
 	redactor *redactor // removes the secret, in every form, from what the provider sends back
+	window   *window   // the remembered rate-limit state; nil when the pre-check is off
 }
 
 // New validates the credentials and options and builds a Client. Its errors
@@ -91,6 +92,9 @@ func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 	c.secret = secret
 	c.ua = s.UserAgent
 	c.redactor = newRedactor(secret)
+	if !s.NoPrecheck {
+		c.window = &window{}
+	}
 	c.hc = s.HTTPClient
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
@@ -287,6 +291,9 @@ func contentType(h http.Header) string {
 // returned response is 2xx with its body unread; anything else is an error:
 // the *chatbot.Error of the last response, or the wrapped transport error.
 func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Response, error) {
+	if err := c.precheck(ctx, call); err != nil {
+		return nil, err
+	}
 	var raw any // a nil []byte must stay an untyped nil for retryablehttp
 	if call.Body != nil {
 		body, err := json.Marshal(call.Body)

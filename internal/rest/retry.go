@@ -159,6 +159,7 @@ func (a *attempts) started(retryablehttp.Logger, *http.Request, int) {
 func (a *attempts) check(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	o := outcome{err: err}
 	if resp != nil {
+		a.c.observe(resp.Header)
 		o.status = resp.StatusCode
 		if o.status < 200 || o.status > 299 {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -227,9 +228,5 @@ func (a *attempts) logAttempt(ctx context.Context, o outcome) {
 
 // logf writes one line naming the provider and the call, then attrs.
 func (a *attempts) logf(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
-	if a.c.log == nil {
-		return
-	}
-	attrs = append([]slog.Attr{slog.String("provider", a.c.cfg.Provider), slog.String("method", a.method), slog.String("path", a.path)}, attrs...)
-	a.c.log.LogAttrs(ctx, level, msg, attrs...)
+	a.c.logCall(ctx, level, msg, Call{Method: a.method, Path: a.path}, attrs...)
 }
