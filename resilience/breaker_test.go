@@ -20,13 +20,14 @@ import (
 	"github.com/chatbot-go/chatbot/resilience"
 	"github.com/chatbot-go/chatbot/stammer"
 	"github.com/chatbot-go/chatbot/stammer/stammertest"
+	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
 func TestBreakerPassesConformance(t *testing.T) {
 	t.Parallel()
-	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot {
-		_, c := newWorkspace(t)
-		return chatbot.Wrap(c, resilience.Breaker(resilience.WithFailures(1)))
+	chatbottest.Run(t, func(t *testing.T) chatbottest.Target {
+		srv, c := newWorkspace(t)
+		return chatbottest.Target{Bot: chatbot.Wrap(c, resilience.Breaker(resilience.WithFailures(1))), Server: srv}
 	})
 }
 
@@ -46,7 +47,7 @@ func TestBreakerOpensAndRefusesAtOnce(t *testing.T) {
 		})))
 	assert.Equal(t, chatbot.InfoOf(c), chatbot.InfoOf(bot), "Info is forwarded")
 
-	srv.FailNext(3, http.StatusBadGateway, "", "bad gateway")
+	srv.FailNext(3, workspacetest.Failure{Status: http.StatusBadGateway, Message: "bad gateway"})
 	for i := range 3 {
 		_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
 		require.ErrorIs(t, err, chatbot.ErrServer, "call %d", i+1)
@@ -79,7 +80,7 @@ func TestBreakerHalfOpen(t *testing.T) {
 	t.Parallel()
 	srv := stammertest.NewServer(stammertest.Config{})
 	t.Cleanup(srv.Close)
-	c, err := stammer.NewClient(srv.Token(), srv.ChatbotUUID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
+	c, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
 	require.NoError(t, err)
 	changes := make(chan string, 16)
 	bot := chatbot.Wrap(c, resilience.Breaker(
@@ -147,7 +148,7 @@ func TestBreakerRace200Goroutines(t *testing.T) {
 	t.Parallel()
 	const n = 200
 	srv, c := newWorkspace(t)
-	srv.FailNext(10*n, http.StatusInternalServerError, "INTERNAL_ERROR", "down")
+	srv.FailNext(10*n, workspacetest.Failure{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "down"})
 	changes := make(chan string, n)
 	bot := chatbot.Wrap(c, resilience.Breaker(resilience.WithFailures(5), resilience.WithOpenTimeout(time.Hour),
 		resilience.WithStateChange(func(_ chatbot.Info, from, to resilience.BreakerState) { changes <- from.String() + ">" + to.String() })))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/resilience"
 	"github.com/chatbot-go/chatbot/stammer/stammertest"
+	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
 // verdict is how the primary's breaker counted an outcome.
@@ -27,21 +29,23 @@ const (
 // row is one row of the decision table in the package documentation.
 type row struct {
 	name     string
-	modes    []string                                                    // "Chat", "Stream"; default both
-	cfg      rigConfig                                                   // rig settings for this row
-	arrange  func(r *rig)                                                // scripts the outcome on the primary
-	ctx      func(context.Context) (context.Context, context.CancelFunc) // the call's context; default t.Context()
-	message  string                                                      // default "hello"
-	breakAt  int                                                         // Stream: break after this many chunks (0: never)
-	sent     int                                                         // requests the primary's fake receives
-	fallback bool                                                        // the backup answers
-	isErr    func(t *testing.T, err error)                               // checks the error when the backup does not answer
+	modes    []string                                                                // "Chat", "Stream"; default both
+	cfg      rigConfig                                                               // rig settings for this row
+	arrange  func(r *rig)                                                            // scripts the outcome on the primary
+	ctx      func(r *rig, ctx context.Context) (context.Context, context.CancelFunc) // the call's context; default t.Context()
+	message  string                                                                  // default "hello"
+	breakAt  int                                                                     // Stream: break after this many chunks (0: never)
+	sent     int                                                                     // requests the primary's fake receives
+	fallback bool                                                                    // the backup answers
+	isErr    func(t *testing.T, err error)                                           // checks the error when the backup does not answer
 	verdict  verdict
 }
 
 func decisionRows() []row {
 	status := func(code int, providerCode string) func(r *rig) {
-		return func(r *rig) { r.ws.FailNext(1, code, providerCode, "scripted") }
+		return func(r *rig) {
+			r.ws.FailNext(1, workspacetest.Failure{Status: code, Code: providerCode, Message: "scripted"})
+		}
 	}
 	is := func(target error) func(t *testing.T, err error) {
 		return func(t *testing.T, err error) { t.Helper(); require.ErrorIs(t, err, target) }
@@ -62,10 +66,10 @@ func decisionRows() []row {
 		{name: "503 without Retry-After", arrange: status(503, ""), sent: 1, isErr: hasStatus(503), verdict: failure},
 		{name: "503 with Retry-After", cfg: rigConfig{stammerPrimary: true},
 			arrange: func(r *rig) {
-				r.st.FailNext(1, stammertest.Failure{Status: 503, Body: `{"detail": "Service unavailable."}`, RetryAfter: "120"})
+				r.st.FailNext(1, stammertest.Failure{Status: 503, Body: `{"detail": "Service unavailable."}`, RetryAfter: 2 * time.Minute})
 			},
 			sent: 1, fallback: true, verdict: failure},
-		{name: "429", arrange: func(r *rig) { r.ws.RateLimitNext(1, 120) }, sent: 1, fallback: true, verdict: neither},
+		{name: "429", arrange: func(r *rig) { r.ws.RateLimitNext(1, 2*time.Minute) }, sent: 1, fallback: true, verdict: neither},
 		{name: "quota exhausted", arrange: status(402, "INSUFFICIENT_CREDITS"), sent: 1, fallback: true, verdict: neither},
 		{name: "400", arrange: status(400, "REQUEST_VALIDATION_FAILED"), sent: 1, isErr: is(chatbot.ErrInvalidRequest), verdict: success},
 		{name: "401", arrange: status(401, "INVALID_API_KEY"), sent: 1, isErr: is(chatbot.ErrUnauthorized), verdict: success},
@@ -83,10 +87,10 @@ func decisionRows() []row {
 				assert.Equal(t, "read", op.Op)
 			}, verdict: failure},
 		{name: "response header timeout", modes: []string{"Chat"}, cfg: rigConfig{headerTimeout: 3 * time.Second},
-			arrange: func(r *rig) { r.ws.Stall(time.Hour) }, sent: 1,
+			arrange: func(r *rig) { r.ws.StallNext(1) }, sent: 1, // held before the headers
 			isErr: func(t *testing.T, err error) { assert.ErrorContains(t, err, "timeout awaiting response headers") }, verdict: failure},
 		{name: "idle timeout", modes: []string{"Stream"}, cfg: rigConfig{idle: 500 * time.Millisecond},
-			arrange: func(r *rig) { r.ws.Stall(time.Hour) }, sent: 1, isErr: is(chatbot.ErrIdleTimeout), verdict: failure},
+			arrange: func(r *rig) { r.ws.StallAfter(0) }, sent: 1, isErr: is(chatbot.ErrIdleTimeout), verdict: failure}, // held after the headers
 		{name: "cut before the first chunk", arrange: func(r *rig) { r.ws.CutAfter(10) }, sent: 1, isErr: is(io.ErrUnexpectedEOF), verdict: failure},
 		{name: "cut mid-reply", modes: []string{"Stream"}, arrange: func(r *rig) { r.ws.SplitWrites(0); r.ws.CutAfter(150) }, sent: 1, isErr: is(io.ErrUnexpectedEOF), verdict: failure},
 		{name: "error event mid-reply", modes: []string{"Stream"}, arrange: func(r *rig) { r.ws.FailStream("GENERATION_FAILED", "the model failed") }, sent: 1,
@@ -99,15 +103,17 @@ func decisionRows() []row {
 			isErr: is(chatbot.ErrRateLimited), verdict: neither},
 		{name: "invalid request refused by the SDK", arrange: func(*rig) {}, message: "  ", sent: 0, isErr: is(chatbot.ErrInvalidRequest), verdict: neither},
 		{name: "caller's cancellation", arrange: func(*rig) {}, sent: 0,
-			ctx: func(ctx context.Context) (context.Context, context.CancelFunc) {
+			ctx: func(_ *rig, ctx context.Context) (context.Context, context.CancelFunc) {
 				ctx, cancel := context.WithCancel(ctx)
 				cancel()
 				return ctx, cancel
 			}, isErr: is(context.Canceled), verdict: neither},
-		{name: "caller's deadline", arrange: func(r *rig) { r.ws.Stall(time.Hour) }, sent: 1,
-			ctx: func(ctx context.Context) (context.Context, context.CancelFunc) {
-				return context.WithTimeout(ctx, 2*time.Second) // long enough for the request to reach the fake on a busy machine
-			}, isErr: is(context.DeadlineExceeded), verdict: neither},
+		// The deadline passes while the fake holds the request: before the
+		// headers for Chat, after them (reading the body) for Stream.
+		{name: "caller's deadline", modes: []string{"Chat"}, arrange: func(r *rig) { r.ws.StallNext(1) }, sent: 1,
+			ctx: deadlineWhenHeld, isErr: is(context.DeadlineExceeded), verdict: neither},
+		{name: "caller's deadline", modes: []string{"Stream"}, arrange: func(r *rig) { r.ws.StallAfter(0) }, sent: 1,
+			ctx: deadlineWhenHeld, isErr: is(context.DeadlineExceeded), verdict: neither},
 		{name: "consumer's break", modes: []string{"Stream"}, arrange: func(*rig) {}, breakAt: 1, sent: 1, verdict: neither},
 	}
 }
@@ -142,7 +148,7 @@ func TestDecisionTable(t *testing.T) {
 				tt.arrange(r)
 				ctx, cancel := t.Context(), context.CancelFunc(func() {})
 				if tt.ctx != nil {
-					ctx, cancel = tt.ctx(ctx)
+					ctx, cancel = tt.ctx(r, ctx)
 				}
 				defer cancel()
 				msg := tt.message
@@ -153,7 +159,8 @@ func TestDecisionTable(t *testing.T) {
 				r.fault.Store(int32(noFault))
 				r.throttle.Store(false)
 				r.limitErr.Store(false)
-				r.ws.Stall(0)
+				r.ws.StallNext(0)
+				r.ws.StallAfter(-1)
 				r.ws.CutAfter(0)
 				r.ws.FailStream("", "")
 
@@ -220,4 +227,45 @@ func call(ctx context.Context, bot chatbot.Chatbot, mode string, req chatbot.Req
 		}
 	}
 	return reply, chunks, nil
+}
+
+// deadlineWhenHeld returns a context whose deadline passes as soon as the
+// primary's fake holds the request (it reported Stalled), so that the
+// deadline surely falls after the request was sent, however slow the
+// machine: no timer decides the order.
+func deadlineWhenHeld(r *rig, parent context.Context) (context.Context, context.CancelFunc) {
+	ctx := &expiring{Context: context.WithoutCancel(parent), done: make(chan struct{})}
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-r.ws.Stalled():
+		case <-stop:
+		}
+		ctx.expire()
+	}()
+	return ctx, sync.OnceFunc(func() { close(stop) })
+}
+
+// expiring is a context whose deadline passes when expire is called: Done
+// closes and Err is context.DeadlineExceeded, as for a context.WithDeadline
+// whose time came. It keeps the values of the context it was made from,
+// without its cancellation (so context.Cause reports Err), and reports no
+// Deadline: no layer in these calls reads it before sending (the rows' limiter
+// never asks to wait).
+type expiring struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func (c *expiring) expire()               { c.once.Do(func() { close(c.done) }) }
+func (c *expiring) Done() <-chan struct{} { return c.done }
+
+func (c *expiring) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }

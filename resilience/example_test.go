@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/resilience"
@@ -52,7 +53,7 @@ func ExampleNewFallback() {
 	if err != nil {
 		panic(err)
 	}
-	backup, err := stammer.NewClient(st.Token(), st.ChatbotUUID(), chatbot.WithBaseURL(st.URL))
+	backup, err := stammer.NewClient(st.APIKey(), st.ChatbotID(), chatbot.WithBaseURL(st.URL))
 	if err != nil {
 		panic(err)
 	}
@@ -67,7 +68,7 @@ func ExampleNewFallback() {
 
 	reply, _ := bot.Chat(ctx, chatbot.Request{Message: "hello"})
 	fmt.Println(reply.ConversationID)
-	ws.RateLimitNext(1, 60)
+	ws.RateLimitNext(1, time.Minute)
 	reply, _ = bot.Chat(ctx, chatbot.Request{Message: "hello", User: chatbot.User{ID: "ann"}})
 	fmt.Println(reply.ConversationID)
 	reply, _ = bot.Chat(ctx, chatbot.Request{Message: "and then?", ConversationID: reply.ConversationID})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,19 +15,23 @@ import (
 	"github.com/chatbot-go/chatbot/chatbottest"
 	"github.com/chatbot-go/chatbot/resilience"
 	"github.com/chatbot-go/chatbot/stammer/stammertest"
+	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
 func TestFallbackPassesConformance(t *testing.T) {
 	t.Parallel()
-	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot { return newRig(t, rigConfig{}).fb })
+	chatbottest.Run(t, func(t *testing.T) chatbottest.Target {
+		r := newRig(t, rigConfig{})
+		return chatbottest.Target{Bot: r.fb, Server: r.ws} // new conversations go to the primary
+	})
 }
 
 func TestFallbackPassesConformanceOnTheBackup(t *testing.T) {
 	t.Parallel()
-	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot {
+	chatbottest.Run(t, func(t *testing.T) chatbottest.Target {
 		r := newRig(t, rigConfig{})
 		r.throttle.Store(true) // every new conversation moves to the backup
-		return r.fb
+		return chatbottest.Target{Bot: r.fb, Server: r.st}
 	})
 }
 
@@ -47,7 +52,7 @@ func TestFallbackKeepsConversationsWithTheirOwner(t *testing.T) {
 				assert.Equal(t, first.ConversationID, c.ConversationID, "every chunk carries the encoded id")
 			}
 
-			r.ws.RateLimitNext(2, 120)
+			r.ws.RateLimitNext(2, 2*time.Minute)
 			_, _, err = call(ctx, r.fb, mode, chatbot.Request{Message: "still there?", ConversationID: first.ConversationID}, 0)
 			require.ErrorIs(t, err, chatbot.ErrRateLimited, "a continued conversation gets its owner's error")
 			p, b := r.counts()
@@ -97,7 +102,7 @@ func TestFallbackSkipsAnOpenCircuit(t *testing.T) {
 	r := newRig(t, rigConfig{})
 	first, err := r.fb.Chat(t.Context(), chatbot.Request{Message: "hello"})
 	require.NoError(t, err)
-	r.ws.FailNext(2, http.StatusInternalServerError, "INTERNAL_ERROR", "down")
+	r.ws.FailNext(2, workspacetest.Failure{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "down"})
 	for range 2 {
 		_, err := r.fb.Chat(t.Context(), chatbot.Request{Message: "hello"})
 		require.ErrorIs(t, err, chatbot.ErrServer, "a 500 is returned, not retried on the backup")
@@ -123,7 +128,7 @@ func TestFallbackErrorLeadsWithThePrimary(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, rigConfig{})
-			r.ws.RateLimitNext(1, 120)
+			r.ws.RateLimitNext(1, 2*time.Minute)
 			r.st.FailNext(1, stammertest.ServerError())
 			_, _, err := call(t.Context(), r.fb, mode, chatbot.Request{Message: "hello"}, 0)
 			require.Error(t, err)
@@ -172,7 +177,7 @@ func TestRace200Goroutines(t *testing.T) {
 	t.Parallel()
 	const n, refused = 200, 100
 	r := newRig(t, rigConfig{})
-	r.ws.RateLimitNext(refused, 120)
+	r.ws.RateLimitNext(refused, 2*time.Minute)
 	var wg sync.WaitGroup
 	owners := make(chan string, n)
 	for i := range n {

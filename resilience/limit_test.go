@@ -67,10 +67,10 @@ func limitedBot(t *testing.T, bot chatbot.Chatbot, rate resilience.Rate, opts ..
 
 func TestLimitPassesConformance(t *testing.T) {
 	t.Parallel()
-	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot {
-		_, c := newWorkspace(t)
+	chatbottest.Run(t, func(t *testing.T) chatbottest.Target {
+		srv, c := newWorkspace(t)
 		bot, _, _ := limitedBot(t, c, resilience.PerSecond(1000))
-		return bot
+		return chatbottest.Target{Bot: bot, Server: srv}
 	})
 }
 

@@ -120,7 +120,7 @@ func newRig(t *testing.T, cfg rigConfig) *rig {
 	}
 	wsClient, err := workspace.NewClient(r.ws.APIKey(), r.ws.ChatbotID(), append(opts, chatbot.WithBaseURL(r.ws.URL), chatbot.WithHTTPClient(wsHC))...)
 	require.NoError(t, err)
-	stClient, err := stammer.NewClient(r.st.Token(), r.st.ChatbotUUID(), append(opts, chatbot.WithBaseURL(r.st.URL), chatbot.WithHTTPClient(stHC))...)
+	stClient, err := stammer.NewClient(r.st.APIKey(), r.st.ChatbotID(), append(opts, chatbot.WithBaseURL(r.st.URL), chatbot.WithHTTPClient(stHC))...)
 	require.NoError(t, err)
 	var prim, back chatbot.Chatbot = wsClient, stClient
 	if cfg.stammerPrimary {
@@ -175,5 +175,5 @@ func (r *rig) fail500() {
 		r.st.FailNext(1, stammertest.ServerError())
 		return
 	}
-	r.ws.FailNext(1, http.StatusInternalServerError, "INTERNAL_ERROR", "boom")
+	r.ws.FailNext(1, workspacetest.Failure{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "boom"})
 }

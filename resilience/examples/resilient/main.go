@@ -49,7 +49,7 @@ func run(ctx context.Context, out io.Writer, primarySrv *workspacetest.Server, b
 	if err != nil {
 		return err
 	}
-	st, err := stammer.NewClient(backupSrv.Token(), backupSrv.ChatbotUUID(), chatbot.WithBaseURL(backupSrv.URL), chatbot.WithMaxRetries(0))
+	st, err := stammer.NewClient(backupSrv.APIKey(), backupSrv.ChatbotID(), chatbot.WithBaseURL(backupSrv.URL), chatbot.WithMaxRetries(0))
 	if err != nil {
 		return err
 	}
@@ -101,13 +101,13 @@ func run(ctx context.Context, out io.Writer, primarySrv *workspacetest.Server, b
 	counts()
 
 	fmt.Fprintln(out, "\n2. The primary rate-limits the next request (429, retry after 60s): it was not processed.")
-	primarySrv.RateLimitNext(1, 60)
+	primarySrv.RateLimitNext(1, time.Minute)
 	ask("bob", "Do you ship abroad?")
 	ask("alice", "And on Sundays?")
 	counts()
 
 	fmt.Fprintln(out, "\n3. The primary starts failing with 500s: it may have processed the message, so nothing moves.")
-	primarySrv.FailNext(100, http.StatusInternalServerError, "INTERNAL_ERROR", "Internal server error")
+	primarySrv.FailNext(100, workspacetest.Failure{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "Internal server error"})
 	ask("carol", "Can I return an item?")
 	ask("alice", "Thanks!")
 	ask("dave", "Where is my order?")
