@@ -80,8 +80,9 @@
 // context to the provider in a traceparent header (keep a
 // ResponseHeaderTimeout on the transport you wrap: the SDK's default one
 // has it, yours replaces it). With a logger over [NewLogHandler] given
-// through [chatbot.WithLogger], each attempt and each retry or rate-limit
-// wait is an event on the chat span:
+// through [chatbot.WithLogger], each attempt, each retry and each refusal
+// by the provider the client gives up on is an event on the chat span (see
+// [LogHandler]):
 //
 //	hc := &http.Client{Transport: otelhttp.NewTransport(transport)}
 //	bot, err := workspace.NewClient(key, id,

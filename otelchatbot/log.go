@@ -24,10 +24,14 @@ import (
 //		chatbot.WithLogger(slog.New(otelchatbot.NewLogHandler(slog.Default().Handler()))))
 //	traced := chatbot.Wrap(bot, otelchatbot.Middleware())
 //
-// Each HTTP attempt ("chatbot: http attempt", with its status) and each
-// retry decision ("chatbot: retrying", with the wait) then appears as an
-// event on the chat span, whatever level the SDK logs it at, while the next
-// handler keeps its own level. The SDK never logs keys, Authorization
+// The SDK's lines then appear as events on the chat span, each with the
+// call's provider, method and path and the attempt number: every HTTP
+// attempt ("chatbot: http attempt", logged at Debug, with its status or
+// error and its duration), every retry ("chatbot: retrying", at Info, with
+// the status and the wait) and every 429 or 503 the client gives up on
+// ("chatbot: refused by the provider", at Warn, with the status and the
+// retry_after the provider asked for). They become events whatever level the
+// SDK logs them at, while the next handler keeps its own level. The SDK never logs keys, Authorization
 // headers, query strings or bodies, so neither do the events.
 //
 // A LogHandler is safe for concurrent use when the next handler is.

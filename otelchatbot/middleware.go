@@ -49,8 +49,8 @@ var operationName = semconv.GenAIOperationNameChat.Value.AsString()
 // The span is in the context passed to the wrapped Chatbot, so an otelhttp
 // transport set with [chatbot.WithHTTPClient] makes the HTTP spans its
 // children and sends its trace context to the provider, and a logger set
-// with [chatbot.WithLogger] over [NewLogHandler] turns the SDK's retry lines
-// into events on it.
+// with [chatbot.WithLogger] over [NewLogHandler] turns the SDK's attempt,
+// retry and refusal lines into events on it.
 //
 // Message and reply text are recorded only with [WithMessageContent]; the
 // API key never is. Instruments that cannot be created are reported to

@@ -19,6 +19,7 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest"
 	"github.com/chatbot-go/chatbot/otelchatbot"
+	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
 const question = "What are your opening hours?"
@@ -207,7 +208,7 @@ func TestStreamBreak(t *testing.T) {
 func TestProviderError(t *testing.T) {
 	t.Parallel()
 	r := setup(t, nil)
-	r.srv.FailNext(2, http.StatusUnauthorized, "INVALID_API_KEY", "Invalid or inactive API key")
+	r.srv.FailNext(2, workspacetest.Failure{Status: http.StatusUnauthorized, Code: "INVALID_API_KEY", Message: "Invalid or inactive API key"})
 
 	_, err := r.bot.Chat(t.Context(), chatbot.Request{Message: question})
 	require.ErrorIs(t, err, chatbot.ErrUnauthorized)
@@ -353,7 +354,8 @@ func dump(s sdktrace.ReadOnlySpan) string {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	chatbottest.Run(t, func(t *testing.T) chatbot.Chatbot {
-		return setup(t, nil).bot
+	chatbottest.Run(t, func(t *testing.T) chatbottest.Target {
+		r := setup(t, nil)
+		return chatbottest.Target{Bot: r.bot, Server: r.srv}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/otelchatbot"
+	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
 // setupTraced is setup with the user's otelhttp transport on the client and
@@ -75,6 +77,55 @@ func TestTraceContextReachesProvider(t *testing.T) {
 	}
 }
 
+// event is a span event reduced to what the tests compare: its name, its
+// exact attributes but for the durations the SDK measured or drew at random,
+// and the names of those.
+type event struct {
+	Name      string
+	Attrs     map[attribute.Key]attribute.Value
+	Durations []attribute.Key
+}
+
+// events returns the span's events. Each attribute named in durations that
+// an event has must be a duration, positive but for "duration" (an
+// attempt's measured time, which is only not negative); it moves from Attrs
+// to Durations.
+func events(t *testing.T, s sdktrace.ReadOnlySpan, durations ...attribute.Key) []event {
+	t.Helper()
+	var out []event
+	for _, e := range s.Events() {
+		ev := event{Name: e.Name, Attrs: attrMap(e.Attributes)}
+		for _, k := range durations {
+			v, ok := ev.Attrs[k]
+			if !ok {
+				continue
+			}
+			d, err := time.ParseDuration(v.AsString())
+			if assert.NoError(t, err, "event %q attribute %s", e.Name, k) {
+				if k == "duration" {
+					assert.GreaterOrEqual(t, d, time.Duration(0), "event %q attribute %s", e.Name, k)
+				} else {
+					assert.Positive(t, d, "event %q attribute %s", e.Name, k)
+				}
+			}
+			delete(ev.Attrs, k)
+			ev.Durations = append(ev.Durations, k)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// lineAttrs is the exact attributes of one of the SDK's log lines about the
+// workspace fake's chat call: the call, then kvs.
+func lineAttrs(r *rig, kvs ...attribute.KeyValue) map[attribute.Key]attribute.Value {
+	return attrMap(append([]attribute.KeyValue{
+		attribute.String("provider", "workspace"),
+		attribute.String("method", http.MethodPost),
+		attribute.String("path", "chatbots/"+r.srv.ChatbotID()+"/chat"),
+	}, kvs...))
+}
+
 func TestRetryIsSpanEvent(t *testing.T) {
 	t.Parallel()
 	r := setupTraced(t)
@@ -86,27 +137,35 @@ func TestRetryIsSpanEvent(t *testing.T) {
 
 	chat, https := chatbotSpans(t, r)
 	assert.Len(t, https, 2, "one HTTP span per attempt")
-	var names []string
-	var statuses []attribute.Value
-	var retry map[attribute.Key]attribute.Value
-	for _, e := range chat.Events() {
-		names = append(names, e.Name)
-		attrs := attrMap(e.Attributes)
-		if s, ok := attrs["status"]; ok {
-			statuses = append(statuses, s)
-		}
-		if e.Name == "chatbot: retrying" {
-			retry = attrs
-		}
-	}
-	assert.Equal(t, []string{"chatbot: http attempt", "chatbot: retrying", "chatbot: http attempt"}, names)
-	assert.Equal(t, []attribute.Value{attribute.Int64Value(429), attribute.Int64Value(200)}, statuses)
-	require.NotNil(t, retry)
-	assert.Equal(t, attribute.StringValue("workspace"), retry["provider"])
-	assert.Equal(t, attribute.StringValue(http.MethodPost), retry["method"])
-	assert.Equal(t, attribute.Int64Value(1), retry["attempt"])
-	assert.Contains(t, retry, attribute.Key("wait"))
-	assert.Equal(t, attribute.StringValue("chatbots/"+r.srv.ChatbotID()+"/chat"), retry["path"])
+	// An attempt's duration and the backoff (jittered) are checked to be
+	// durations, not compared.
+	dur, wait := []attribute.Key{"duration"}, []attribute.Key{"wait"}
+	assert.Equal(t, []event{
+		{"chatbot: http attempt", lineAttrs(r, attribute.Int("attempt", 1), attribute.Int("status", http.StatusTooManyRequests)), dur},
+		{"chatbot: retrying", lineAttrs(r, attribute.Int("attempt", 1), attribute.Int("status", http.StatusTooManyRequests)), wait},
+		{"chatbot: http attempt", lineAttrs(r, attribute.Int("attempt", 2), attribute.Int("status", http.StatusOK)), dur},
+	}, events(t, chat, "duration", "wait"))
+}
+
+// TestRefusalIsSpanEvent has the provider ask for a wait longer than the
+// client sleeps: the call ends at once with the 429, and the chat span shows
+// the attempt and the refusal with the wait the provider asked for.
+func TestRefusalIsSpanEvent(t *testing.T) {
+	t.Parallel()
+	r := setupTraced(t)
+	r.srv.RateLimitNext(1, time.Hour)
+	_, err := r.bot.Chat(t.Context(), chatbot.Request{Message: question})
+	require.ErrorIs(t, err, chatbot.ErrRateLimited)
+	assert.Equal(t, 1, r.srv.Count(), "not retried")
+
+	chat, https := chatbotSpans(t, r)
+	assert.Len(t, https, 1)
+	assert.Equal(t, []event{
+		{"chatbot: http attempt", lineAttrs(r, attribute.Int("attempt", 1), attribute.Int("status", http.StatusTooManyRequests)),
+			[]attribute.Key{"duration"}},
+		{"chatbot: refused by the provider", lineAttrs(r, attribute.Int("attempt", 1), attribute.Int("status", http.StatusTooManyRequests),
+			attribute.String("retry_after", time.Hour.String())), nil},
+	}, events(t, chat, "duration"))
 }
 
 // TestAPIKeyNeverRecorded runs every path, with content recording on and a
@@ -123,20 +182,26 @@ func TestAPIKeyNeverRecorded(t *testing.T) {
 	ask()
 	r.srv.RateLimitNext(1, 0)
 	ask()
-	r.srv.FailNext(2, http.StatusUnauthorized, "INVALID_API_KEY", "Invalid API key "+key)
+	r.srv.RateLimitNext(2, time.Hour) // refused: a wait longer than the client sleeps
+	ask()
+	r.srv.FailNext(2, workspacetest.Failure{Status: http.StatusUnauthorized, Code: "INVALID_API_KEY", Message: "Invalid API key " + key})
 	ask()
 	r.srv.CutAfter(150)
 	ask()
 
 	spans := r.spans.Ended()
-	require.GreaterOrEqual(t, len(spans), 16)
-	var events int
+	require.GreaterOrEqual(t, len(spans), 21, "10 chat spans, 11 HTTP spans")
+	seen := map[string]bool{}
 	for _, s := range spans {
-		events += len(s.Events())
+		for _, e := range s.Events() {
+			seen[e.Name] = true
+		}
 		assert.NotContains(t, dump(s), key)
 		assert.NotContains(t, dump(s), key[len(key)-8:])
 	}
-	assert.Positive(t, events, "the search covered events")
+	for _, name := range []string{"chatbot: http attempt", "chatbot: retrying", "chatbot: refused by the provider", "exception"} {
+		assert.True(t, seen[name], "the search covered the %q events", name)
+	}
 	for name, points := range r.histograms(t) {
 		for _, p := range points {
 			for k, v := range p.Attrs {

@@ -82,7 +82,8 @@ func TestReadmeTracing(t *testing.T) {
 	for _, e := range chat.Events() {
 		events = append(events, e.Name)
 	}
-	assert.Contains(t, events, "chatbot: retrying")
+	assert.Equal(t, []string{"chatbot: http attempt", "chatbot: retrying", "chatbot: http attempt"}, events,
+		"the attempts (logged at Debug) and the retry (at Info) are events, whatever the next handler's level")
 }
 
 // TestReadmeBlocksHere checks that every Go block of the README's "Tracing

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -17,15 +18,31 @@ type exported struct {
 	Name        string
 	SpanContext struct{ TraceID, SpanID string }
 	Parent      struct{ TraceID, SpanID string }
-	Attributes  []struct {
-		Key   string
-		Value struct {
-			Type  string
-			Value any
+	Attributes  []attr
+	Events      []struct {
+		Name       string
+		Attributes []attr
+	}
+	Status struct{ Code string }
+}
+
+// attr is one attribute, as the stdout exporter writes it.
+type attr struct {
+	Key   string
+	Value struct {
+		Type  string
+		Value any
+	}
+}
+
+// value returns the value of the attribute named key, nil if none.
+func value(attrs []attr, key string) any {
+	for _, a := range attrs {
+		if a.Key == key {
+			return a.Value.Value
 		}
 	}
-	Events []struct{ Name string }
-	Status struct{ Code string }
+	return nil
 }
 
 func TestTracing(t *testing.T) {
@@ -64,9 +81,13 @@ func TestTracing(t *testing.T) {
 	assert.NotContains(t, attrs, "gen_ai.input.messages", "content is off by default")
 	var events []string
 	for _, e := range chat.Events {
-		events = append(events, e.Name)
+		events = append(events, fmt.Sprintf("%s attempt=%v status=%v", e.Name, value(e.Attributes, "attempt"), value(e.Attributes, "status")))
 	}
-	assert.Equal(t, []string{"chatbot: http attempt", "chatbot: retrying", "chatbot: http attempt"}, events)
+	assert.Equal(t, []string{
+		"chatbot: http attempt attempt=1 status=429",
+		"chatbot: retrying attempt=1 status=429",
+		"chatbot: http attempt attempt=2 status=200",
+	}, events)
 
 	for _, h := range spans[:2] {
 		assert.Equal(t, chat.SpanContext.TraceID, h.SpanContext.TraceID)
