@@ -80,6 +80,7 @@ func TestDefaults(t *testing.T) {
 	assert.Same(t, hc, defaultHTTPClient(), "one client shared by all")
 	tr := hc.Transport.(*http.Transport)
 	assert.Zero(t, tr.ResponseHeaderTimeout, "the stream idle timeout alone bounds the wait for headers")
+	assert.Equal(t, 1<<10, tr.WriteBufferSize, "a small write buffer per pooled connection")
 	assert.Zero(t, hc.Timeout, "an overall timeout would cut long streams")
 	assert.NotSame(t, http.DefaultTransport, tr)
 }

@@ -19,11 +19,21 @@ import (
 // Each Client sends through [Client.guard]'s wrapper of it, which hides the
 // transport's CloseIdleConnections: one client's cancelled call must not drop
 // the pooled connections of all the others.
+//
+// Each connection keeps a 1 KiB write buffer instead of net/http's 4 KiB: the
+// SDK's requests are a few hundred bytes of JSON (a larger body is written
+// through, unbuffered), and a service relaying thousands of mostly idle
+// streams holds one buffer per open connection for its whole life.
 var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = t.MaxIdleConns
+	t.WriteBufferSize = defaultWriteBuffer
 	return &http.Client{Transport: t}
 })
+
+// defaultWriteBuffer is the write buffer of each connection of the default
+// transport.
+const defaultWriteBuffer = 1 << 10
 
 // guardedTransport wraps the transport of the *http.Client the SDK sends
 // with (the caller's own, with [chatbot.WithHTTPClient]). It does three
