@@ -240,6 +240,9 @@ func (d *eventDecoder) plainText(data, trimmed string) string {
 	return data
 }
 
+// noData stands for the "data" of an event that has none.
+var noData nestedData
+
 // objectEvent decodes a JSON event.
 func (d *eventDecoder) objectEvent(w *wireEvent, name string, out *decodedEvent) {
 	kind := nonEmpty(w.Type, w.Event)
@@ -249,7 +252,7 @@ func (d *eventDecoder) objectEvent(w *wireEvent, name string, out *decodedEvent)
 	kind = strings.ToLower(strings.TrimSpace(kind))
 	nested := w.Data
 	if nested == nil {
-		nested = new(nestedData)
+		nested = &noData // read only: no allocation per event
 	}
 	out.conversationID = firstText(w.ConversationID, w.ConversationIDSnake, nested.ConversationID,
 		nested.ConversationIDSnake, w.ChatID, nested.ChatID)
@@ -261,7 +264,7 @@ func (d *eventDecoder) objectEvent(w *wireEvent, name string, out *decodedEvent)
 	switch {
 	case kind == "error":
 		out.err = eventError(w, "")
-	case endKinds[kind]:
+	case kind != "" && endKinds[kind]:
 		d.ended = true
 		out.end = true
 		if out.response == "" {
@@ -269,7 +272,7 @@ func (d *eventDecoder) objectEvent(w *wireEvent, name string, out *decodedEvent)
 		}
 	case kind == "abort":
 		out.aborted = true
-	case isNonText(kind):
+	case kind != "" && isNonText(kind):
 	case kind == "token" && nested.str.set: // Flowise: {"event":"token","data":"…"}
 		out.text = d.pending.join(nested.str.s)
 	default:
