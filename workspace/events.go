@@ -162,9 +162,9 @@ func (n *nestedData) UnmarshalJSON(b []byte) error {
 }
 
 // eventDecoder decodes the events of one stream, following the rules
-// documented on [Client.Stream] (shared/providers/README.md, "workspace"). It
-// holds what carries from one event to the next: the dialect, whether the
-// format promises an end marker, and half a surrogate pair.
+// documented on [Client.Stream]. It holds what carries from one event to the
+// next: the dialect, whether the format promises an end marker, and half a
+// surrogate pair.
 type eventDecoder struct {
 	scratch wireEvent // reused across events so that decoding does not allocate it each time
 	dialect dialect
