@@ -9,9 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
+
+	"github.com/chatbot-go/chatbot/internal/webhook"
 )
 
 // Webhook header and defaults.
@@ -207,9 +208,9 @@ func decodeWebhook(body []byte) (*WebhookEvent, error) {
 			data = nil
 		}
 	}
-	ev.ID = webhookString(top, "id", "eventId")
+	ev.ID = webhook.String(top, "id", "eventId")
 	if ev.ID == "" {
-		ev.ID = webhookString(data, "id", "messageId")
+		ev.ID = webhook.String(data, "id", "messageId")
 	}
 	kind := strings.ToUpper(ev.Type)
 	switch {
@@ -219,18 +220,18 @@ func decodeWebhook(body []byte) (*WebhookEvent, error) {
 		}
 	case strings.Contains(kind, "ESCALAT") && data != nil:
 		ev.Escalation = &WebhookEscalation{
-			ChatbotID: webhookString(data, "chatbotId"),
-			ThreadID:  webhookString(data, "threadId"),
+			ChatbotID: webhook.String(data, "chatbotId"),
+			ThreadID:  webhook.String(data, "threadId"),
 			ChatUser:  webhookChatUser(data),
 			Raw:       dataRaw(ev),
 		}
 	case strings.Contains(kind, "LEAD") && data != nil:
 		l := &WebhookLead{
-			ChatbotID: webhookString(data, "chatbotId"),
-			ThreadID:  webhookString(data, "threadId"),
-			Name:      webhookString(data, "name"),
-			Email:     webhookString(data, "email"),
-			Phone:     webhookString(data, "phoneNumber", "phone"),
+			ChatbotID: webhook.String(data, "chatbotId"),
+			ThreadID:  webhook.String(data, "threadId"),
+			Name:      webhook.String(data, "name"),
+			Email:     webhook.String(data, "email"),
+			Phone:     webhook.String(data, "phoneNumber", "phone"),
 			Raw:       dataRaw(ev),
 		}
 		if u := webhookChatUser(data); u != nil {
@@ -254,16 +255,16 @@ func dataRaw(ev *WebhookEvent) json.RawMessage {
 // field of an unexpected type does not lose the others.
 func webhookMessage(data map[string]json.RawMessage) *WebhookMessage {
 	m := &WebhookMessage{
-		ChatbotID:         webhookString(data, "chatbotId"),
-		ThreadID:          webhookString(data, "threadId"),
-		GPTModel:          webhookString(data, "gptModel"),
-		Question:          webhookString(data, "question"),
-		Answer:            webhookString(data, "answer"),
-		MessageType:       webhookString(data, "messageType"),
-		AgentID:           webhookString(data, "agentId"),
-		IconURL:           webhookString(data, "iconUrl"),
-		AgentName:         webhookString(data, "agentName"),
-		SystemMessageType: webhookString(data, "systemMessageType"),
+		ChatbotID:         webhook.String(data, "chatbotId"),
+		ThreadID:          webhook.String(data, "threadId"),
+		GPTModel:          webhook.String(data, "gptModel"),
+		Question:          webhook.String(data, "question"),
+		Answer:            webhook.String(data, "answer"),
+		MessageType:       webhook.String(data, "messageType"),
+		AgentID:           webhook.String(data, "agentId"),
+		IconURL:           webhook.String(data, "iconUrl"),
+		AgentName:         webhook.String(data, "agentName"),
+		SystemMessageType: webhook.String(data, "systemMessageType"),
 	}
 	_ = json.Unmarshal(data["sources"], &m.Sources) // not an array: left nil, still in Data
 	return m
@@ -274,9 +275,9 @@ func webhookChatUser(data map[string]json.RawMessage) *ChatUser {
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(data[k], &obj) == nil && obj != nil {
 			return &ChatUser{
-				Email:       webhookString(obj, "email"),
-				Name:        webhookString(obj, "name"),
-				PhoneNumber: webhookString(obj, "phoneNumber", "phone"),
+				Email:       webhook.String(obj, "email"),
+				Name:        webhook.String(obj, "name"),
+				PhoneNumber: webhook.String(obj, "phoneNumber", "phone"),
 			}
 		}
 	}
@@ -288,28 +289,6 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// webhookString returns the first of keys whose value is a non-empty string
-// or a number, as text.
-func webhookString(obj map[string]json.RawMessage, keys ...string) string {
-	for _, k := range keys {
-		raw := bytes.TrimSpace(obj[k])
-		var s string
-		switch {
-		case len(raw) == 0:
-		case raw[0] == '"':
-			if json.Unmarshal(raw, &s) == nil && s != "" {
-				return s
-			}
-		case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
-			var n json.Number
-			if json.Unmarshal(raw, &n) == nil {
-				return n.String()
-			}
-		}
-	}
-	return ""
 }
 
 // NewWebhookHandler returns an [http.Handler] that receives SiteGPT's
@@ -351,39 +330,15 @@ func NewWebhookHandler(token string, fn func(ctx context.Context, ev *WebhookEve
 			o(&cfg)
 		}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		if err := VerifyWebhook(token, r.Header); err != nil {
-			http.Error(w, "invalid token", http.StatusUnauthorized)
-			return
-		}
-		if r.ContentLength > cfg.maxBody {
-			http.Error(w, http.StatusText(http.StatusRequestEntityTooLarge), http.StatusRequestEntityTooLarge)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.maxBody))
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			http.Error(w, http.StatusText(http.StatusRequestEntityTooLarge), http.StatusRequestEntityTooLarge)
-			return
-		case err != nil:
-			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
-			return
-		}
+	preauth := func(h http.Header) bool { return VerifyWebhook(token, h) == nil }
+	open := func(_ http.Header, body []byte) (func(context.Context) error, int) {
 		ev, err := decodeWebhook(body)
 		if err != nil {
-			http.Error(w, "invalid payload", http.StatusBadRequest)
-			return
+			return nil, http.StatusBadRequest
 		}
-		if err := fn(r.Context(), ev); err != nil {
-			http.Error(w, "event not processed", http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
+		return func(ctx context.Context) error { return fn(ctx, ev) }, 0
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		webhook.Receive(w, r, cfg.maxBody, preauth, open)
 	}), nil
 }

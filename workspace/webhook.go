@@ -9,11 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatbot-go/chatbot/internal/webhook"
 )
 
 // Webhook headers and defaults.
@@ -290,7 +291,7 @@ func decodeWebhook(body []byte, at time.Time) (*WebhookEvent, error) {
 	if raw, ok := top["data"]; ok {
 		ev.Data = bytes.Clone(raw)
 	}
-	ev.ID = webhookString(top, "id", "eventId", "deliveryId", "webhookId")
+	ev.ID = webhook.String(top, "id", "eventId", "deliveryId", "webhookId")
 	if ev.Timestamp.IsZero() {
 		for _, k := range []string{"timestamp", "createdAt"} {
 			if t := timestamp(top[k]); !t.IsZero() {
@@ -322,28 +323,6 @@ func webhookLead(data json.RawMessage) *Lead {
 		return nil
 	}
 	return &lead
-}
-
-// webhookString returns the first of keys whose value is a non-empty string
-// or a number, as text.
-func webhookString(obj map[string]json.RawMessage, keys ...string) string {
-	for _, k := range keys {
-		raw := bytes.TrimSpace(obj[k])
-		var s string
-		switch {
-		case len(raw) == 0:
-		case raw[0] == '"':
-			if json.Unmarshal(raw, &s) == nil && s != "" {
-				return s
-			}
-		case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
-			var n json.Number
-			if json.Unmarshal(raw, &n) == nil {
-				return n.String()
-			}
-		}
-	}
-	return ""
 }
 
 // NewWebhookHandler returns an [http.Handler] that receives the provider's
@@ -379,52 +358,19 @@ func NewWebhookHandler(secret string, fn func(ctx context.Context, ev *WebhookEv
 		return nil, errors.New("workspace: webhook handler: nil function")
 	}
 	cfg := newWebhookConfig(opts)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		if _, err := parseSignature(r.Header); err != nil {
-			http.Error(w, "invalid signature", http.StatusUnauthorized)
-			return
-		}
-		body, status := readWebhookBody(w, r, cfg.maxBody)
-		if status != 0 {
-			http.Error(w, http.StatusText(status), status)
-			return
-		}
-		at, err := verifyWebhook(secret, r.Header, body, cfg)
+	preauth := func(h http.Header) bool { _, err := parseSignature(h); return err == nil }
+	open := func(h http.Header, body []byte) (func(context.Context) error, int) {
+		at, err := verifyWebhook(secret, h, body, cfg)
 		if err != nil {
-			http.Error(w, "invalid signature", http.StatusUnauthorized)
-			return
+			return nil, http.StatusUnauthorized
 		}
 		ev, err := decodeWebhook(body, at)
 		if err != nil {
-			http.Error(w, "invalid payload", http.StatusBadRequest)
-			return
+			return nil, http.StatusBadRequest
 		}
-		if err := fn(r.Context(), ev); err != nil {
-			http.Error(w, "event not processed", http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
+		return func(ctx context.Context) error { return fn(ctx, ev) }, 0
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		webhook.Receive(w, r, cfg.maxBody, preauth, open)
 	}), nil
-}
-
-// readWebhookBody reads at most limit bytes (and one more to detect a larger
-// body). It returns a status other than 0 when the body is refused.
-func readWebhookBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, int) {
-	if r.ContentLength > limit {
-		return nil, http.StatusRequestEntityTooLarge
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, http.StatusRequestEntityTooLarge
-	case err != nil:
-		return nil, http.StatusBadRequest
-	}
-	return body, 0
 }

@@ -3,6 +3,7 @@ package fake
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,4 +52,16 @@ func Tamper(b []byte) []byte {
 		out[len(out)-1] ^= 1
 	}
 	return out
+}
+
+// EventBody is the body a fake delivers for event: event itself when it is
+// a []byte or a json.RawMessage (sent verbatim), its JSON encoding otherwise.
+func EventBody(event any) ([]byte, error) {
+	switch v := event.(type) {
+	case []byte:
+		return v, nil
+	case json.RawMessage:
+		return v, nil
+	}
+	return json.Marshal(event)
 }

@@ -2,7 +2,6 @@ package sitegpttest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -72,7 +71,7 @@ func DeliveryClient(c *http.Client) DeliveryOption {
 
 // DeliverWebhook POSTs event to url as SiteGPT delivers a webhook:
 // Content-Type application/json and the static token in X-WEBHOOK-TOKEN.
-// event is sent verbatim when it is a []byte or a [json.RawMessage], and
+// event is sent verbatim when it is a []byte or a [encoding/json.RawMessage], and
 // encoded as JSON otherwise (a [WebhookEvent], a map, …). It returns the
 // receiver's HTTP status, or an error when event cannot be encoded or the
 // request fails; the token never appears in the error. It delivers once and
@@ -84,18 +83,9 @@ func DeliverWebhook(ctx context.Context, url, token string, event any, opts ...D
 			o(&d)
 		}
 	}
-	var body []byte
-	switch v := event.(type) {
-	case []byte:
-		body = v
-	case json.RawMessage:
-		body = v
-	default:
-		b, err := json.Marshal(event)
-		if err != nil {
-			return 0, fmt.Errorf("sitegpttest: encoding webhook event: %w", err)
-		}
-		body = b
+	body, err := fake.EventBody(event)
+	if err != nil {
+		return 0, fmt.Errorf("sitegpttest: encoding webhook event: %w", err)
 	}
 	h := http.Header{"Content-Type": {"application/json"}}
 	if !d.noToken {

@@ -2,7 +2,6 @@ package workspacetest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -72,7 +71,7 @@ func DeliveryClient(c *http.Client) DeliveryOption {
 // Content-Type application/json, User-Agent Pollybot-Webhooks/1.0, and
 // X-Webhook-Signature "sha256=<hex HMAC-SHA256>" keyed with secret (see
 // [workspace.SignWebhook]). event is sent verbatim when it is a []byte or a
-// [json.RawMessage], and encoded as JSON otherwise (a [WebhookEvent], a map,
+// [encoding/json.RawMessage], and encoded as JSON otherwise (a [WebhookEvent], a map,
 // …). It returns the receiver's HTTP status, or an error when event cannot
 // be encoded or the request fails; the secret never appears in the error.
 //
@@ -85,18 +84,9 @@ func DeliverWebhook(ctx context.Context, url, secret string, event any, opts ...
 			o(&d)
 		}
 	}
-	var body []byte
-	switch v := event.(type) {
-	case []byte:
-		body = v
-	case json.RawMessage:
-		body = v
-	default:
-		b, err := json.Marshal(event)
-		if err != nil {
-			return 0, fmt.Errorf("workspacetest: encoding webhook event: %w", err)
-		}
-		body = b
+	body, err := fake.EventBody(event)
+	if err != nil {
+		return 0, fmt.Errorf("workspacetest: encoding webhook event: %w", err)
 	}
 	h := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Pollybot-Webhooks/1.0"}}
 	ts := ""
