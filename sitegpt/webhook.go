@@ -183,21 +183,11 @@ func ParseWebhook(token string, header http.Header, body []byte) (*WebhookEvent,
 }
 
 func decodeWebhook(body []byte) (*WebhookEvent, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
-		return nil, fmt.Errorf("sitegpt: webhook: %w", ErrWebhookPayload)
+	top, typ, err := webhook.Envelope(body)
+	if err != nil {
+		return nil, fmt.Errorf("sitegpt: webhook: %w: %w", ErrWebhookPayload, err)
 	}
-	ev := &WebhookEvent{Raw: bytes.Clone(body)}
-	for _, k := range []string{"event", "type"} {
-		raw, ok := top[k]
-		if !ok {
-			continue
-		}
-		if err := json.Unmarshal(raw, &ev.Type); err != nil {
-			return nil, fmt.Errorf("sitegpt: webhook: %w: %q is not a string", ErrWebhookPayload, k)
-		}
-		break
-	}
+	ev := &WebhookEvent{Type: typ, Raw: bytes.Clone(body)}
 	data := top
 	if raw, ok := top["data"]; ok {
 		ev.Data = bytes.Clone(raw)

@@ -273,21 +273,11 @@ func ParseWebhook(secret string, header http.Header, body []byte, opts ...Webhoo
 }
 
 func decodeWebhook(body []byte, at time.Time) (*WebhookEvent, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
-		return nil, fmt.Errorf("workspace: webhook: %w", ErrWebhookPayload)
+	top, typ, err := webhook.Envelope(body)
+	if err != nil {
+		return nil, fmt.Errorf("workspace: webhook: %w: %w", ErrWebhookPayload, err)
 	}
-	ev := &WebhookEvent{Raw: bytes.Clone(body), Timestamp: at}
-	for _, k := range []string{"event", "type"} {
-		raw, ok := top[k]
-		if !ok {
-			continue
-		}
-		if err := json.Unmarshal(raw, &ev.Type); err != nil {
-			return nil, fmt.Errorf("workspace: webhook: %w: %q is not a string", ErrWebhookPayload, k)
-		}
-		break
-	}
+	ev := &WebhookEvent{Type: typ, Raw: bytes.Clone(body), Timestamp: at}
 	if raw, ok := top["data"]; ok {
 		ev.Data = bytes.Clone(raw)
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 )
@@ -102,4 +103,31 @@ func String(obj map[string]json.RawMessage, keys ...string) string {
 		}
 	}
 	return ""
+}
+
+// ErrNotObject is returned by [Envelope] for a body that is not one JSON
+// object.
+var ErrNotObject = errors.New("body is not a JSON object")
+
+// Envelope decodes body as one JSON object and returns its members and its
+// event type, read from "event", else "type". A body that is not an object,
+// or whose type is not a string, is an error the caller wraps in its own
+// payload error.
+func Envelope(body []byte) (map[string]json.RawMessage, string, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+		return nil, "", ErrNotObject
+	}
+	for _, k := range []string{"event", "type"} {
+		raw, ok := top[k]
+		if !ok {
+			continue
+		}
+		var typ string
+		if err := json.Unmarshal(raw, &typ); err != nil {
+			return nil, "", fmt.Errorf("%q is not a string", k)
+		}
+		return top, typ, nil
+	}
+	return top, "", nil
 }
