@@ -18,6 +18,7 @@ import (
 func BenchmarkChat(b *testing.B)        { benchScenarios(b, chatScenario()) }
 func BenchmarkSSE(b *testing.B)         { benchScenarios(b, sseScenario()) }
 func BenchmarkResilience(b *testing.B)  { benchScenarios(b, resilienceScenario()) }
+func BenchmarkLayers(b *testing.B)      { benchScenarios(b, layersScenario()) }
 func BenchmarkText(b *testing.B)        { benchScenarios(b, textScenario()) }
 func BenchmarkLatency(b *testing.B)     { benchScenarios(b, latencyScenarios()...) }
 func BenchmarkMemory(b *testing.B)      { benchScenarios(b, memoryScenarios()...) }

@@ -23,7 +23,7 @@ import (
 
 // scenarios returns every scenario, in the order.
 func scenarios() []scenario {
-	s := []scenario{chatScenario(), sseScenario(), resilienceScenario(), textScenario()}
+	s := []scenario{chatScenario(), sseScenario(), resilienceScenario(), layersScenario(), textScenario()}
 	s = append(s, latencyScenarios()...)
 	s = append(s, memoryScenarios()...)
 	s = append(s, concurrencyScenario())
