@@ -29,15 +29,16 @@ var (
 
 // outcome is what one operation of a contender observed.
 type outcome struct {
-	deltas    int             // text deltas received
-	bytes     int64           // text bytes received
-	conns     int             // TCP connections the server accepted during the operation
-	latencies []time.Duration // receive minus send, per delta
-	heapPeak  int64           // peak growth of the heap (live and unswept objects)
-	livePeak  int64           // peak growth of the heap live at a GC
-	leftover  int             // goroutines left once the server is gone
-	wall      time.Duration   // wall time of the operation's own work
-	open      openCost        // what the streams held open at once cost
+	deltas     int             // text deltas received
+	bytes      int64           // text bytes received
+	conns      int             // TCP connections the server accepted during the operation
+	latencies  []time.Duration // receive minus send, per delta
+	heapPeak   int64           // peak growth of the heap (live and unswept objects)
+	livePeak   int64           // peak growth of the heap live at a GC
+	leftover   int             // goroutines left once the server is gone
+	wall       time.Duration   // wall time of the operation's own work
+	open       openCost        // what the streams held open at once cost
+	idealConns int             // the fewest connections that could carry the operation's streams
 }
 
 // openCost is the client-side cost of streams held open at once, measured
@@ -83,6 +84,7 @@ type aggregate struct {
 	leftover  int
 	wall      time.Duration
 	open      openCost
+	ideal     int
 }
 
 func (a *aggregate) add(o outcome) {
@@ -100,6 +102,7 @@ func (a *aggregate) add(o outcome) {
 	a.open.stacks += o.open.stacks
 	a.open.goroutines += o.open.goroutines
 	a.open.dialed += o.open.dialed
+	a.ideal += o.idealConns
 }
 
 // report attaches the aggregate's figures to b as custom metrics.
@@ -129,6 +132,9 @@ func (a *aggregate) report(b *testing.B) {
 	if a.wall > 0 {
 		b.ReportMetric(float64(a.wall.Milliseconds())/ops, "wall-ms/op")
 		b.ReportMetric(float64(a.leftover), "goroutines-left")
+	}
+	if a.ideal > 0 {
+		b.ReportMetric(float64(a.ideal)/ops, "ideal-conns/op")
 	}
 	if n := float64(a.open.streams); n > 0 {
 		b.ReportMetric(float64(a.open.heap)/1024/n, "heap-KiB/stream")

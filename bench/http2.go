@@ -58,8 +58,8 @@ func h2Scenario() scenario {
 		},
 		key: func(r testing.BenchmarkResult) float64 { return r.Extra["wall-ms/op"] },
 		row: func(r, floor testing.BenchmarkResult) (string, string) {
-			figure := fmt.Sprintf("%.0f ms wall, %.0f deltas/s, %.0f connections used (ideal %d)", r.Extra["wall-ms/op"], r.Extra["deltas/s"],
-				r.Extra["conns/op"], h2Ideal(fullConfig.h2Streams))
+			figure := fmt.Sprintf("%.0f ms wall, %.0f deltas/s, %.0f connections used (ideal %.0f)", r.Extra["wall-ms/op"], r.Extra["deltas/s"],
+				r.Extra["conns/op"], r.Extra["ideal-conns/op"])
 			return figure, fmt.Sprintf("%.2f× time", r.Extra["wall-ms/op"]/floor.Extra["wall-ms/op"])
 		},
 	}
@@ -139,5 +139,6 @@ func multiplexed(ctx context.Context, n int, used func() int, stream func(contex
 	wg.Wait()
 	total.wall = time.Since(start)
 	total.conns = used()
+	total.idealConns = h2Ideal(n)
 	return total, first
 }
