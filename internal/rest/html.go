@@ -1,8 +1,8 @@
 package rest
 
 import (
+	"bytes"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -14,12 +14,18 @@ import (
 // bytes are markup as http.DetectContentType sniffs it. No provider answers
 // an API call with HTML; a login page behind a redirect, a captive portal or a
 // proxy's error page does.
+//
+// It runs on every response, so it costs nothing for an API reply: the media
+// type is compared without parsing its parameters, and only a body whose
+// first non-space byte is '<' is sniffed.
 func isHTML(h http.Header, body []byte) bool {
-	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil &&
-		(mt == "text/html" || mt == "application/xhtml+xml") {
+	mt, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	mt = strings.TrimSpace(mt)
+	if strings.EqualFold(mt, "text/html") || strings.EqualFold(mt, "application/xhtml+xml") {
 		return true
 	}
-	return body != nil && strings.HasPrefix(http.DetectContentType(body), "text/html")
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && b[0] == '<' && strings.HasPrefix(http.DetectContentType(b), "text/html")
 }
 
 // htmlError is the error for a 2xx HTML page. Its code is
