@@ -62,7 +62,16 @@ func concurrencyScenario() scenario {
 func concurrent(ctx context.Context, n int, handler http.HandlerFunc, newStream func(base string) func(context.Context) (outcome, error)) (outcome, error) {
 	before := runtime.NumGoroutine()
 	srv := newServer(handler)
-	stream := newStream(srv.URL)
+	total, err := fanOut(ctx, n, newStream(srv.URL))
+	total.conns = int(srv.conns.Load())
+	srv.Close()
+	total.leftover = goroutinesLeft(ctx, before)
+	return total, err
+}
+
+// fanOut runs n streams at once and sums what they received, with the wall
+// time of the whole and the first error.
+func fanOut(ctx context.Context, n int, stream func(context.Context) (outcome, error)) (outcome, error) {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -82,9 +91,6 @@ func concurrent(ctx context.Context, n int, handler http.HandlerFunc, newStream 
 	}
 	wg.Wait()
 	total.wall = time.Since(start)
-	total.conns = int(srv.conns.Load())
-	srv.Close()
-	total.leftover = goroutinesLeft(ctx, before)
 	return total, first
 }
 

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/chatbot-go/chatbot"
 )
@@ -119,26 +118,8 @@ func h2Client(srv *httptest.Server) *http.Client {
 // connections that carried them.
 func multiplexed(ctx context.Context, n int, used func() int, stream func(context.Context) (outcome, error)) (outcome, error) {
 	used() // forget the connections of earlier operations
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total outcome
-		first error
-	)
-	start := time.Now()
-	for range n {
-		wg.Go(func() {
-			o, err := stream(ctx)
-			mu.Lock()
-			defer mu.Unlock()
-			total.deltas += o.deltas
-			total.bytes += o.bytes
-			first = firstErr(first, err)
-		})
-	}
-	wg.Wait()
-	total.wall = time.Since(start)
+	total, err := fanOut(ctx, n, stream)
 	total.conns = used()
 	total.idealConns = h2Ideal(n)
-	return total, first
+	return total, err
 }

@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptrace"
 	"os"
 	"runtime"
@@ -15,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/tmaxmax/go-sse"
 
 	"github.com/chatbot-go/chatbot"
 )
@@ -63,13 +57,13 @@ func openStreamsScenarios() []scenario {
 						hc := newHTTPClient()
 						defer hc.CloseIdleConnections()
 						return holdStreams(ctx, c, cfg.openStreams, func(ctx context.Context, opened func()) (outcome, error) {
-							return floorSSEOpen(ctx, hc, url, opened)
+							return floorSSE(ctx, hc, url, func(string) { opened() })
 						})
 					}},
 					{"chatbot: workspace Stream", func(ctx context.Context) (outcome, error) {
 						bot := mustWorkspace(c.addr)
 						return holdStreams(ctx, c, cfg.openStreams, func(ctx context.Context, opened func()) (outcome, error) {
-							return chatbotStreamOpen(ctx, bot, chatbot.Request{Message: "Hello"}, opened)
+							return chatbotStreamReq(ctx, bot, chatbot.Request{Message: "Hello"}, func(string) { opened() })
 						})
 					}},
 				}, c.stop
@@ -89,13 +83,13 @@ func openStreamsScenarios() []scenario {
 						hc := newHTTPClient()
 						defer hc.CloseIdleConnections()
 						return holdStreams(ctx, c, cfg.openStreams, func(ctx context.Context, opened func()) (outcome, error) {
-							return floorTextOpen(ctx, hc, url, opened)
+							return floorTextBuf(ctx, hc, url, carefulBufSize, func([]byte) { opened() })
 						})
 					}},
 					{"chatbot: userdesk Stream", func(ctx context.Context) (outcome, error) {
 						bot := mustUserdesk(c.addr)
 						return holdStreams(ctx, c, cfg.openStreams, func(ctx context.Context, opened func()) (outcome, error) {
-							return chatbotStreamOpen(ctx, bot, chatbot.Request{Message: "Hello", ConversationID: convID}, opened)
+							return chatbotStreamReq(ctx, bot, chatbot.Request{Message: "Hello", ConversationID: convID}, func(string) { opened() })
 						})
 					}},
 				}, c.stop
@@ -185,87 +179,4 @@ func readOpenCost() openCost {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
 	metrics.Read(s)
 	return openCost{heap: int64(s[0].Value.Uint64()), stacks: int64(s[1].Value.Uint64()), goroutines: runtime.NumGoroutine()}
-}
-
-// floorSSEOpen is floorSSE for a held-open stream: opened is called after
-// the first delta, and the stream ends at the [DONE] marker.
-func floorSSEOpen(ctx context.Context, hc *http.Client, url string, opened func()) (outcome, error) {
-	resp, err := floorPost(ctx, hc, url, true, "text/event-stream")
-	if err != nil {
-		return outcome{}, err
-	}
-	defer resp.Body.Close()
-	var o outcome
-	for ev, err := range sse.Read(resp.Body, nil) {
-		if err != nil {
-			return o, err
-		}
-		if ev.Data == "[DONE]" {
-			return o, nil
-		}
-		var chunk struct {
-			Choices []struct {
-				Delta struct {
-					Content string `json:"content"`
-				} `json:"delta"`
-			} `json:"choices"`
-		}
-		if err := json.Unmarshal([]byte(ev.Data), &chunk); err != nil {
-			return o, err
-		}
-		if len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != "" {
-			o.deltas++
-			o.bytes += int64(len(chunk.Choices[0].Delta.Content))
-			opened()
-		}
-	}
-	return o, errors.New("stream ended without [DONE]")
-}
-
-// floorTextOpen is the raw text read loop with a careful 4 KiB buffer;
-// opened is called after the first read.
-func floorTextOpen(ctx context.Context, hc *http.Client, url string, opened func()) (outcome, error) {
-	resp, err := floorPost(ctx, hc, url, true, "text/plain")
-	if err != nil {
-		return outcome{}, err
-	}
-	defer resp.Body.Close()
-	var o outcome
-	buf := make([]byte, carefulBufSize)
-	for {
-		n, err := resp.Body.Read(buf)
-		if n > 0 {
-			o.deltas++
-			o.bytes += int64(n)
-			opened()
-		}
-		if err == io.EOF {
-			return o, nil
-		}
-		if err != nil {
-			return o, err
-		}
-	}
-}
-
-// chatbotStreamOpen ranges over an SDK stream, calling opened after the
-// first text chunk; the stream must end complete.
-func chatbotStreamOpen(ctx context.Context, bot chatbot.Chatbot, req chatbot.Request, opened func()) (outcome, error) {
-	var o outcome
-	complete := false
-	for ch, err := range bot.Stream(ctx, req) {
-		if err != nil {
-			return o, err
-		}
-		if ch.Text != "" {
-			o.deltas++
-			o.bytes += int64(len(ch.Text))
-			opened()
-		}
-		complete = complete || ch.Done
-	}
-	if !complete {
-		return o, errors.New("stream ended without its Done chunk")
-	}
-	return o, nil
 }

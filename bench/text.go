@@ -62,13 +62,18 @@ func textContenders(base string) []contender {
 // floorText is the hand-written raw text read: post, then read the body
 // into one buffer until EOF. A non-nil onRead sees each read's bytes.
 func floorText(ctx context.Context, hc *http.Client, url string, onRead func([]byte)) (outcome, error) {
+	return floorTextBuf(ctx, hc, url, textBufSize, onRead)
+}
+
+// floorTextBuf is floorText with a read buffer of size bytes.
+func floorTextBuf(ctx context.Context, hc *http.Client, url string, size int, onRead func([]byte)) (outcome, error) {
 	resp, err := floorPost(ctx, hc, url, true, "text/plain")
 	if err != nil {
 		return outcome{}, err
 	}
 	defer resp.Body.Close()
 	var o outcome
-	buf := make([]byte, textBufSize)
+	buf := make([]byte, size)
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
