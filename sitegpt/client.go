@@ -61,7 +61,7 @@ func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 // API: its address, its auth scheme and its errors
 // ({"success": false, "message": "…", "error": {"code": "…", "message": "…"}}).
 var restConfig = rest.Config{
-	Provider:       "sitegpt",
+	Provider:       provider,
 	DefaultBaseURL: DefaultBaseURL,
 	AuthScheme:     "Bearer",
 	Codes: map[string]chatbot.Code{
@@ -116,5 +116,5 @@ func errNoData(what, field string) error {
 // Info reports the provider ("sitegpt") and the chatbot id, for middleware
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
-	return chatbot.Info{Provider: "sitegpt", ChatbotID: c.chatbotID}
+	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID}
 }

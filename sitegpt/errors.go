@@ -6,7 +6,7 @@ import (
 	"github.com/chatbot-go/chatbot"
 )
 
-// provider is the name in every error this package returns.
+// provider is the name in this package's errors and [chatbot.Info].
 const provider = "sitegpt"
 
 // ErrorCode is one of SiteGPT's own error codes, as SiteGPT sends them and

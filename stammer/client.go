@@ -11,6 +11,9 @@ import (
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
+// provider is the name in this package's errors and [chatbot.Info].
+const provider = "stammer"
+
 // DefaultBaseURL is the base URL a [Client] uses unless
 // [chatbot.WithBaseURL] says otherwise. Its "/en/" is a locale segment;
 // white-labels use their own domain and locale.
@@ -77,7 +80,7 @@ func NewClient(token, chatbotUUID string, opts ...chatbot.Option) (*Client, erro
 // API: its address, its auth scheme and its errors, which carry no codes
 // ({"message": "…", "errors": {"field": ["…"]}}, {"detail": "…"}).
 var restConfig = rest.Config{
-	Provider:       "stammer",
+	Provider:       provider,
 	DefaultBaseURL: DefaultBaseURL,
 	AuthScheme:     "Token",
 	Classify:       classify,
@@ -145,5 +148,5 @@ func newUserKey() (string, error) {
 // Info reports the provider ("stammer") and the chatbot UUID, for middleware
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
-	return chatbot.Info{Provider: "stammer", ChatbotID: c.chatbotUUID}
+	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotUUID}
 }

@@ -8,6 +8,9 @@ import (
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
+// provider is the name in this package's errors and [chatbot.Info].
+const provider = "userdesk"
+
 // DefaultBaseURL is the base URL a [Client] sends requests to unless
 // [chatbot.WithBaseURL] says otherwise.
 const DefaultBaseURL = "https://api.userdesk.io/v1/"
@@ -65,7 +68,7 @@ func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error
 // API: its address, its auth scheme and its errors, which carry no codes
 // ({"success": false, "message": "…"}).
 var restConfig = rest.Config{
-	Provider:       "userdesk",
+	Provider:       provider,
 	DefaultBaseURL: DefaultBaseURL,
 	AuthScheme:     "Bearer",
 	SuccessField:   "success",
@@ -94,5 +97,5 @@ func (c *Client) BaseURL() string { return c.rc.BaseURL() }
 // Info reports the provider ("userdesk") and the chatbot id, for middleware
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
-	return chatbot.Info{Provider: "userdesk", ChatbotID: c.chatbotID}
+	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID}
 }

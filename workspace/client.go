@@ -7,6 +7,9 @@ import (
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
+// provider is the name in this package's errors and [chatbot.Info].
+const provider = "workspace"
+
 // DefaultBaseURL is the API base URL used unless [chatbot.WithBaseURL] points
 // the client at a white-label or self-hosted domain.
 const DefaultBaseURL = "https://pollybot.app/api/v1/"
@@ -61,7 +64,7 @@ func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error
 // workspace API: its address, its auth scheme and its errors
 // ({"success": false, "error": "…", "code": "…", "retryAfter": 60}).
 var restConfig = rest.Config{
-	Provider:       "workspace",
+	Provider:       provider,
 	DefaultBaseURL: DefaultBaseURL,
 	AuthScheme:     "Bearer",
 	Codes: map[string]chatbot.Code{
@@ -83,7 +86,7 @@ func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 // Info reports the provider ("workspace") and the chatbot id, for middleware
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
-	return chatbot.Info{Provider: "workspace", ChatbotID: c.chatbotID}
+	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID}
 }
 
 // codeFor maps a code reported inside a stream, where there is no HTTP

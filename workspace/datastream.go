@@ -45,7 +45,7 @@ func decodeDataPart(line []byte) dataPart {
 		if msg == "" {
 			msg = "error part in stream"
 		}
-		p.err = &chatbot.Error{Provider: "workspace", Code: chatbot.CodeUnknown, Message: msg}
+		p.err = &chatbot.Error{Provider: provider, Code: chatbot.CodeUnknown, Message: msg}
 	case 'd':
 		p.end = json.Valid(value)
 	case 'f':

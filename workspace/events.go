@@ -412,7 +412,7 @@ func eventError(w *wireEvent, raw string) *chatbot.Error {
 		msg = "error event in stream"
 	}
 	return &chatbot.Error{
-		Provider:     "workspace",
+		Provider:     provider,
 		Code:         codeFor(code),
 		ProviderCode: code,
 		Message:      strings.ToValidUTF8(msg, "\uFFFD"),

@@ -364,11 +364,6 @@ func (c *Client) redactBytes(b []byte) []byte {
 	return c.redactor.bytes(b)
 }
 
-// DefaultMaxMessageChars bounds messages for providers that publish no limit
-// of their own: far above any real chat turn, low enough to catch a file
-// passed by mistake before it is uploaded.
-const DefaultMaxMessageChars = 100_000
-
 // CheckMessage validates a chat message before anything is sent: not blank,
 // valid UTF-8, no NUL bytes, at most maxChars characters (runes).
 func (c *Client) CheckMessage(msg string, maxChars int) error {
