@@ -100,6 +100,8 @@ func TestNewClientBaseURL(t *testing.T) {
 	}{
 		{name: "default", want: "https://app.stammer.ai/en/"},
 		{name: "white-label", opts: []chatbot.Option{chatbot.WithBaseURL("https://app.simplifique.ai/pt")}, want: "https://app.simplifique.ai/pt/"},
+		// An empty port is the scheme's default: the Host header must not end in ":".
+		{name: "empty port", opts: []chatbot.Option{chatbot.WithBaseURL("https://app.simplifique.ai:/pt/")}, want: "https://app.simplifique.ai/pt/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

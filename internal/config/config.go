@@ -85,6 +85,7 @@ func ParseBaseURL(rawURL string) (*url.URL, error) {
 	default:
 		return nil, fmt.Errorf("base URL %q: scheme must be https", u.String())
 	}
+	u.Host = strings.TrimSuffix(u.Host, ":") // an empty port is the default one, as net/http reads it
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 		if u.RawPath != "" {

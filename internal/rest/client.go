@@ -52,17 +52,18 @@ type Config struct {
 // Client sends requests to one provider. It is immutable after [New] and safe
 // for concurrent use.
 type Client struct {
-	cfg     Config
-	base    *url.URL
-	auth    string // the Authorization header value
-	secret  string // redacted from everything the provider sends back
-	ua      string
-	hc      *http.Client
-	policy  retryPolicy
-	idle    time.Duration
-	log     *slog.Logger
-	clock   config.Clock
-	success []byte // `"<SuccessField>"`, to skip bodies that cannot fail the check
+	cfg      Config
+	base     *url.URL
+	basePath string // base.EscapedPath()
+	auth     string // the Authorization header value
+	secret   string // redacted from everything the provider sends back
+	ua       string
+	hc       *http.Client
+	policy   retryPolicy
+	idle     time.Duration
+	log      *slog.Logger
+	clock    config.Clock
+	success  []byte // `"<SuccessField>"`, to skip bodies that cannot fail the check
 
 	redactor *redactor // removes the secret, in every form, from what the provider sends back
 	window   *window   // the remembered rate-limit state; nil when the pre-check is off
@@ -88,6 +89,7 @@ func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 			return nil, c.Invalid(err.Error())
 		}
 	}
+	c.basePath = c.base.EscapedPath()
 	c.auth = cfg.AuthScheme + " " + secret
 	c.secret = secret
 	c.ua = s.UserAgent
@@ -294,27 +296,21 @@ func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Re
 	if err := c.precheck(ctx, call); err != nil {
 		return nil, err
 	}
-	var raw any // a nil []byte must stay an untyped nil for retryablehttp
+	var body []byte
 	if call.Body != nil {
-		body, err := json.Marshal(call.Body)
-		if err != nil {
+		var err error
+		if body, err = json.Marshal(call.Body); err != nil {
 			return nil, fmt.Errorf("%s: encoding request: %w", c.cfg.Provider, err)
 		}
-		raw = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, call.Method, c.url(call.Path, call.Query), raw)
+	req, err := retryablehttp.FromRequest(c.request(ctx, call, body != nil))
 	if err != nil {
 		return nil, fmt.Errorf("%s: building request: %w", c.cfg.Provider, err)
 	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("User-Agent", c.ua)
-	accept := call.Accept
-	if accept == "" {
-		accept = "application/json"
-	}
-	req.Header.Set("Accept", accept)
-	if raw != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		if err := req.SetBody(body); err != nil {
+			return nil, fmt.Errorf("%s: building request: %w", c.cfg.Provider, err)
+		}
 	}
 	a := &attempts{c: c, method: call.Method, path: call.Path, idempotent: call.Method == http.MethodGet, idle: idle}
 	resp, err := a.run(req)
@@ -331,14 +327,39 @@ func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Re
 	return resp, nil
 }
 
+// request builds the call's request, without its body. The URL is built as
+// a *url.URL and the headers under their canonical keys, so that nothing is
+// formatted to be parsed again: this runs for every call.
+func (c *Client) request(ctx context.Context, call Call, hasBody bool) *http.Request {
+	accept := call.Accept
+	if accept == "" {
+		accept = "application/json"
+	}
+	// One array holds every value, as http.Header.Clone does; each slice is
+	// capped so that an append cannot reach its neighbour.
+	v := []string{c.auth, c.ua, accept, "application/json"}
+	h := make(http.Header, 4)
+	h["Authorization"] = v[0:1:1]
+	h["User-Agent"] = v[1:2:2]
+	h["Accept"] = v[2:3:3]
+	if hasBody {
+		h["Content-Type"] = v[3:4:4]
+	}
+	u := c.url(call.Path, call.Query)
+	// The fields http.NewRequestWithContext sets, for a RoundTripper of the
+	// caller's that reads them.
+	req := &http.Request{Method: call.Method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h, Host: u.Host}
+	return req.WithContext(ctx)
+}
+
 // url joins the escaped relative path onto the base URL without resolving
 // dot segments, so the path sent is exactly the one built.
-func (c *Client) url(path string, q url.Values) string {
+func (c *Client) url(path string, q url.Values) *url.URL {
 	u := *c.base
-	u.RawPath = c.base.EscapedPath() + path
+	u.RawPath = c.basePath + path
 	u.Path, _ = url.PathUnescape(u.RawPath) // every segment was escaped by Path
 	u.RawQuery = q.Encode()
-	return u.String()
+	return &u
 }
 
 // transportError wraps a failure that produced no HTTP response.

@@ -341,6 +341,9 @@ func headerInt(h http.Header, key string) (int, bool) {
 	if v == "" {
 		return 0, false
 	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= 1e15 {
+		return n, true // the common form, parsed without floating point
+	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(f) || f < 0 || f > 1e15 {
 		return 0, false
