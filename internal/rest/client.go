@@ -304,13 +304,11 @@ func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Re
 		}
 	}
 	req, err := retryablehttp.FromRequest(c.request(ctx, call, body != nil))
+	if err == nil && body != nil {
+		err = req.SetBody(body)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: building request: %w", c.cfg.Provider, err)
-	}
-	if body != nil {
-		if err := req.SetBody(body); err != nil {
-			return nil, fmt.Errorf("%s: building request: %w", c.cfg.Provider, err)
-		}
 	}
 	a := &attempts{c: c, method: call.Method, path: call.Path, idempotent: call.Method == http.MethodGet, idle: idle}
 	resp, err := a.run(req)
