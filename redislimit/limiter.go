@@ -56,16 +56,9 @@ func New(client redis.UniversalClient, r resilience.Rate, opts ...Option) *Limit
 		return l
 	}
 	if r.Limit > 0 {
-		period := r.Period
-		if period <= 0 {
-			period = time.Second
-		}
-		burst := r.Burst
-		if burst <= 0 {
-			burst = r.Limit
-		}
+		r = r.WithDefaults()
 		l.rl = redis_rate.NewLimiter(client)
-		l.limit = redis_rate.Limit{Rate: r.Limit, Period: period, Burst: burst}
+		l.limit = redis_rate.Limit{Rate: r.Limit, Period: r.Period, Burst: r.Burst}
 	}
 	if cfg.logger != nil && !contextTimeouts(client) {
 		cfg.logger.Warn("redislimit: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): "+

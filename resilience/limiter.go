@@ -47,20 +47,30 @@ func PerMinute(n int) Rate { return Rate{Limit: n, Period: time.Minute, Burst: n
 // PerHour returns a Rate of n events per hour, n at once.
 func PerHour(n int) Rate { return Rate{Limit: n, Period: time.Hour, Burst: n} }
 
+// WithDefaults returns r with the zero values of Period and Burst replaced by
+// what they mean: one second, and Limit. A Limit of 0 or less (no limit) is
+// returned as is. A [Limiter] implementation reads a Rate through it, so that
+// every limiter gives the zero values the same meaning.
+func (r Rate) WithDefaults() Rate {
+	if r.Limit <= 0 {
+		return r
+	}
+	if r.Period <= 0 {
+		r.Period = time.Second
+	}
+	if r.Burst <= 0 {
+		r.Burst = r.Limit
+	}
+	return r
+}
+
 // limiter returns the rate.Limiter parameters of r, its zero values applied.
 func (r Rate) limiter() (rate.Limit, int) {
 	if r.Limit <= 0 {
 		return rate.Inf, 0
 	}
-	period := r.Period
-	if period <= 0 {
-		period = time.Second
-	}
-	burst := r.Burst
-	if burst <= 0 {
-		burst = r.Limit
-	}
-	return rate.Limit(float64(r.Limit) / period.Seconds()), burst
+	r = r.WithDefaults()
+	return rate.Limit(float64(r.Limit) / r.Period.Seconds()), r.Burst
 }
 
 // LocalLimiter is an in-process [Limiter] on golang.org/x/time/rate: one

@@ -70,3 +70,19 @@ func TestRateZeroValues(t *testing.T) {
 		})
 	}
 }
+
+func TestRateWithDefaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		in, want resilience.Rate
+	}{
+		{"complete", resilience.Rate{Limit: 5, Period: time.Minute, Burst: 2}, resilience.Rate{Limit: 5, Period: time.Minute, Burst: 2}},
+		{"no period: one second", resilience.Rate{Limit: 5, Burst: 2}, resilience.Rate{Limit: 5, Period: time.Second, Burst: 2}},
+		{"no burst: the limit", resilience.Rate{Limit: 5, Period: time.Minute}, resilience.Rate{Limit: 5, Period: time.Minute, Burst: 5}},
+		{"negatives are zero values", resilience.Rate{Limit: 5, Period: -1, Burst: -1}, resilience.Rate{Limit: 5, Period: time.Second, Burst: 5}},
+		{"no limit: as is", resilience.Rate{Limit: 0, Period: -1}, resilience.Rate{Limit: 0, Period: -1}},
+	} {
+		assert.Equal(t, tc.want, tc.in.WithDefaults(), tc.name)
+	}
+}
