@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"io"
 	"net/http"
-	"strconv"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/chatbot-go/chatbot"
@@ -37,30 +35,15 @@ func BenchmarkChatCPU(b *testing.B) {
 	})
 }
 
-// memoryTransport serves each request with h in memory, as a server would
-// answer it, without a connection.
+// memoryTransport serves each request with the handler in memory, through
+// an httptest.ResponseRecorder, without a connection.
 type memoryTransport http.HandlerFunc
 
 func (t memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	w := &memoryResponse{header: http.Header{}, status: http.StatusOK}
-	http.HandlerFunc(t)(w, req)
+	rec := httptest.NewRecorder()
+	t(rec, req)
 	if req.Body != nil {
 		req.Body.Close()
 	}
-	return &http.Response{
-		Status: strconv.Itoa(w.status) + " " + http.StatusText(w.status), StatusCode: w.status,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: w.header, Body: io.NopCloser(bytes.NewReader(w.body.Bytes())), ContentLength: int64(w.body.Len()),
-		Request: req,
-	}, nil
+	return rec.Result(), nil
 }
-
-type memoryResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (w *memoryResponse) Header() http.Header         { return w.header }
-func (w *memoryResponse) Write(p []byte) (int, error) { return w.body.Write(p) }
-func (w *memoryResponse) WriteHeader(status int)      { w.status = status }
