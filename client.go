@@ -47,6 +47,11 @@ type Request struct {
 	// Metadata is passed through to providers that accept free-form metadata
 	// and ignored by the others.
 	Metadata map[string]string
+
+	// History is the conversation so far, oldest first, for providers that
+	// take it with each call ([Capabilities.History]); the others keep the
+	// history on the server and ignore it. Nil sends none.
+	History []Message
 }
 
 // User identifies the person talking to the chatbot. Every field is optional.
@@ -75,6 +80,23 @@ type Reply struct {
 	// Raw is the provider's response body, for fields the SDK does not map.
 	// It is nil for replies assembled from a stream by [Collect].
 	Raw json.RawMessage
+
+	// Sources are the documents the answer drew on, in the provider's order;
+	// nil when it reported none ([Capabilities.Sources]).
+	Sources []Source
+
+	// Usage is what the reply cost; nil when the provider reported nothing
+	// ([Capabilities.Usage]).
+	Usage *Usage
+
+	// FinishReason says why the reply ended; empty when the provider did not
+	// say.
+	FinishReason FinishReason
+
+	// Actions are the calls the chatbot waits for the caller to run, when
+	// FinishReason is [FinishActionRequired]; the error returned beside such
+	// a reply wraps [ErrActionRequired].
+	Actions []Action
 }
 
 // Chunk is one piece of a streamed reply.
@@ -92,6 +114,27 @@ type Chunk struct {
 	// RateLimit is set on the first chunk when the response carried
 	// rate-limit headers.
 	RateLimit *RateLimit
+
+	// Replace is true when Text replaces all the text of the reply so far
+	// instead of extending it (Dify's moderation replaces a whole answer).
+	// [Collect] and [CollectN] honour it; a caller that renders chunks itself
+	// must clear what it showed.
+	Replace bool
+
+	// Sources are the sources that arrived with this chunk (not repeated on
+	// later chunks); [Collect] appends them.
+	Sources []Source
+
+	// Usage is set on the final chunk when the provider reported usage.
+	Usage *Usage
+
+	// FinishReason is set on the final chunk when the provider said why the
+	// reply ended.
+	FinishReason FinishReason
+
+	// Actions are set on the final chunk of a reply that stopped for
+	// [FinishActionRequired].
+	Actions []Action
 
 	// Done is true on the final chunk of a complete reply.
 	Done bool

@@ -48,6 +48,17 @@ func CollectN(chunks iter.Seq2[Chunk, error], maxBytes int) (*Reply, error) {
 		if r.RateLimit == nil && c.RateLimit != nil {
 			r.RateLimit = c.RateLimit
 		}
+		r.Sources = append(r.Sources, c.Sources...)
+		if c.Usage != nil {
+			r.Usage = c.Usage
+		}
+		if c.FinishReason != "" {
+			r.FinishReason = c.FinishReason
+		}
+		r.Actions = append(r.Actions, c.Actions...)
+		if c.Replace {
+			text.Reset()
+		}
 		if maxBytes >= 0 && len(c.Text) > maxBytes-text.Len() {
 			text.WriteString(prefix(c.Text, maxBytes-text.Len()))
 			r.Text = text.String()
@@ -57,8 +68,11 @@ func CollectN(chunks iter.Seq2[Chunk, error], maxBytes int) (*Reply, error) {
 		done = done || c.Done
 	}
 	r.Text = text.String()
-	if !done {
+	switch {
+	case !done:
 		return &r, ErrIncomplete
+	case r.FinishReason == FinishActionRequired:
+		return &r, fmt.Errorf("%w (%d pending)", ErrActionRequired, len(r.Actions))
 	}
 	return &r, nil
 }

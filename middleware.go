@@ -19,8 +19,12 @@ func Wrap(bot Chatbot, mws ...Middleware) Chatbot {
 // Info says which provider and which chatbot a [Chatbot] talks to, for logs,
 // metrics, trace attributes and rate-limit keys. It carries no secret.
 type Info struct {
-	Provider  string // "stammer", "sitegpt", "userdesk" or "workspace"; empty if unknown
+	Provider  string // "stammer", "sitegpt", "userdesk", "workspace", …; empty if unknown
 	ChatbotID string // the provider's chatbot id (Stammer's chatbot UUID); empty if unknown
+
+	// Capabilities says what the provider can do; the zero value when
+	// unknown.
+	Capabilities Capabilities
 }
 
 // InfoOf returns what bot reports through an Info() Info method, as every
