@@ -210,5 +210,3 @@ func ErrorCodeOf(err error) ErrorCode {
 	}
 	return ErrorCode(apiErr.ProviderCode)
 }
-
-var errNotYet = errors.New("chatbase: stream: not yet")

@@ -245,10 +245,13 @@ func (s *Server) SplitWrites(size int, offsets ...int) { s.srv.SplitWrites(size,
 // written, without ending the body properly (0: never).
 func (s *Server) CutAfter(n int) { s.srv.CutAfter(n) }
 
-// StallAfter makes replies stop after n SSE events (0: right after the
-// headers; for a JSON answer, 0 before the body and any other n after it)
-// and wait, signalling [Server.Stalled], until their client goes away or
-// the server is closed. A negative n, the default, turns it off.
+// StallAfter makes replies stop after n pieces (0: right after the
+// headers; for a JSON answer, 0 before the body and any other n after it).
+// A stream's pieces are its text-delta parts, the parts before the first
+// one riding with it and those after the last one forming the last piece,
+// so that n = 1 holds a stream after its first text. A held reply waits,
+// signalling [Server.Stalled], until its client goes away or the server is
+// closed. A negative n, the default, turns it off.
 func (s *Server) StallAfter(n int) { s.srv.StallAfter(n) }
 
 // SetStyle sets how the streams that follow are written.
@@ -664,18 +667,25 @@ func (t turn) jsonReply() map[string]any {
 	return map[string]any{"id": t.msgID, "role": "assistant", "parts": t.jsonParts(), "metadata": meta}
 }
 
-// events renders the reply as the AI SDK UI message stream, in t's style.
-func (t turn) events() [][]byte {
-	var out [][]byte
+// events renders the reply as the AI SDK UI message stream, in t's style,
+// as the pieces the server writes: each text-delta part is a piece, the
+// parts before the first one ride with it, and those after the last one
+// form the last piece.
+func (t turn) events() (out [][]byte) {
+	var cur []byte
 	type m = map[string]any
 	part := func(v m) {
 		b, _ := json.Marshal(v)
-		ev := "data: " + string(b) + "\n\n"
 		if t.style.EventField {
-			ev = "event: " + v["type"].(string) + "\n" + ev
+			cur = append(cur, "event: "+v["type"].(string)+"\n"...)
 		}
-		out = append(out, []byte(ev))
+		cur = append(cur, "data: "...)
+		cur = append(append(cur, b...), "\n\n"...)
+		if v["type"] == "text-delta" {
+			out, cur = append(out, cur), nil
+		}
 	}
+	defer func() { out = append(out, cur) }()
 	metaKey := "messageMetadata"
 	if t.style.MetadataKey {
 		metaKey = "metadata"
@@ -699,7 +709,7 @@ func (t turn) events() [][]byte {
 	}
 	if t.streamErr != "" {
 		part(m{"type": "error", "errorText": t.streamErr})
-		return out
+		return
 	}
 	part(m{"type": "finish-step"})
 	if t.style.SeparateMetadata {
@@ -708,8 +718,8 @@ func (t turn) events() [][]byte {
 	} else {
 		part(m{"type": "finish", "finishReason": t.finishReason(), metaKey: t.metadata()})
 	}
-	out = append(out, []byte("data: [DONE]\n\n"))
-	return out
+	cur = append(cur, "data: [DONE]\n\n"...)
+	return
 }
 
 // toolResult records the output of a pending tool call.
