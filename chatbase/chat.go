@@ -153,7 +153,9 @@ func replyOf(out *chatResponse) (*chatbot.Reply, error) {
 	}
 	reply.Text = text.String()
 	if reply.FinishReason == chatbot.FinishActionRequired && reply.Actions == nil {
-		reply.Actions = []chatbot.Action{}
+		// Tools that ran on the server: nothing waits for the caller (as
+		// the stream dialect reads the same finish).
+		reply.FinishReason = chatbot.FinishOther
 	}
 	return reply, nil
 }

@@ -128,6 +128,7 @@ func TestChatFinishReasons(t *testing.T) {
 	for wire, want := range map[string]chatbot.FinishReason{
 		"stop": chatbot.FinishComplete, "length": chatbot.FinishLength, "content-filter": chatbot.FinishContentFilter,
 		"error": chatbot.FinishError, "other": chatbot.FinishOther, "unknown": chatbot.FinishOther, "": chatbot.FinishUnknown,
+		"tool-calls": chatbot.FinishOther, // with no tool-call part: nothing waits for the caller
 	} {
 		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
