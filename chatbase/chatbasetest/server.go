@@ -120,10 +120,9 @@ type Server struct {
 	srv *fake.Server
 	cfg Config
 
+	window *fake.Window
+
 	mu        sync.Mutex
-	hits      []time.Time // accepted requests in the sliding window
-	limit     int
-	window    time.Duration
 	ids       int
 	reqIDs    int
 	convs     map[string]*conversation
@@ -171,7 +170,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.Credits == 0 {
 		cfg.Credits = DefaultCredits
 	}
-	s := &Server{cfg: cfg, limit: cfg.RateLimit, window: cfg.RateWindow, convs: make(map[string]*conversation)}
+	s := &Server{cfg: cfg, window: fake.NewWindow(cfg.RateLimit, cfg.RateWindow), convs: make(map[string]*conversation)}
 	s.srv = fake.NewServerWithClock(http.HandlerFunc(s.serve), cfg.Clock)
 	s.URL = s.srv.URL + "/api/v2/"
 	return s
@@ -381,11 +380,13 @@ func writeError(w http.ResponseWriter, status int, code, msg string, details any
 	writeJSON(w, status, b)
 }
 
+// SetRateLimit resets the sliding-window limiter to size requests per
+// window.
+func (s *Server) SetRateLimit(size int, window time.Duration) { s.window.Set(size, window) }
+
 // writeFailure answers f in Chatbase's error format.
 func (s *Server) writeFailure(w http.ResponseWriter, f Failure) {
-	s.mu.Lock()
-	s.rateHeadersLocked(w.Header(), s.srv.Now())
-	s.mu.Unlock()
+	s.rateHeaders(w.Header())
 	fake.SetRetryAfter(w.Header(), f)
 	status := cmp.Or(f.Status, StatusFor(f.Code))
 	if f.Body != "" {
@@ -451,39 +452,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // admit runs the sliding-window limiter for one request, sets the
 // X-RateLimit-* headers, and on refusal returns the seconds to wait.
 func (s *Server) admit(h http.Header) (int, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.srv.Now()
-	s.pruneLocked(now)
-	if len(s.hits) >= s.limit {
-		s.rateHeadersLocked(h, now)
-		wait := s.hits[0].Add(s.window).Sub(now)
-		return max(1, int(math.Ceil(wait.Seconds()))), false
-	}
-	s.hits = append(s.hits, now)
-	s.rateHeadersLocked(h, now)
-	return 0, true
+	wait, ok := s.window.Admit(s.srv.Now())
+	s.rateHeaders(h)
+	return max(1, int(math.Ceil(wait.Seconds()))), ok
 }
 
-func (s *Server) pruneLocked(now time.Time) {
-	cut := 0
-	for cut < len(s.hits) && !s.hits[cut].After(now.Add(-s.window)) {
-		cut++
-	}
-	s.hits = s.hits[cut:]
-}
-
-// rateHeadersLocked sets X-RateLimit-Limit, -Remaining and -Reset, the
-// last in unix milliseconds (doc): when the oldest request in the window
-// leaves it.
-func (s *Server) rateHeadersLocked(h http.Header, now time.Time) {
-	s.pruneLocked(now)
-	reset := now.Add(s.window)
-	if len(s.hits) > 0 {
-		reset = s.hits[0].Add(s.window)
-	}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, s.limit-len(s.hits))))
+// rateHeaders sets X-RateLimit-Limit, -Remaining and -Reset, the last in
+// unix milliseconds (doc): when the oldest request in the window leaves it.
+func (s *Server) rateHeaders(h http.Header) {
+	limit, used, reset := s.window.State(s.srv.Now())
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-used)))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.UnixMilli(), 10))
 }
 
