@@ -126,12 +126,21 @@ func TestGoldenStreams(t *testing.T) {
 // body as Chatbase streams, written in pieces of size bytes (0: whole).
 func sseClient(t *testing.T, body []byte, size int) *chatbase.Client {
 	t.Helper()
+	return sseHandlerClient(t, func(w http.ResponseWriter, r *http.Request) {
+		written := 0
+		fake.Writer{WriteSize: size}.Write(r.Context(), w, &written, body)
+	})
+}
+
+// sseHandlerClient returns a client of a server that answers every request
+// with the headers of Chatbase's stream and a body written by write.
+func sseHandlerClient(t *testing.T, write func(http.ResponseWriter, *http.Request)) *chatbase.Client {
+	t.Helper()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("X-Vercel-Ai-Ui-Message-Stream", "v1")
 		w.WriteHeader(http.StatusOK)
-		written := 0
-		fake.Writer{WriteSize: size}.Write(r.Context(), w, &written, body)
+		write(w, r)
 	}))
 	t.Cleanup(hs.Close)
 	c, err := chatbase.NewClient("key", "agent", chatbot.WithBaseURL(hs.URL))
