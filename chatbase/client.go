@@ -1,8 +1,6 @@
 package chatbase
 
 import (
-	"strings"
-
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
@@ -101,15 +99,4 @@ var capabilities = chatbot.Capabilities{
 	MessageIDs:       true,
 	RateLimitHeaders: true,
 	Conversations:    chatbot.ConversationServerIssued,
-}
-
-// codeFor maps a code reported inside a stream, where there is no HTTP
-// status, as the error decoder maps the code of a response.
-func codeFor(providerCode string) chatbot.Code {
-	e := &chatbot.Error{Code: chatbot.CodeUnknown, ProviderCode: providerCode}
-	if code, ok := codes[strings.ToUpper(providerCode)]; ok {
-		e.Code = code
-	}
-	classify(e)
-	return e.Code
 }
