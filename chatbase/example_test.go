@@ -38,6 +38,32 @@ func Example() {
 	// You said: And then? true
 }
 
+// Chatbase sends the conversation id, the credits and the finish reason only
+// with the end of the stream: they are on the final chunk.
+func ExampleClient_Stream() {
+	ctx := context.TODO()
+	srv := chatbasetest.NewServer(chatbasetest.Config{})
+	defer srv.Close()
+	srv.SetReply("Hello ", "there!")
+	bot, _ := chatbase.NewClient(srv.APIKey(), srv.AgentID(), chatbot.WithBaseURL(srv.URL))
+
+	for chunk, err := range bot.Stream(ctx, chatbot.Request{Message: "Hi"}) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if chunk.Done {
+			fmt.Printf("done: conversation %s, %v credit, %s\n", chunk.ConversationID, chunk.Usage.Credits, chunk.FinishReason)
+			continue
+		}
+		fmt.Printf("%q conversation=%q\n", chunk.Text, chunk.ConversationID)
+	}
+	// Output:
+	// "Hello " conversation=""
+	// "there!" conversation=""
+	// done: conversation conv_0001, 1 credit, complete
+}
+
 // A client action: the agent asks the caller to run lookup_order, then goes
 // on with its result.
 func ExampleClient_SubmitToolResult() {

@@ -1,6 +1,7 @@
 package chatbase_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,8 +28,9 @@ type golden struct {
 	finish   chatbot.FinishReason
 	credits  float64 // 0: no usage
 	actions  []chatbot.Action
-	err      error  // matched with errors.Is; nil: none
-	errorMsg string // the *chatbot.Error's Message, for an error part
+	err      error        // matched with errors.Is; nil: none
+	errorMsg string       // the *chatbot.Error's Message, for an error part
+	code     chatbot.Code // its Code; empty: CodeUnknown
 }
 
 var goldens = map[string]golden{
@@ -46,7 +48,9 @@ var goldens = map[string]golden{
 			{ID: "call_3", Name: "notify", Input: json.RawMessage(`null`)},
 		},
 		err: chatbot.ErrActionRequired},
-	"error":      {text: "Partial ", msg: "msg_a7", errorMsg: "The model provider failed"},
+	"error": {text: "Partial ", msg: "msg_a7", errorMsg: "The model provider failed"},
+	"error-object": {text: "One moment", msg: "msg_b1", errorMsg: "The conversation has been taken over",
+		code: chatbot.CodeNotFound, err: chatbase.ErrConversationNotOngoing},
 	"truncated":  {text: "Cut here", msg: "msg_a8", err: io.ErrUnexpectedEOF},
 	"multi-step": {text: "Refunds take 5 days.", conv: "conv_9", msg: "msg_a9", finish: chatbot.FinishComplete, credits: 4},
 }
@@ -98,9 +102,12 @@ func TestGoldenStreams(t *testing.T) {
 					var apiErr *chatbot.Error
 					require.True(t, errors.As(err, &apiErr), "%v", err)
 					assert.Equal(t, want.errorMsg, apiErr.Message)
-					assert.Equal(t, chatbot.CodeUnknown, apiErr.Code, "an error part says nothing of its kind")
+					assert.Equal(t, cmp.Or(want.code, chatbot.CodeUnknown), apiErr.Code, "an error part without a code says nothing of its kind")
 					assert.Equal(t, 0, apiErr.StatusCode, "reported inside a 2xx stream")
 					assert.Equal(t, "chatbase", apiErr.Provider)
+					if want.err != nil {
+						require.ErrorIs(t, err, want.err)
+					}
 				case want.err != nil:
 					require.ErrorIs(t, err, want.err)
 				default:
