@@ -2,6 +2,8 @@ package chatbase_test
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/chatbase"
 	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
 	"github.com/chatbot-go/chatbot/internal/clocktest"
 	"github.com/chatbot-go/chatbot/internal/config"
@@ -67,4 +70,28 @@ func TestPrecheckWaitsForAMillisecondResetWhenItFits(t *testing.T) {
 	clk.Advance(10 * time.Second)
 	require.NoError(t, <-done)
 	assert.Equal(t, 2, srv.Count())
+}
+
+// TestA429WithoutRetryAfterWaitsForTheMillisecondReset: a 429 that carries
+// no Retry-After but a used-up window asks to wait until X-RateLimit-Reset,
+// read in milliseconds.
+func TestA429WithoutRetryAfterWaitsForTheMillisecondReset(t *testing.T) {
+	t.Parallel()
+	clk := clocktest.New(time.UnixMilli(1_800_000_000_000))
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-RateLimit-Limit", "100")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", "1800000007000") // 7 s after the client's now
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"error":{"code":"RATE_LIMIT_TOO_MANY_REQUESTS","message":"Too many requests"}}`))
+	}))
+	t.Cleanup(hs.Close)
+	c, err := chatbase.NewClient("key", "agent", chatbot.WithBaseURL(hs.URL), config.WithClock(clk), chatbot.WithMaxRetries(0))
+	require.NoError(t, err)
+	_, err = c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+	require.ErrorIs(t, err, chatbot.ErrRateLimited)
+	var apiErr *chatbot.Error
+	require.True(t, errors.As(err, &apiErr))
+	assert.Equal(t, 7*time.Second, apiErr.RetryAfter)
 }
