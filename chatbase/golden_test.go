@@ -131,7 +131,7 @@ func TestGoldenStreams(t *testing.T) {
 
 // sseClient returns a client of a server that answers every request with
 // body as Chatbase streams, written in pieces of size bytes (0: whole).
-func sseClient(t *testing.T, body []byte, size int) *chatbase.Client {
+func sseClient(t testing.TB, body []byte, size int) *chatbase.Client {
 	t.Helper()
 	return sseHandlerClient(t, func(w http.ResponseWriter, r *http.Request) {
 		written := 0
@@ -141,7 +141,7 @@ func sseClient(t *testing.T, body []byte, size int) *chatbase.Client {
 
 // sseHandlerClient returns a client of a server that answers every request
 // with the headers of Chatbase's stream and a body written by write.
-func sseHandlerClient(t *testing.T, write func(http.ResponseWriter, *http.Request)) *chatbase.Client {
+func sseHandlerClient(t testing.TB, write func(http.ResponseWriter, *http.Request)) *chatbase.Client {
 	t.Helper()
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
