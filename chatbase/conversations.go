@@ -147,8 +147,8 @@ func (t *timestamp) UnmarshalJSON(b []byte) error {
 }
 
 // Conversations lists the agent's conversations that were created through
-// the API, newest first as Chatbase orders them, fetching page after page as
-// the loop advances. The sequence is lazy: nothing is sent before the loop
+// the API, in the order Chatbase lists them, fetching page after page as the
+// loop advances. The sequence is lazy: nothing is sent before the loop
 // starts, and breaking out stops fetching. Each iteration starts again from
 // opts.Cursor.
 //
