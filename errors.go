@@ -60,7 +60,7 @@ var sentinels = map[Code]error{
 // Error never prints Body, and the SDK removes the API key from Message and
 // Body before returning an Error.
 type Error struct {
-	Provider     string        // "stammer", "sitegpt", "userdesk" or "workspace"
+	Provider     string        // the provider package's name: "workspace", "sitegpt", "chatbase", …
 	StatusCode   int           // HTTP status; 0 for client-side validation and for errors reported inside a stream
 	Code         Code          // normalised category
 	ProviderCode string        // the provider's own code, verbatim; empty if it sent none

@@ -25,6 +25,8 @@ func DemoAnswer(provider, message string) string {
 		how = "Stammer does not stream, so this reply arrived as one final chunk."
 	case "sitegpt":
 		how = "SiteGPT's REST API does not stream, so this reply arrived as one final chunk."
+	case "chatbase":
+		how = "Chatbase streams the AI SDK UI message stream, so this reply came in word by word and the conversation id with its last chunk."
 	}
 	m := strings.ToLower(message)
 	switch {
