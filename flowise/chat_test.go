@@ -216,7 +216,6 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-
 // TestRateLimitedIsRetried: a 429 is a refusal, so with
 // retries on the chat is sent again after the wait Flowise asked for, and
 // answered once.
