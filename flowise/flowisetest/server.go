@@ -437,8 +437,7 @@ func (s *Server) writeJSONAnswer(w http.ResponseWriter, r *http.Request, a answe
 		m["usedTools"] = a.tools
 	}
 	if len(a.followUps) > 0 {
-		once, _ := json.Marshal(a.followUps)
-		m["followUpPrompts"] = mustJSON(string(once)) // a string holding a JSON string
+		m["followUpPrompts"] = jsJSON(jsJSON(a.followUps)) // a string holding a JSON string
 	}
 	b, _ := json.Marshal(m)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -458,8 +457,10 @@ func events(a answer) [][]byte {
 	}
 	var out [][]byte
 	ev := func(event string, data any) {
-		b, _ := json.Marshal(map[string]any{"event": event, "data": data})
-		line := "message:\ndata:" + string(b) + "\n\n"
+		line := "message:\ndata:" + jsJSON(struct {
+			Event string `json:"event"`
+			Data  any    `json:"data"`
+		}{event, data}) + "\n\n"
 		if a.crlf {
 			line = strings.ReplaceAll(line, "\n", "\r\n")
 		}
@@ -482,10 +483,9 @@ func events(a answer) [][]byte {
 	if a.streamErr != "" {
 		ev("error", a.streamErr)
 	} else {
-		meta := map[string]any{"chatId": a.chatID, "chatMessageId": a.msgID, "question": a.question,
-			"sessionId": cmp.Or(a.sessionID, a.chatID)}
+		meta := metadata{ChatID: a.chatID, ChatMessageID: a.msgID, Question: a.question, SessionID: cmp.Or(a.sessionID, a.chatID)}
 		if len(a.followUps) > 0 {
-			meta["followUpPrompts"] = mustJSON(a.followUps)
+			meta.FollowUpPrompts = jsJSON(a.followUps)
 		}
 		ev("metadata", meta)
 	}
@@ -493,8 +493,22 @@ func events(a answer) [][]byte {
 	return out
 }
 
-// mustJSON returns v's JSON as a string.
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
+// metadata is the data of the "metadata" event, its fields in the order
+// SSEStreamer.streamMetadataEvent sets them.
+type metadata struct {
+	ChatID          string `json:"chatId,omitempty"`
+	ChatMessageID   string `json:"chatMessageId,omitempty"`
+	Question        string `json:"question,omitempty"`
+	SessionID       string `json:"sessionId,omitempty"`
+	FollowUpPrompts string `json:"followUpPrompts,omitempty"`
+}
+
+// jsJSON returns v's JSON as JavaScript's JSON.stringify writes it: without
+// escaping <, > and &.
+func jsJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.TrimSuffix(b.String(), "\n")
 }
