@@ -2,6 +2,7 @@ package flowise_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/flowise"
 	"github.com/chatbot-go/chatbot/flowise/flowisetest"
+	"github.com/chatbot-go/chatbot/internal/clocktest"
+	"github.com/chatbot-go/chatbot/internal/config"
 )
 
 // TestChatRequestBody: Chat sends the question, "streaming": false, the
@@ -216,16 +219,25 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// TestRateLimitedIsRetried: a 429 is a refusal, so with
-// retries on the chat is sent again after the wait Flowise asked for, and
-// answered once.
+// TestRateLimitedIsRetried: a 429 is a refusal, so with retries on the
+// chat is sent again after the Retry-After Flowise asked for (waited on the
+// client's clock), and answered once.
 func TestRateLimitedIsRetried(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, flowisetest.Config{}, chatbot.WithMaxRetries(1))
-	srv.RateLimitNext(1, time.Millisecond)
-	reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
-	require.NoError(t, err)
-	assert.Equal(t, "You said: hi", reply.Text)
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
+	srv, c := setup(t, flowisetest.Config{Clock: clk}, chatbot.WithMaxRetries(1), config.WithClock(clk), chatbot.WithStreamIdleTimeout(0))
+	srv.RateLimitNext(1, 3*time.Second)
+	done := make(chan error, 1)
+	go func() {
+		reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+		if err == nil && reply.Text != "You said: hi" {
+			err = fmt.Errorf("reply %q", reply.Text)
+		}
+		done <- err
+	}()
+	clk.WaitFor(t, 3*time.Second)
+	clk.Advance(3 * time.Second)
+	require.NoError(t, <-done)
 	assert.Equal(t, 2, srv.Count())
 }
 

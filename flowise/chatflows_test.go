@@ -1,7 +1,9 @@
 package flowise_test
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -9,6 +11,8 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/flowise"
 	"github.com/chatbot-go/chatbot/flowise/flowisetest"
+	"github.com/chatbot-go/chatbot/internal/clocktest"
+	"github.com/chatbot-go/chatbot/internal/config"
 )
 
 func TestIsStreaming(t *testing.T) {
@@ -36,15 +40,24 @@ func TestIsStreaming(t *testing.T) {
 // after a 5xx, unlike a prediction.
 func TestIsStreamingIsRetried(t *testing.T) {
 	t.Parallel()
-	srv, c := setup(t, flowisetest.Config{}, chatbot.WithMaxRetries(1))
+	clk := clocktest.New(time.Unix(1_800_000_000, 0))
+	srv, c := setup(t, flowisetest.Config{Clock: clk}, chatbot.WithMaxRetries(1), config.WithClock(clk), chatbot.WithStreamIdleTimeout(0))
 	srv.FailNext(1, flowisetest.Failure{Status: 500})
-	got, err := c.IsStreaming(t.Context())
-	require.NoError(t, err)
-	assert.True(t, got)
+	done := make(chan error, 1)
+	go func() {
+		ok, err := c.IsStreaming(t.Context())
+		if err == nil && !ok {
+			err = errors.New("IsStreaming: false")
+		}
+		done <- err
+	}()
+	clk.WaitArmed(t, 1) // the backoff before the second attempt
+	clk.Advance(time.Minute)
+	require.NoError(t, <-done)
 	assert.Equal(t, 2, srv.Count())
 
 	srv.FailNext(1, flowisetest.Failure{Status: 500})
-	_, err = c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+	_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
 	require.ErrorIs(t, err, chatbot.ErrServer, "a prediction is never sent twice")
 	assert.Equal(t, 3, srv.Count())
 }
