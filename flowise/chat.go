@@ -111,6 +111,8 @@ type Prediction struct {
 	// Raw is the whole response body, for the fields not mapped here
 	// (agentReasoning, artifacts, fileAnnotations, action, flowVariables).
 	Raw json.RawMessage
+
+	sources []chatbot.Source // SourceDocuments as sources, with their JSON as received
 }
 
 // SourceDocument is a document a flow retrieved: a LangChain document.
@@ -135,7 +137,7 @@ type wirePrediction struct {
 	ChatMessageID   string           `json:"chatMessageId"`
 	SessionID       string           `json:"sessionId"`
 	MemoryType      string           `json:"memoryType"`
-	SourceDocuments []SourceDocument `json:"sourceDocuments"`
+	SourceDocuments json.RawMessage  `json:"sourceDocuments"`
 	UsedTools       []UsedTool       `json:"usedTools"`
 	FollowUpPrompts json.RawMessage  `json:"followUpPrompts"`
 }
@@ -144,10 +146,11 @@ type wirePrediction struct {
 func (w *wirePrediction) prediction(raw []byte, rl *chatbot.RateLimit) *Prediction {
 	p := &Prediction{
 		Text: w.Text, Question: w.Question, ChatID: w.ChatID, ChatMessageID: w.ChatMessageID,
-		SessionID: w.SessionID, MemoryType: w.MemoryType, SourceDocuments: w.SourceDocuments,
-		UsedTools: w.UsedTools, FollowUpPrompts: followUps(w.FollowUpPrompts),
-		RateLimit: rl, Raw: raw,
+		SessionID: w.SessionID, MemoryType: w.MemoryType, UsedTools: w.UsedTools,
+		FollowUpPrompts: followUps(w.FollowUpPrompts), RateLimit: rl, Raw: raw,
+		sources: sourcesOf(w.SourceDocuments),
 	}
+	_ = json.Unmarshal(w.SourceDocuments, &p.SourceDocuments) // documents of another shape are left out; sources and Raw keep them
 	if len(w.JSON) > 0 && string(w.JSON) != "null" {
 		p.JSON = w.JSON
 	}
@@ -234,7 +237,7 @@ func (p *Prediction) reply() *chatbot.Reply {
 		MessageID:      p.ChatMessageID,
 		RateLimit:      p.RateLimit,
 		Raw:            p.Raw,
-		Sources:        Sources(p.SourceDocuments),
+		Sources:        p.sources,
 	}
 }
 

@@ -85,7 +85,7 @@ func TestChatReply(t *testing.T) {
 	assert.Equal(t, "Hours", reply.Sources[0].Title)
 	assert.Equal(t, "Hours: 9-5", reply.Sources[0].Snippet)
 	assert.JSONEq(t, `{"pageContent":"Hours: 9-5","metadata":{"source":"https://example.com/hours","title":"Hours"}}`, string(reply.Sources[0].Raw))
-	assert.Equal(t, chatbot.Source{ID: "doc-7", Title: "handbook.pdf", Snippet: "Holidays: closed", Score: 0.82, Raw: reply.Sources[1].Raw}, reply.Sources[1])
+	assert.Equal(t, chatbot.Source{ID: "doc-7", Title: "handbook.pdf", Snippet: "Holidays: closed", Raw: reply.Sources[1].Raw}, reply.Sources[1])
 
 	p, err := flowise.ParsePrediction(reply.Raw)
 	require.NoError(t, err)

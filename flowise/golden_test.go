@@ -28,6 +28,7 @@ type golden struct {
 	usage          *chatbot.Usage
 	finish         chatbot.FinishReason
 	wantEOF        bool   // the error wraps io.ErrUnexpectedEOF
+	errContains    string // a part of the error's text
 	errMessage     string // the *chatbot.Error's Message
 	errCode        chatbot.Code
 }
@@ -45,13 +46,14 @@ var goldens = []golden{
 	{file: "ssestreamer_agent.golden", text: "It is 21°C.", conversationID: recordedChatID, messageID: "msg-agent-1"},
 	{file: "ssestreamer_error.golden", text: "Par",
 		errMessage: "401 Unauthorized – check your API key and ensure it has access to the requested model.", errCode: chatbot.CodeUnknown},
-	{file: "ssestreamer_metadata_only.golden", conversationID: recordedChatID, messageID: "7d1e9b20-5c4a-4f3e-8b6d-0a9c2e4f1b37", wantEOF: true},
+	{file: "ssestreamer_metadata_only.golden", wantEOF: true,
+		errContains: `(chatId "` + recordedChatID + `", chatMessageId "7d1e9b20-5c4a-4f3e-8b6d-0a9c2e4f1b37")`},
 	{file: "ref_tokens.golden", text: "Our hours: 9–5\n\nSee {\"ok\": true}", conversationID: "chat-ref-1", messageID: "msg-ref-1",
 		sources: []chatbot.Source{{ID: "d1", Title: "Opening hours", URL: "https://example.com/hours", Snippet: "Open 9 to 5"}}},
 	{file: "ref_crlf.golden", text: "Our hours: 9–5\n\nSee {\"ok\": true}", conversationID: "chat-ref-1", messageID: "msg-ref-1",
 		sources: []chatbot.Source{{ID: "d1", Title: "Opening hours", URL: "https://example.com/hours", Snippet: "Open 9 to 5"}}},
 	{file: "ref_agentflow.golden", text: "Paris.", conversationID: "chat-agent-1", messageID: "msg-agent-2"},
-	{file: "ref_metadata_end.golden", conversationID: "chat-cloud-1", messageID: "msg-cloud-1", wantEOF: true},
+	{file: "ref_metadata_end.golden", wantEOF: true, errContains: `(chatId "chat-cloud-1", chatMessageId "msg-cloud-1")`},
 	{file: "ref_empty.golden", wantEOF: true},
 	{file: "ref_truncated.golden", text: "Half a rep", wantEOF: true},
 	{file: "ref_abort.golden", text: "Stopped", wantEOF: true},
@@ -103,6 +105,7 @@ func TestGoldenStreams(t *testing.T) {
 					require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 					var apiErr *chatbot.Error
 					assert.NotErrorAs(t, err, &apiErr, "a broken stream is not an error the provider reported")
+					assert.Contains(t, err.Error(), g.errContains)
 				case g.errMessage != "":
 					var apiErr *chatbot.Error
 					require.ErrorAs(t, err, &apiErr)

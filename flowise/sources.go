@@ -2,43 +2,41 @@ package flowise
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/dialect"
+	"github.com/chatbot-go/chatbot/stream"
 )
 
-// Sources maps a flow's source documents onto [chatbot.Source]: the page
-// content is the Snippet; the metadata's "url", or a "source" that is an
-// http(s) URL, is the URL; its "title", or a "source" that is not a URL (a
-// file name), is the Title; its "id" is the ID and a numeric "score" the
-// Score. Raw is the document's JSON. It returns nil for no documents.
+// Sources maps a flow's source documents onto [chatbot.Source], as
+// [Client.Chat] and [Client.Stream] do: the page content is the Snippet;
+// the metadata's "url", or a "source" that is an http(s) URL, is the URL;
+// its "title", or a "source" that is not a URL (a file name), is the Title;
+// its "id" is the ID. Raw is the document's JSON. It returns nil for no
+// documents.
 func Sources(docs []SourceDocument) []chatbot.Source {
 	if len(docs) == 0 {
 		return nil
 	}
-	out := make([]chatbot.Source, len(docs))
-	for i, d := range docs {
-		s := chatbot.Source{Snippet: d.PageContent}
-		s.Raw, _ = json.Marshal(d)
-		src := str(d.Metadata["source"])
-		isURL := strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://")
-		if s.URL = str(d.Metadata["url"]); s.URL == "" && isURL {
-			s.URL = src
-		}
-		if s.Title = str(d.Metadata["title"]); s.Title == "" && !isURL {
-			s.Title = src
-		}
-		s.ID = str(d.Metadata["id"])
-		s.Score, _ = d.Metadata["score"].(float64)
-		out[i] = s
+	raw, err := json.Marshal(docs)
+	if err != nil {
+		return nil // metadata that does not encode: nothing decoded from JSON is such
 	}
-	return out
+	return sourcesOf(raw)
 }
 
-// str returns v when it is a string, else "".
-func str(v any) string {
-	s, _ := v.(string)
-	return s
+// sourcesOf maps the JSON list of source documents of a JSON answer by the
+// rules of the stream's "sourceDocuments" event, so that Chat and Stream
+// give the same sources for the same documents.
+func sourcesOf(raw json.RawMessage) []chatbot.Source {
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil
+	}
+	e := dialect.New(dialect.Flowise, nil).Decode(stream.Event{Data: `{"event":"sourceDocuments","data":` + string(raw) + `}`})
+	if len(e.Sources) == 0 {
+		return nil
+	}
+	return e.Sources
 }
 
 // maxFollowUpDepth bounds how many times followUpPrompts may be JSON-encoded
