@@ -130,16 +130,16 @@ type UsedTool struct {
 
 // wirePrediction is the JSON of a prediction answer.
 type wirePrediction struct {
-	Text            string           `json:"text"`
-	JSON            json.RawMessage  `json:"json"`
-	Question        string           `json:"question"`
-	ChatID          string           `json:"chatId"`
-	ChatMessageID   string           `json:"chatMessageId"`
-	SessionID       string           `json:"sessionId"`
-	MemoryType      string           `json:"memoryType"`
-	SourceDocuments json.RawMessage  `json:"sourceDocuments"`
-	UsedTools       []UsedTool       `json:"usedTools"`
-	FollowUpPrompts json.RawMessage  `json:"followUpPrompts"`
+	Text            string          `json:"text"`
+	JSON            json.RawMessage `json:"json"`
+	Question        string          `json:"question"`
+	ChatID          string          `json:"chatId"`
+	ChatMessageID   string          `json:"chatMessageId"`
+	SessionID       string          `json:"sessionId"`
+	MemoryType      string          `json:"memoryType"`
+	SourceDocuments json.RawMessage `json:"sourceDocuments"`
+	UsedTools       []UsedTool      `json:"usedTools"`
+	FollowUpPrompts json.RawMessage `json:"followUpPrompts"`
 }
 
 // prediction builds the Prediction of a decoded answer.

@@ -2,8 +2,8 @@ package flowise_test
 
 import (
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 
