@@ -201,7 +201,8 @@ func (s *Server) SplitWrites(size int, offsets ...int) { s.srv.SplitWrites(size,
 func (s *Server) CutAfter(n int) { s.srv.CutAfter(n) }
 
 // StallAfter makes replies stop after n events (0: right after the
-// headers; for a JSON answer, 0 before the body and any other n after it)
+// headers; the "start" event goes with the first token, so n counts
+// tokens; for a JSON answer, 0 before the body and any other n after it)
 // and wait, signalling [Server.Stalled], until their client goes away or
 // the server is closed. A negative n, the default, turns it off.
 func (s *Server) StallAfter(n int) { s.srv.StallAfter(n) }
@@ -468,10 +469,15 @@ func events(a answer) [][]byte {
 	}
 	if a.brk != BreakMetadataOnly {
 		for i, p := range a.parts {
-			if i == 0 {
-				ev("start", p)
-			}
 			ev("token", p)
+			if i == 0 {
+				// SSEStreamer writes "start" and the first token one after
+				// the other, synchronously: one piece, so that a stall
+				// after n pieces holds the reply after n tokens.
+				token := out[len(out)-1]
+				ev("start", p)
+				out = append(out[:len(out)-2], append(out[len(out)-1], token...))
+			}
 		}
 		if len(a.docs) > 0 {
 			ev("sourceDocuments", a.docs)
