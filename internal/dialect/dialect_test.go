@@ -55,9 +55,15 @@ func serveBody(t *testing.T, header http.Header, body []byte, size int) *rest.Cl
 		}
 	}))
 	t.Cleanup(srv.Close)
+	return newClient(t, srv.URL)
+}
+
+// newClient returns a client of the test provider for the server at url.
+func newClient(t *testing.T, url string) *rest.Client {
+	t.Helper()
 	rc, err := rest.New(rest.Config{
 		Provider:       "test",
-		DefaultBaseURL: srv.URL + "/",
+		DefaultBaseURL: url + "/",
 		AuthScheme:     "Bearer",
 		Codes:          map[string]chatbot.Code{"PROVIDER_QUOTA_EXCEEDED": chatbot.CodeQuotaExceeded},
 	}, testKey, []chatbot.Option{chatbot.WithMaxRetries(0)})
