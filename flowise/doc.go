@@ -52,10 +52,14 @@
 //
 // Flowise publishes no message limit; the SDK refuses a question longer than
 // [MaxMessageChars]. Rate limits are optional and per flow, counted per
-// client IP; Flowise's limiter sends the IETF draft RateLimit-* headers, not
-// X-RateLimit-*, so [chatbot.Reply.RateLimit] stays nil and the client's
-// rate-limit pre-check never engages, while a 429's Retry-After, when sent,
-// is honoured. What the reference leaves unconfirmed was assumed as follows:
+// client IP. Flowise's limiter (express-rate-limit 6 with standard headers)
+// sends the IETF draft-6 RateLimit-* headers, not X-RateLimit-*, so
+// [chatbot.Reply.RateLimit] stays nil and the client's rate-limit pre-check
+// never engages; its 429 carries a Retry-After (the seconds until the window
+// resets), honoured as for every provider: a refused call is sent again
+// after the wait when the wait fits [chatbot.WithMaxRetryWait], and a 429
+// without one gets no invented RetryAfter. What the reference leaves
+// unconfirmed was assumed as follows:
 // the event kinds agentflows add (agentFlowEvent, nextAgentFlow, action,
 // usageMetadata, artifacts, …) never carry text and are skipped; the usage
 // an agentflow may report is not read; and Flowise does not answer a

@@ -180,7 +180,8 @@ func (s *Server) FailNext(n int, f Failure) { s.srv.FailNext(n, f) }
 
 // RateLimitNext makes the next n requests fail as a flow's rate limiter
 // does: 429 with [RateLimitMessage] as plain text, and Retry-After in whole
-// seconds when retryAfter is positive.
+// seconds when retryAfter is positive (Flowise's limiter always sends one:
+// pass the window's remaining time to mimic it, 0 to test a 429 without).
 func (s *Server) RateLimitNext(n int, retryAfter time.Duration) { s.srv.RateLimitNext(n, retryAfter) }
 
 // StallNext makes the next n requests wait, sending nothing, until their
