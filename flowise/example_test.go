@@ -104,3 +104,25 @@ func ExampleClient_Chat_rateLimited() {
 	// Output:
 	// You have reached the message limit. 0s
 }
+
+func ExampleClient_Stream() {
+	ctx := context.TODO()
+	srv := flowisetest.NewServer(flowisetest.Config{})
+	defer srv.Close()
+	srv.SetReply("Hello", ", world")
+	bot, _ := flowise.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
+
+	// One chunk per token event. A chat id the caller chose is on every
+	// chunk; one the server makes comes with the metadata event, at the end.
+	for chunk, err := range bot.Stream(ctx, chatbot.Request{Message: "Hi", ConversationID: "chat-1"}) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%q done=%v conversation=%q\n", chunk.Text, chunk.Done, chunk.ConversationID)
+	}
+	// Output:
+	// "Hello" done=false conversation="chat-1"
+	// ", world" done=false conversation="chat-1"
+	// "" done=true conversation="chat-1"
+}

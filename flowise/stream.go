@@ -18,8 +18,10 @@ import (
 // yielded as soon as it is read. Flowise writes each event as a
 // "message:" line and a "data:" line holding {"event", "data"}; text comes
 // only from "token" events ("start" repeats the first token and is not
-// text). Once the "metadata" event has come, every chunk carries its chatId
-// as the conversation id and its chatMessageId as the message id; the
+// text). Every chunk carries req.ConversationID, which Flowise keeps as the
+// chat's id; once the "metadata" event has come (at the end), chunks carry
+// its chatId as the conversation id and its chatMessageId as the message
+// id; the
 // "sourceDocuments" event's documents come as [chatbot.Chunk.Sources] (see
 // [Sources]); "end" ends the reply, and the last chunk has Done set. Every
 // other event (usedTools, agentReasoning, the agentflow events, …) carries
@@ -61,6 +63,7 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 		}
 		defer body.Close()
 		w.SetResponse(resp)
+		w.SetIDs(req.ConversationID, "") // Flowise keeps the chatId it is given
 		if resp.IsJSON() {
 			return c.streamPrediction(body, w)
 		}

@@ -52,6 +52,9 @@ func TestStream(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Héllo", ", ", "wörld 🎉", "", ""}, texts(chunks))
 	require.Len(t, chunks, 5)
+	for _, ch := range chunks {
+		assert.Equal(t, "chat-9", ch.ConversationID, "the chat id the caller chose is on every chunk")
+	}
 	assert.Equal(t, []chatbot.Source{{URL: "https://example.com/p", Snippet: "p"}}, withoutRaw(chunks[3].Sources))
 	last := chunks[4]
 	assert.True(t, last.Done)
