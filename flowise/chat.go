@@ -163,7 +163,8 @@ func (w *wirePrediction) prediction(raw []byte, rl *chatbot.RateLimit) *Predicti
 //
 // A failure Flowise reports is a [*chatbot.Error]: 401 and 403 (a missing
 // or wrong key for a keyed flow, or a domain the flow does not allow)
-// [chatbot.ErrUnauthorized] and [chatbot.ErrForbidden], 404 (no such flow)
+// [chatbot.ErrUnauthorized] and [chatbot.ErrForbidden], 402 (Flowise Cloud's
+// quotas) [chatbot.ErrQuotaExceeded], 404 (no such flow)
 // [chatbot.ErrNotFound], 429 (the flow's rate limit) [chatbot.ErrRateLimited]
 // with the flow's configured message, 412 [chatbot.ErrInvalidRequest], 500
 // [chatbot.ErrServer]. A request refused before sending (empty question, bad

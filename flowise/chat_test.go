@@ -191,7 +191,9 @@ func TestErrors(t *testing.T) {
 		message    string
 		retryAfter time.Duration
 	}{
+		{"400", flowisetest.Failure{Status: 400, Message: "Invalid input"}, chatbot.ErrInvalidRequest, "Invalid input", 0},
 		{"401", flowisetest.Failure{Status: 401, Message: "Unauthorized"}, chatbot.ErrUnauthorized, "Unauthorized", 0},
+		{"402", flowisetest.Failure{Status: 402, Message: "Predictions limit exceeded"}, chatbot.ErrQuotaExceeded, "Predictions limit exceeded", 0},
 		{"403 domain not allowed, plain text", flowisetest.Failure{Status: 403, Body: "This site is not allowed to access this chatbot"}, chatbot.ErrForbidden, "This site is not allowed to access this chatbot", 0},
 		{"404", flowisetest.Failure{Status: 404, Message: "Chatflow x not found"}, chatbot.ErrNotFound, "Chatflow x not found", 0},
 		{"412", flowisetest.Failure{Status: 412, Message: "Error: predictionsController.createPrediction - body not provided!"}, chatbot.ErrInvalidRequest, "Error: predictionsController.createPrediction - body not provided!", 0},
@@ -199,6 +201,7 @@ func TestErrors(t *testing.T) {
 		{"429 the flow's message", flowisetest.Failure{Status: 429, Message: "Slow down, friend."}, chatbot.ErrRateLimited, "Slow down, friend.", 0},
 		{"429 with Retry-After", flowisetest.Failure{Status: 429, RetryAfter: 30 * time.Second}, chatbot.ErrRateLimited, flowisetest.RateLimitMessage, 30 * time.Second},
 		{"500", flowisetest.Failure{Status: 500, Message: "Error: vector store is not reachable"}, chatbot.ErrServer, "Error: vector store is not reachable", 0},
+		{"503", flowisetest.Failure{Status: 503, Message: "Service Unavailable"}, chatbot.ErrServer, "Service Unavailable", 0},
 		{"502 proxy page", flowisetest.Failure{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}, chatbot.ErrServer, "", 0},
 	}
 	for _, tt := range tests {

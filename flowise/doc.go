@@ -41,12 +41,13 @@
 // # Errors
 //
 // Every failure Flowise reports is a [*chatbot.Error]: 401 and 403 (a
-// missing or wrong key, a domain the flow does not allow), 404 (no such
-// flow), 412 (a request without a body), 429 (the flow's rate limit, whose
-// plain-text message is kept as the error's Message) and 500. Flowise
-// checks a flow's key only after a stream has started: a wrong key then
-// comes as an "error" event, which Stream reports as
-// [chatbot.ErrUnauthorized] too.
+// missing or wrong key, a domain the flow does not allow), 402 (Flowise
+// Cloud's prediction and storage quotas), 404 (no such flow), 412 (a
+// request without a body), 429 (the flow's rate limit, whose plain-text
+// message is kept as the error's Message) and 500. Flowise checks a flow's
+// key and its quotas only after a stream has started: those refusals then
+// come as "error" events, which Stream reports as [chatbot.ErrUnauthorized]
+// and [chatbot.ErrQuotaExceeded] too.
 //
 // # Limits and assumptions
 //

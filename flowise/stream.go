@@ -33,7 +33,9 @@ import (
 //   - an "error" event is a [*chatbot.Error] with the event's message and
 //     StatusCode 0; Flowise checks a flow's key only once the stream has
 //     started, so a wrong or missing key comes as the error event
-//     "Unauthorized", which is [chatbot.ErrUnauthorized];
+//     "Unauthorized", which is [chatbot.ErrUnauthorized], and Flowise
+//     Cloud's quota errors ("Predictions limit exceeded", …) are
+//     [chatbot.ErrQuotaExceeded], as they are without streaming;
 //   - a stream with no token at all (only "metadata" and "end", or an empty
 //     body, as Flowise Cloud has been reported to send where the same
 //     request without streaming works), a stream cut before "end", and an
@@ -72,7 +74,7 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 			if e.ConversationID != "" {
 				ids = [2]string{e.ConversationID, e.MessageID}
 			}
-			unauthorized(e)
+			classifyEvent(e)
 			return nil
 		}})
 		if ids[0] != "" && errors.Is(err, dialect.ErrNoReply) {
@@ -103,10 +105,19 @@ func (c *Client) streamPrediction(body *rest.Body, w *rest.ChunkWriter) error {
 	return nil
 }
 
-// unauthorized gives the error event Flowise sends for a wrong or missing
-// key, once the stream has started, the status it would have had before.
-func unauthorized(e *dialect.Event) {
-	if e.Err != nil && strings.TrimSpace(e.Err.Message) == "Unauthorized" {
+// classifyEvent gives the error events of the refusals Flowise makes once
+// a stream has started the status they have without streaming: a wrong or
+// missing key (401 "Unauthorized") and Flowise Cloud's quotas (402
+// "Predictions limit exceeded", "Storage limit exceeded", "Limit exceeded:
+// …").
+func classifyEvent(e *dialect.Event) {
+	if e.Err == nil {
+		return
+	}
+	switch m := strings.TrimSpace(e.Err.Message); {
+	case m == "Unauthorized":
 		e.ErrStatus = http.StatusUnauthorized
+	case m == "Predictions limit exceeded", m == "Storage limit exceeded", strings.HasPrefix(m, "Limit exceeded: "):
+		e.ErrStatus = http.StatusPaymentRequired
 	}
 }

@@ -140,6 +140,22 @@ func TestStreamWrongKey(t *testing.T) {
 	assert.Equal(t, 1, srv.Count())
 }
 
+// TestStreamQuotaEvent: Flowise Cloud checks its quotas once the stream
+// has started; its refusal is ErrQuotaExceeded, as the 402 without
+// streaming is.
+func TestStreamQuotaEvent(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, flowisetest.Config{})
+	srv.SetReply("never sent")
+	srv.BreakNext(1, flowisetest.BreakMetadataOnly)
+	srv.FailStream("Predictions limit exceeded")
+	_, err := collect(t, c, chatbot.Request{Message: "hi"})
+	require.ErrorIs(t, err, chatbot.ErrQuotaExceeded)
+	var apiErr *chatbot.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "Predictions limit exceeded", apiErr.Message)
+}
+
 // TestStreamFlowThatCannotStream: the whole answer, in JSON, is one final
 // chunk with its ids and sources.
 func TestStreamFlowThatCannotStream(t *testing.T) {
