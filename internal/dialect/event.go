@@ -155,7 +155,7 @@ func New(d Dialect, h http.Header) *Decoder {
 	case Flowise:
 		dec.unit, dec.needEnd = flowise{}, true
 	case Dify:
-		dec.unit, dec.needEnd = dify{}, true
+		dec.unit, dec.needEnd = &dify{}, true
 	case OpenAI:
 		dec.unit, dec.needEnd = openAI{}, true
 	case Anthropic:

@@ -1,7 +1,6 @@
 package dialect_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -118,12 +117,7 @@ func TestRunConsumerStops(t *testing.T) {
 	body := strings.Repeat("data: {\"type\":\"text-delta\",\"delta\":\"x\"}\n\n", 100)
 	rc := serveBody(t, http.Header{"Content-Type": {"text/event-stream"}}, []byte(body), 0)
 	var events int
-	seq := rc.Stream(t.Context(), func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
-		resp, body, err := g.Open(ctx, rest.Call{Method: http.MethodPost, Path: "chat"})
-		if err != nil {
-			return err
-		}
-		defer body.Close()
+	seq := open(t, rc, func(resp *rest.Response, body *rest.Body, w *rest.ChunkWriter) error {
 		return dialect.Run(rc, body, w, dialect.New(dialect.UIMessage, resp.Header), dialect.Options{
 			OnEvent: func(*dialect.Event) error { events++; return nil },
 		})
@@ -152,12 +146,7 @@ func TestRunText(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d-byte writes", tt.name, size), func(t *testing.T) {
 				t.Parallel()
 				rc := serveBody(t, http.Header{"Content-Type": {"text/plain"}}, []byte(tt.body), size)
-				reply, err := chatbot.Collect(rc.Stream(t.Context(), func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
-					_, body, err := g.Open(ctx, rest.Call{Method: http.MethodPost, Path: "chat"})
-					if err != nil {
-						return err
-					}
-					defer body.Close()
+				reply, err := chatbot.Collect(open(t, rc, func(_ *rest.Response, body *rest.Body, w *rest.ChunkWriter) error {
 					return dialect.RunText(rc, body, w)
 				}))
 				if tt.err != nil {
