@@ -198,7 +198,7 @@ func (c *Client) Predict(ctx context.Context, p PredictionRequest) (*Prediction,
 //     (pass them in Metadata for a flow that reads them as variables).
 //
 // To choose the memory session ("overrideConfig.sessionId") or override
-// node inputs, use [Client.Predict].
+// node inputs, use [Client.Predict] (or [Client.PredictStream]).
 //
 // The reply's Text is the flow's "text", or, for a flow that answers with
 // structured output only, its "json", verbatim. MessageID is

@@ -20,8 +20,8 @@ const provider = "flowise"
 const MaxMessageChars = 100_000
 
 // Client talks to one Flowise chatflow or agentflow. It implements
-// [chatbot.Chatbot] and adds [Client.Predict], the prediction call with every
-// Flowise field, and [Client.IsStreaming].
+// [chatbot.Chatbot] and adds [Client.Predict] and [Client.PredictStream],
+// the prediction call with every Flowise field, and [Client.IsStreaming].
 //
 // A Client is immutable after [NewClient] and safe for concurrent use by
 // multiple goroutines. The zero value is not usable: call [NewClient].

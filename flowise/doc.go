@@ -3,9 +3,9 @@
 // prediction API.
 //
 // [NewClient] returns a [*Client] for one flow; it implements
-// [chatbot.Chatbot] and adds [Client.Predict], the prediction call with
-// every Flowise field, and [Client.IsStreaming]. Make one per flow and reuse
-// it from any number of goroutines.
+// [chatbot.Chatbot] and adds [Client.Predict] and [Client.PredictStream],
+// the prediction call with every Flowise field, and [Client.IsStreaming].
+// Make one per flow and reuse it from any number of goroutines.
 //
 //	bot, err := flowise.NewClient(apiKey, chatflowID, chatbot.WithBaseURL("https://flowise.example.com"))
 //	reply, err := bot.Chat(ctx, chatbot.Request{Message: "What are your opening hours?"})
@@ -22,7 +22,8 @@
 // takes any string), and an id the server has not seen starts a new chat
 // under it: there is no "unknown conversation" error. A flow with a memory
 // node keys its memory by "overrideConfig.sessionId", which falls back to
-// the chat id; [PredictionRequest.SessionID] sets it. A flow without memory
+// the chat id; [PredictionRequest.SessionID] sets it, with [Client.Predict]
+// or [Client.PredictStream]. A flow without memory
 // takes the conversation so far in [chatbot.Request.History].
 //
 // # Streaming

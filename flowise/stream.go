@@ -54,8 +54,17 @@ import (
 //
 // See https://docs.flowiseai.com/using-flowise/streaming.
 func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	return c.PredictStream(ctx, predictionFor(req))
+}
+
+// PredictStream is [Client.Stream] with every field of Flowise's prediction
+// call, as [Client.Predict] takes them: p.ChatID is the conversation id of
+// every chunk when set. Its chunks and errors are Stream's.
+//
+// See https://docs.flowiseai.com/using-flowise/streaming.
+func (c *Client) PredictStream(ctx context.Context, p PredictionRequest) iter.Seq2[chatbot.Chunk, error] {
 	return c.rc.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
-		call, err := c.predictionCall(predictionFor(req), true)
+		call, err := c.predictionCall(p, true)
 		if err != nil {
 			return err
 		}
@@ -65,7 +74,7 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 		}
 		defer body.Close()
 		w.SetResponse(resp)
-		w.SetIDs(req.ConversationID, "") // Flowise keeps the chatId it is given
+		w.SetIDs(p.ChatID, "") // Flowise keeps the chatId it is given
 		if resp.IsJSON() {
 			return c.streamPrediction(body, w)
 		}

@@ -253,6 +253,24 @@ func TestStreamIdleTimeout(t *testing.T) {
 	}
 }
 
+// TestPredictStream: the streaming call takes every prediction field.
+func TestPredictStream(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, flowisetest.Config{})
+	reply, err := chatbot.Collect(c.PredictStream(t.Context(), flowise.PredictionRequest{
+		Question: "hi", ChatID: "chat-2", SessionID: "memory-1", OverrideConfig: map[string]any{"temperature": 0},
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, "You said: hi", reply.Text)
+	assert.Equal(t, "chat-2", reply.ConversationID)
+	assert.JSONEq(t, `{"question":"hi","streaming":true,"chatId":"chat-2","overrideConfig":{"temperature":0,"sessionId":"memory-1"}}`,
+		string(srv.Requests()[0].Body))
+
+	_, err = chatbot.Collect(c.PredictStream(t.Context(), flowise.PredictionRequest{}))
+	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
+	assert.Equal(t, 1, srv.Count())
+}
+
 func TestStreamSingleUse(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, flowisetest.Config{})
