@@ -104,8 +104,9 @@ type Prediction struct {
 	// JSON-encoded string (in places encoded twice); they are decoded here.
 	FollowUpPrompts []string
 
-	// RateLimit is nil: Flowise sends no X-RateLimit-* headers. It is kept
-	// for the day a server does.
+	// RateLimit is the state of X-RateLimit-* headers, as for every
+	// provider; nil behind Flowise's own limiter, which sends the draft
+	// RateLimit-* headers instead (see the package doc).
 	RateLimit *chatbot.RateLimit
 
 	// Raw is the whole response body, for the fields not mapped here
