@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/flowise"
+	"github.com/chatbot-go/chatbot/flowise/flowisetest"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -48,6 +50,13 @@ func TestEachProviderEnforcesItsExportedMessageLimit(t *testing.T) {
 			srv := sitegpttest.NewServer(sitegpttest.Config{})
 			t.Cleanup(srv.Close)
 			bot, err := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
+			require.NoError(t, err)
+			return bot, srv
+		}},
+		{"flowise", flowise.MaxMessageChars, func(t *testing.T) (chatbot.Chatbot, fake) {
+			srv := flowisetest.NewServer(flowisetest.Config{})
+			t.Cleanup(srv.Close)
+			bot, err := flowise.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 			require.NoError(t, err)
 			return bot, srv
 		}},

@@ -12,6 +12,7 @@
 //	STAMMER_TOKEN, STAMMER_CHATBOT_UUID (and optionally STAMMER_BASE_URL, such as https://<agency domain>/en/ for Lety)
 //	SITEGPT_API_KEY, SITEGPT_CHATBOT_ID
 //	CHATBASE_API_KEY, CHATBASE_AGENT_ID
+//	FLOWISE_CHATFLOW_ID, FLOWISE_BASE_URL (and FLOWISE_API_KEY unless the flow is public)
 //
 // Flags: -provider limits the run to one provider; -pace sets the delay
 // between the pieces of the fakes' streamed replies.

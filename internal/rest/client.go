@@ -30,8 +30,13 @@ const (
 // knows about its own errors.
 type Config struct {
 	Provider       string // short name used in errors, as in chatbot.Error.Provider
-	DefaultBaseURL string // must end in "/"
+	DefaultBaseURL string // must end in "/"; empty: the caller must give chatbot.WithBaseURL
 	AuthScheme     string // "Bearer" or "Token"
+
+	// KeyOptional is true for a provider that also serves calls without a
+	// key (a public Flowise flow): an empty key is then accepted and no
+	// Authorization header is sent.
+	KeyOptional bool
 
 	// Codes maps the provider's own error codes, in upper case, onto the
 	// normalised ones. A code found here wins over the HTTP status.
@@ -74,6 +79,7 @@ type Client struct {
 func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 	c := &Client{cfg: cfg}
 	switch {
+	case secret == "" && cfg.KeyOptional:
 	case secret == "":
 		return nil, c.Invalid("API key is empty")
 	case strings.TrimSpace(secret) != secret || strings.ContainsRune(secret, ' ') || hasControl(secret):
@@ -84,13 +90,18 @@ func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 		return nil, c.Invalid(err.Error())
 	}
 	c.base = s.BaseURL
+	if c.base == nil && cfg.DefaultBaseURL == "" {
+		return nil, c.Invalid("no base URL: " + cfg.Provider + " has no default host; give the server's address with chatbot.WithBaseURL")
+	}
 	if c.base == nil {
 		if c.base, err = config.ParseBaseURL(cfg.DefaultBaseURL); err != nil {
 			return nil, c.Invalid(err.Error())
 		}
 	}
 	c.basePath = c.base.EscapedPath()
-	c.auth = cfg.AuthScheme + " " + secret
+	if secret != "" {
+		c.auth = cfg.AuthScheme + " " + secret
+	}
 	c.secret = secret
 	c.ua = s.UserAgent
 	c.redactor = newRedactor(secret)
@@ -340,7 +351,9 @@ func (c *Client) request(ctx context.Context, call Call, hasBody bool) *http.Req
 	// capped so that an append cannot reach its neighbour.
 	v := []string{c.auth, c.ua, accept, "application/json"}
 	h := make(http.Header, 4)
-	h["Authorization"] = v[0:1:1]
+	if c.auth != "" {
+		h["Authorization"] = v[0:1:1]
+	}
 	h["User-Agent"] = v[1:2:2]
 	h["Accept"] = v[2:3:3]
 	if hasBody {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/fake"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -203,4 +204,44 @@ func TestNewValidates(t *testing.T) {
 		assert.Equal(t, "workspace", apiErr.Provider)
 		assert.Zero(t, apiErr.StatusCode)
 	}
+}
+
+// TestOptionalKeySendsNoAuthorization: a provider that serves calls without
+// a key (Config.KeyOptional) accepts an empty key and then sends no
+// Authorization header at all; a key given is still sent.
+func TestOptionalKeySendsNoAuthorization(t *testing.T) {
+	t.Parallel()
+	srv := fake.NewServer(status(200, `{}`))
+	t.Cleanup(srv.Close)
+	cfg := testConfig
+	cfg.KeyOptional = true
+	for _, key := range []string{"", testKey} {
+		c, err := rest.New(cfg, key, []chatbot.Option{chatbot.WithBaseURL(srv.URL)})
+		require.NoError(t, err)
+		_, err = c.Do(t.Context(), chatCall, nil)
+		require.NoError(t, err)
+	}
+	reqs := srv.Requests()
+	require.Len(t, reqs, 2)
+	_, sent := reqs[0].Header["Authorization"]
+	assert.False(t, sent, "no Authorization header without a key")
+	assert.Equal(t, "Bearer "+testKey, reqs[1].Header.Get("Authorization"))
+
+	_, err := rest.New(testConfig, "", []chatbot.Option{chatbot.WithBaseURL(srv.URL)})
+	require.ErrorIs(t, err, chatbot.ErrInvalidRequest, "a key is required unless the provider says otherwise")
+}
+
+// TestNoDefaultBaseURL: a provider without a default host refuses a client
+// built without chatbot.WithBaseURL, with an error naming the option.
+func TestNoDefaultBaseURL(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig
+	cfg.DefaultBaseURL = ""
+	_, err := rest.New(cfg, testKey, nil)
+	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
+	assert.Contains(t, err.Error(), "chatbot.WithBaseURL")
+
+	c, err := rest.New(cfg, testKey, []chatbot.Option{chatbot.WithBaseURL("https://flowise.example.com")})
+	require.NoError(t, err)
+	assert.Equal(t, "https://flowise.example.com/", c.BaseURL())
 }

@@ -27,6 +27,8 @@ func DemoAnswer(provider, message string) string {
 		how = "SiteGPT's REST API does not stream, so this reply arrived as one final chunk."
 	case "chatbase":
 		how = "Chatbase streams the AI SDK UI message stream, so this reply came in word by word and the conversation id with its last chunk."
+	case "flowise":
+		how = "Flowise streams its answer token by token, so this reply came in word by word."
 	}
 	m := strings.ToLower(message)
 	switch {

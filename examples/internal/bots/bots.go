@@ -14,14 +14,17 @@
 //	           https://<agency domain>/en/; default https://app.stammer.ai/en/)
 //	sitegpt    SITEGPT_API_KEY, SITEGPT_CHATBOT_ID
 //	chatbase   CHATBASE_API_KEY, CHATBASE_AGENT_ID
+//	flowise    FLOWISE_CHATFLOW_ID, FLOWISE_BASE_URL (the Flowise server: there
+//	           is no default), FLOWISE_API_KEY (optional: a public flow has none)
 //
-// A provider talks to the real service only when both of its required
-// variables are set; setting one without the other is an error. The
+// A provider talks to the real service only when its required variables are
+// set; setting some without the others is an error. The
 // environment is passed in as a lookup function ([os.LookupEnv] in the
 // examples' main), so tests control it.
 //
 // The fakes answer every message with a short scripted text chosen by
-// [DemoAnswer], which the streaming providers (workspace, userdesk, chatbase) stream
+// [DemoAnswer], which the streaming providers (workspace, userdesk, chatbase,
+// flowise) stream
 // word by word with [Config.Pace] between words, so that a demo shows
 // streaming without taking long.
 package bots
@@ -35,6 +38,8 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbase"
 	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
+	"github.com/chatbot-go/chatbot/flowise"
+	"github.com/chatbot-go/chatbot/flowise/flowisetest"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -50,7 +55,9 @@ import (
 const DefaultPace = 25 * time.Millisecond
 
 // Names returns the provider names in the order the examples use them.
-func Names() []string { return []string{"workspace", "userdesk", "stammer", "sitegpt", "chatbase"} }
+func Names() []string {
+	return []string{"workspace", "userdesk", "stammer", "sitegpt", "chatbase", "flowise"}
+}
 
 // LookupEnv looks up an environment variable, like [os.LookupEnv].
 type LookupEnv func(key string) (string, bool)
@@ -65,8 +72,11 @@ func Env(vars map[string]string) LookupEnv {
 
 // Vars lists the environment variables of one provider.
 type Vars struct {
-	Key, ID string // both required for the real service
-	BaseURL string // optional base URL override; empty if the provider has none
+	Key, ID string // both required for the real service, unless KeyOptional
+	BaseURL string // optional base URL override, unless BaseURLRequired; empty if the provider has none
+
+	KeyOptional     bool // the key may be unset (a Flowise public flow)
+	BaseURLRequired bool // the provider has no default host
 }
 
 // VarsFor returns the environment variables of provider, and false for an
@@ -74,15 +84,17 @@ type Vars struct {
 func VarsFor(provider string) (Vars, bool) {
 	switch provider {
 	case "workspace":
-		return Vars{"WORKSPACE_API_KEY", "WORKSPACE_CHATBOT_ID", "WORKSPACE_BASE_URL"}, true
+		return Vars{"WORKSPACE_API_KEY", "WORKSPACE_CHATBOT_ID", "WORKSPACE_BASE_URL", false, false}, true
 	case "userdesk":
-		return Vars{"USERDESK_API_KEY", "USERDESK_CHATBOT_ID", ""}, true
+		return Vars{"USERDESK_API_KEY", "USERDESK_CHATBOT_ID", "", false, false}, true
 	case "stammer":
-		return Vars{"STAMMER_TOKEN", "STAMMER_CHATBOT_UUID", "STAMMER_BASE_URL"}, true
+		return Vars{"STAMMER_TOKEN", "STAMMER_CHATBOT_UUID", "STAMMER_BASE_URL", false, false}, true
 	case "sitegpt":
-		return Vars{"SITEGPT_API_KEY", "SITEGPT_CHATBOT_ID", ""}, true
+		return Vars{"SITEGPT_API_KEY", "SITEGPT_CHATBOT_ID", "", false, false}, true
 	case "chatbase":
-		return Vars{"CHATBASE_API_KEY", "CHATBASE_AGENT_ID", ""}, true
+		return Vars{"CHATBASE_API_KEY", "CHATBASE_AGENT_ID", "", false, false}, true
+	case "flowise":
+		return Vars{"FLOWISE_API_KEY", "FLOWISE_CHATFLOW_ID", "FLOWISE_BASE_URL", true, true}, true
 	}
 	return Vars{}, false
 }
@@ -90,9 +102,20 @@ func VarsFor(provider string) (Vars, bool) {
 // String returns the variables as the sentence fragment the examples print,
 // such as "WORKSPACE_API_KEY and WORKSPACE_CHATBOT_ID, optionally WORKSPACE_BASE_URL,".
 func (v Vars) String() string {
-	s := v.Key + " and " + v.ID
-	if v.BaseURL != "" {
-		s += ", optionally " + v.BaseURL + ","
+	required, optional := []string{v.Key, v.ID}, ""
+	switch {
+	case v.KeyOptional && v.BaseURLRequired:
+		required, optional = []string{v.ID, v.BaseURL}, v.Key
+	case v.KeyOptional:
+		required, optional = []string{v.ID}, v.Key
+	case v.BaseURLRequired:
+		required = append(required, v.BaseURL)
+	default:
+		optional = v.BaseURL
+	}
+	s := strings.Join(required, " and ")
+	if optional != "" {
+		s += ", optionally " + optional + ","
 	}
 	return s
 }
@@ -121,7 +144,7 @@ type Fake interface {
 type Bot struct {
 	chatbot.Chatbot
 
-	// Provider is "workspace", "userdesk", "stammer", "sitegpt" or "chatbase".
+	// Provider is one of [Names].
 	Provider string
 	// Fake is the in-process fake the bot talks to, or nil when it talks to
 	// the real service.
@@ -172,7 +195,9 @@ func Open(provider string, cfg Config) (*Bot, func(), error) {
 		baseURL, _ = lookup(vars.BaseURL)
 	}
 	switch {
-	case key != "" && id != "":
+	case id != "" && (key != "" || vars.KeyOptional) && vars.BaseURLRequired && baseURL == "":
+		return nil, nil, fmt.Errorf("%s: %s is set but %s is not (%s has no default host)", provider, vars.ID, vars.BaseURL, provider)
+	case id != "" && (key != "" || vars.KeyOptional):
 		return openReal(provider, key, id, baseURL, vars, cfg.Options)
 	case key != "":
 		return nil, nil, fmt.Errorf("%s: %s is set but %s is not", provider, vars.Key, vars.ID)
@@ -230,6 +255,8 @@ func newClient(provider, key, id string, opts []chatbot.Option) (chatbot.Chatbot
 		return sitegpt.NewClient(key, id, opts...)
 	case "chatbase":
 		return chatbase.NewClient(key, id, opts...)
+	case "flowise":
+		return flowise.NewClient(key, id, opts...)
 	}
 	return nil, errors.New("unknown provider " + provider)
 }
@@ -266,6 +293,10 @@ func openFake(provider string, vars Vars, cfg Config) (*Bot, func(), error) {
 		s := chatbasetest.NewServer(chatbasetest.Config{})
 		s.SetPace(cfg.Pace)
 		srv, url, key, id = s, s.URL, s.APIKey(), s.AgentID()
+	case "flowise":
+		s := flowisetest.NewServer(flowisetest.Config{})
+		s.SetPace(cfg.Pace)
+		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	}
 	srv.SetAnswer(func(message string) string { return DemoAnswer(provider, message) })
 	opts := append([]chatbot.Option{chatbot.WithBaseURL(url)}, cfg.Options...)

@@ -35,6 +35,13 @@ func TestOpen(t *testing.T) {
 			err: "sitegpt: SITEGPT_CHATBOT_ID is set but SITEGPT_API_KEY is not"},
 		{name: "bad base URL", provider: "workspace", env: map[string]string{"WORKSPACE_API_KEY": "k", "WORKSPACE_CHATBOT_ID": "b", "WORKSPACE_BASE_URL": "ftp://x"},
 			err: "ftp"},
+		{name: "flowise public flow", provider: "flowise", mode: "real",
+			env:      map[string]string{"FLOWISE_CHATFLOW_ID": "flow", "FLOWISE_BASE_URL": "https://flowise.example.com"},
+			describe: "flowise: the real service at https://flowise.example.com"},
+		{name: "flowise fake", provider: "flowise", mode: "fake",
+			describe: "flowise: built-in fake (set FLOWISE_CHATFLOW_ID and FLOWISE_BASE_URL, optionally FLOWISE_API_KEY, to talk to the real service)"},
+		{name: "flowise without base URL", provider: "flowise", env: map[string]string{"FLOWISE_API_KEY": "k", "FLOWISE_CHATFLOW_ID": "flow"},
+			err: "flowise: FLOWISE_CHATFLOW_ID is set but FLOWISE_BASE_URL is not (flowise has no default host)"},
 		{name: "unknown", provider: "other", err: `unknown provider "other"`},
 	}
 	for _, tt := range tests {
