@@ -61,7 +61,9 @@ type (
 	// SourceSetter is a Server whose every later reply carries sources, in
 	// the provider's wire form (the fields the wire has no place for are
 	// left out); no sources restores none.
-	SourceSetter interface{ SetSources(sources ...chatbot.Source) }
+	SourceSetter interface {
+		SetSources(sources ...chatbot.Source)
+	}
 
 	// UsageSetter is a Server whose every later reply reports u in the
 	// provider's wire form (the fields the wire has no place for are left
