@@ -348,16 +348,7 @@ func CheckCancelledContext(t *testing.T, newTarget NewTarget) {
 	bot := newTarget(t).Bot
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := bot.Chat(ctx, chatbot.Request{Message: question}); !errors.Is(err, context.Canceled) {
-		t.Errorf("Chat with a cancelled context: %v; want context.Canceled", err)
-	}
-	var last error
-	for _, err := range bot.Stream(ctx, chatbot.Request{Message: question}) {
-		last = err
-	}
-	if !errors.Is(last, context.Canceled) {
-		t.Errorf("Stream with a cancelled context ended with %v; want context.Canceled", last)
-	}
+	refused(t, bot, ctx, chatbot.Request{Message: question}, context.Canceled, "with a cancelled context")
 }
 
 // CheckCancelWhileWaiting checks that cancelling Chat or Stream while the
@@ -449,15 +440,23 @@ func CheckCancelDuringStream(t *testing.T, newTarget NewTarget) {
 func CheckEmptyMessage(t *testing.T, newTarget NewTarget) {
 	t.Helper()
 	bot := newTarget(t).Bot
-	if _, err := bot.Chat(t.Context(), chatbot.Request{Message: "  "}); !errors.Is(err, chatbot.ErrInvalidRequest) {
-		t.Errorf("Chat with an empty message: %v; want ErrInvalidRequest", err)
+	refused(t, bot, t.Context(), chatbot.Request{Message: "  "}, chatbot.ErrInvalidRequest, "with an empty message")
+	refused(t, bot, t.Context(), chatbot.Request{}, chatbot.ErrInvalidRequest, "with no message")
+}
+
+// refused checks that Chat and Stream of bot with ctx and req end in an
+// error wrapping want; what says how the call was made.
+func refused(t *testing.T, bot chatbot.Chatbot, ctx context.Context, req chatbot.Request, want error, what string) {
+	t.Helper()
+	if _, err := bot.Chat(ctx, req); !errors.Is(err, want) {
+		t.Errorf("Chat %s: %v; want an error wrapping %v", what, err, want)
 	}
 	var last error
-	for _, err := range bot.Stream(t.Context(), chatbot.Request{}) {
+	for _, err := range bot.Stream(ctx, req) {
 		last = err
 	}
-	if !errors.Is(last, chatbot.ErrInvalidRequest) {
-		t.Errorf("Stream with an empty message ended with %v; want ErrInvalidRequest", last)
+	if !errors.Is(last, want) {
+		t.Errorf("Stream %s ended with %v; want an error wrapping %v", what, last, want)
 	}
 }
 
@@ -478,16 +477,7 @@ func CheckMessageLimit(t *testing.T, newTarget NewTarget) {
 		return
 	}
 	tooLong := chatbot.Request{Message: longest + "é"}
-	if _, err := bot.Chat(t.Context(), tooLong); !errors.Is(err, chatbot.ErrInvalidRequest) {
-		t.Errorf("Chat with MaxMessageChars+1 characters: %v; want ErrInvalidRequest", err)
-	}
-	var last error
-	for _, err := range bot.Stream(t.Context(), tooLong) {
-		last = err
-	}
-	if !errors.Is(last, chatbot.ErrInvalidRequest) {
-		t.Errorf("Stream with MaxMessageChars+1 characters ended with %v; want ErrInvalidRequest", last)
-	}
+	refused(t, bot, t.Context(), tooLong, chatbot.ErrInvalidRequest, "with MaxMessageChars+1 characters")
 }
 
 // CheckMessageIDs checks that replies, from Chat and from Stream, carry a

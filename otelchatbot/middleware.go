@@ -238,18 +238,10 @@ func (b *bot) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, er
 	}
 	if reply != nil {
 		if span.IsRecording() {
-			attrs := make([]attribute.KeyValue, 0, 8)
-			if reply.ConversationID != "" {
-				attrs = append(attrs, semconv.GenAIConversationID(reply.ConversationID))
-			}
-			if reply.MessageID != "" {
-				attrs = append(attrs, semconv.GenAIResponseID(reply.MessageID))
-			}
-			attrs = b.replyAttrs(attrs, reply.Usage, reply.FinishReason, reply.Sources)
-			if b.content {
-				attrs = append(attrs, outputMessages(reply.Text, outputFinishReason(failed == nil, failed, reply.FinishReason)))
-			}
-			span.SetAttributes(attrs...)
+			span.SetAttributes(b.replyAttrs(make([]attribute.KeyValue, 0, 8), outcome{
+				conv: reply.ConversationID, msgID: reply.MessageID, text: reply.Text, usage: reply.Usage,
+				finish: reply.FinishReason, sources: reply.Sources, complete: failed == nil, err: failed,
+			})...)
 		}
 		b.recordUsage(ctx, reply.Usage, b.chatSet)
 	}
@@ -258,23 +250,42 @@ func (b *bot) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, er
 	return reply, err
 }
 
-// replyAttrs appends to attrs what a reply reports beyond its text: token
-// usage and the finish reason when the provider reported them, and, with
-// [WithMessageContent], its sources.
-func (b *bot) replyAttrs(attrs []attribute.KeyValue, u *chatbot.Usage, fr chatbot.FinishReason, sources []chatbot.Source) []attribute.KeyValue {
-	if u != nil {
-		if u.InputTokens > 0 {
-			attrs = append(attrs, semconv.GenAIUsageInputTokensKey.Int64(u.InputTokens))
+// outcome is what a call's span records of its reply.
+type outcome struct {
+	conv, msgID, text string
+	usage             *chatbot.Usage
+	finish            chatbot.FinishReason
+	sources           []chatbot.Source
+	complete          bool  // the whole reply arrived
+	err               error // the call's failure
+}
+
+// replyAttrs appends to attrs what a reply reports: its ids, token usage
+// and finish reason when the provider reported them, and, with
+// [WithMessageContent], its sources and text.
+func (b *bot) replyAttrs(attrs []attribute.KeyValue, o outcome) []attribute.KeyValue {
+	if o.conv != "" {
+		attrs = append(attrs, semconv.GenAIConversationID(o.conv))
+	}
+	if o.msgID != "" {
+		attrs = append(attrs, semconv.GenAIResponseID(o.msgID))
+	}
+	if o.usage != nil {
+		if o.usage.InputTokens > 0 {
+			attrs = append(attrs, semconv.GenAIUsageInputTokensKey.Int64(o.usage.InputTokens))
 		}
-		if u.OutputTokens > 0 {
-			attrs = append(attrs, semconv.GenAIUsageOutputTokensKey.Int64(u.OutputTokens))
+		if o.usage.OutputTokens > 0 {
+			attrs = append(attrs, semconv.GenAIUsageOutputTokensKey.Int64(o.usage.OutputTokens))
 		}
 	}
-	if fr != chatbot.FinishUnknown {
-		attrs = append(attrs, semconv.GenAIResponseFinishReasons(conventionFinishReason(fr)))
+	if o.finish != chatbot.FinishUnknown {
+		attrs = append(attrs, semconv.GenAIResponseFinishReasons(conventionFinishReason(o.finish)))
 	}
-	if b.content && len(sources) > 0 {
-		attrs = append(attrs, retrievalDocuments(sources))
+	if b.content {
+		if len(o.sources) > 0 {
+			attrs = append(attrs, retrievalDocuments(o.sources))
+		}
+		attrs = append(attrs, outputMessages(o.text, outputFinishReason(o.complete, o.err, o.finish)))
 	}
 	return attrs
 }
@@ -456,16 +467,10 @@ func (st *streamState) end() {
 		if st.chunks > 0 {
 			attrs = append(attrs, semconv.GenAIResponseTimeToFirstChunk(st.first.Seconds()))
 		}
-		if st.conv != "" {
-			attrs = append(attrs, semconv.GenAIConversationID(st.conv))
-		}
-		if st.msgID != "" {
-			attrs = append(attrs, semconv.GenAIResponseID(st.msgID))
-		}
-		attrs = b.replyAttrs(attrs, st.usage, st.finish, st.sources)
-		if b.content {
-			attrs = append(attrs, outputMessages(st.text.String(), outputFinishReason(st.complete, err, st.finish)))
-		}
+		attrs = b.replyAttrs(attrs, outcome{
+			conv: st.conv, msgID: st.msgID, text: st.text.String(), usage: st.usage,
+			finish: st.finish, sources: st.sources, complete: st.complete, err: err,
+		})
 		span.SetAttributes(attrs...)
 	}
 	b.recordUsage(st.ctx, st.usage, b.streamSet)
