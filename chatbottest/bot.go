@@ -1,7 +1,10 @@
 // Package chatbottest helps test code that uses chatbot.Chatbot: [Bot] is a
 // scripted fake for unit tests, the error constructors ([RateLimited],
 // [Unauthorized], …) build the typed errors a provider returns, and [Run]
-// is a conformance suite that any Chatbot implementation must pass.
+// is a conformance suite that any Chatbot implementation must pass: one
+// named check per promise (each also exported, [CheckChat], [CheckSources],
+// …, to run alone), chosen by what the Chatbot's [chatbot.Capabilities]
+// claim.
 //
 // For tests that should exercise the real HTTP client against a fake server,
 // use the provider fakes instead (workspace/workspacetest and the others);
