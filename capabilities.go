@@ -33,8 +33,10 @@ type Capabilities struct {
 	// Conversations says where a conversation id comes from.
 	Conversations ConversationMode
 
-	// MaxMessageChars is the longest [Request.Message] the provider accepts,
-	// in characters; 0 when it publishes no limit.
+	// MaxMessageChars is the longest [Request.Message] the client sends, in
+	// characters (runes): the provider's published limit, or the SDK's own
+	// cap when the provider publishes none. A longer message is refused with
+	// [ErrInvalidRequest] before anything is sent. 0 means no limit.
 	MaxMessageChars int
 }
 

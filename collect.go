@@ -97,10 +97,21 @@ func prefix(s string, n int) string {
 //	reply, err := chatbot.Collect(chatbot.Tee(os.Stdout, bot.Stream(ctx, req)))
 //
 // The returned sequence keeps the stream's contract (lazy, single-use, the
-// error last). When w fails, Tee stops ranging over chunks, which closes the
-// stream and its connection, and yields an error wrapping w's error as the
-// last pair; the text already written stays written. w sees every chunk it is
-// handed, even one that a bounded [CollectN] then cuts.
+// error last). When w fails on a chunk, Tee still yields that chunk (nothing
+// received is lost), then stops ranging over chunks, which closes the stream
+// and its connection, and yields an error wrapping w's error as the last
+// pair; a write that took fewer bytes than it was given without an error
+// is reported as [io.ErrShortWrite], as [io.Copy] does. The text already
+// written stays written. w sees every chunk it is handed, even one that a
+// bounded [CollectN] then cuts.
+//
+// A [Chunk.Replace] chunk replaces the reply so far, and an io.Writer cannot
+// take bytes back. When w has a Reset() method, as [bytes.Buffer] and
+// [strings.Builder] do, Tee calls it before writing the replacing text, so w
+// holds what [Collect] returns; any other w receives the replacing text after
+// what it was already given. A caller that shows a reply where it can be
+// cleared (a terminal line, a web page) should range over the chunks itself
+// and clear what it showed on Replace.
 func Tee(w io.Writer, chunks iter.Seq2[Chunk, error]) iter.Seq2[Chunk, error] {
 	return func(yield func(Chunk, error) bool) {
 		for c, err := range chunks {
@@ -108,15 +119,33 @@ func Tee(w io.Writer, chunks iter.Seq2[Chunk, error]) iter.Seq2[Chunk, error] {
 				yield(c, err)
 				return
 			}
-			if c.Text != "" {
-				if _, werr := io.WriteString(w, c.Text); werr != nil {
+			if werr := write(w, c); werr != nil {
+				if yield(c, nil) {
 					yield(Chunk{}, fmt.Errorf("chatbot: writing the reply: %w", werr))
-					return
 				}
+				return
 			}
 			if !yield(c, nil) {
 				return
 			}
 		}
 	}
+}
+
+// write writes c's text to w for [Tee], resetting w first on a Replace chunk
+// when w can be reset.
+func write(w io.Writer, c Chunk) error {
+	if c.Replace {
+		if r, ok := w.(interface{ Reset() }); ok {
+			r.Reset()
+		}
+	}
+	if c.Text == "" {
+		return nil
+	}
+	n, err := io.WriteString(w, c.Text)
+	if err == nil && n < len(c.Text) {
+		err = io.ErrShortWrite
+	}
+	return err
 }

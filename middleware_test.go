@@ -87,6 +87,9 @@ func TestProviderClientsReportTheirInfo(t *testing.T) {
 		{ud, chatbot.Info{Provider: "userdesk", ChatbotID: "ud-bot"}},
 		{st, chatbot.Info{Provider: "stammer", ChatbotID: "5e1ef5a4-8c0e-4d43-9a1c-2f4c2f8e1a11"}},
 	} {
-		assert.Equal(t, tt.want, chatbot.InfoOf(tt.bot))
+		got := chatbot.InfoOf(tt.bot)
+		assert.Equal(t, tt.want.Provider, got.Provider)
+		assert.Equal(t, tt.want.ChatbotID, got.ChatbotID)
+		assert.NotZero(t, got.Capabilities, "the capabilities are checked by TestREADMECapabilities and each provider's conformance test")
 	}
 }

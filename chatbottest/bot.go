@@ -1,7 +1,10 @@
 // Package chatbottest helps test code that uses chatbot.Chatbot: [Bot] is a
 // scripted fake for unit tests, the error constructors ([RateLimited],
 // [Unauthorized], …) build the typed errors a provider returns, and [Run]
-// is a conformance suite that any Chatbot implementation must pass.
+// is a conformance suite that any Chatbot implementation must pass: one
+// named check per promise (each also exported, [CheckChat], [CheckSources],
+// …, to run alone), chosen by what the Chatbot's [chatbot.Capabilities]
+// claim.
 //
 // For tests that should exercise the real HTTP client against a fake server,
 // use the provider fakes instead (workspace/workspacetest and the others);
@@ -12,6 +15,7 @@
 package chatbottest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -27,6 +31,22 @@ import (
 type Turn struct {
 	// Chunks is the reply, in the pieces Stream yields (Chat joins them).
 	Chunks []string
+	// Parts, when set, is the reply as whole chunks, used instead of
+	// Chunks: Stream yields each as given (its Text, Replace and Sources;
+	// a part with none of them is left out), stamped with the ids, and Chat
+	// folds them as [chatbot.Collect] does, so a Replace part restarts the
+	// text.
+	Parts []chatbot.Chunk
+	// Sources, Usage, FinishReason and Actions are set on the final chunk
+	// and on Chat's reply. Empty ones take the Bot's defaults
+	// ([Bot.SetSources], [Bot.SetUsage], [Bot.SetFinishReason]); the default
+	// finish reason is [chatbot.FinishComplete]. A turn that finishes with
+	// [chatbot.FinishActionRequired] makes Chat return the reply and an
+	// error wrapping [chatbot.ErrActionRequired], as a provider does.
+	Sources      []chatbot.Source
+	Usage        *chatbot.Usage
+	FinishReason chatbot.FinishReason
+	Actions      []chatbot.Action
 	// Err, when set, ends the turn: Chat returns it, and Stream yields it
 	// after Chunks (so a stream can fail midway, with partial text).
 	Err error
@@ -43,7 +63,9 @@ type Turn struct {
 // Bot is a scripted fake [chatbot.Chatbot] for users' unit tests. Queue
 // answers with [Bot.Reply], [Bot.ReplyChunks], [Bot.Fail] and [Bot.Script];
 // each call takes the next one. With nothing queued it answers with
-// [Bot.SetReply]'s parts, or else "echo: <message>".
+// [Bot.SetReply]'s parts, or else "echo: <message>". A [Turn] can also
+// script the rest of the reply model: sources, usage, a finish reason,
+// pending actions and chunks that replace the text so far.
 //
 // Like a real provider it issues conversation ids ("conv-1", …) for requests
 // that do not continue one, refuses an empty message with an *chatbot.Error
@@ -58,6 +80,9 @@ type Bot struct {
 	mu         sync.Mutex
 	script     []Turn
 	reply      []string
+	sources    []chatbot.Source // defaults of a Turn's fields
+	usage      *chatbot.Usage
+	finish     chatbot.FinishReason
 	reqs       []chatbot.Request
 	convs      int
 	msgs       int
@@ -113,6 +138,46 @@ func (b *Bot) SetReply(parts ...string) {
 	if len(parts) > 0 {
 		b.reply = append([]string(nil), parts...)
 	}
+}
+
+// SetSources makes every later answer whose [Turn] has no Sources carry
+// these; none restores no sources.
+func (b *Bot) SetSources(sources ...chatbot.Source) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sources = append([]chatbot.Source(nil), sources...)
+}
+
+// SetUsage makes every later answer whose [Turn] has no Usage report u; nil
+// restores no usage.
+func (b *Bot) SetUsage(u *chatbot.Usage) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.usage = u
+}
+
+// SetFinishReason makes every later answer whose [Turn] has no FinishReason
+// end with r; the empty reason restores the default,
+// [chatbot.FinishComplete].
+func (b *Bot) SetFinishReason(r chatbot.FinishReason) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.finish = r
+}
+
+// Info reports the provider "chatbottest" and what a Bot can do: it
+// streams (one chunk per part), and its replies carry message ids and, as
+// scripted, sources, usage, finish reasons and actions; conversation ids
+// are issued by the Bot.
+func (b *Bot) Info() chatbot.Info {
+	return chatbot.Info{Provider: "chatbottest", Capabilities: chatbot.Capabilities{
+		Streaming:     true,
+		Sources:       true,
+		Usage:         true,
+		FinishReasons: true,
+		MessageIDs:    true,
+		Conversations: chatbot.ConversationServerIssued,
+	}}
 }
 
 // StallNext makes the next n calls wait, answering nothing, until their
@@ -196,6 +261,15 @@ func (b *Bot) take(req chatbot.Request) turn {
 	if len(b.script) > 0 {
 		t, b.script = b.script[0], b.script[1:]
 	}
+	if t.Sources == nil {
+		t.Sources = b.sources
+	}
+	if t.Usage == nil {
+		t.Usage = b.usage
+	}
+	if t.FinishReason == "" {
+		t.FinishReason = cmp.Or(b.finish, chatbot.FinishComplete)
+	}
 	b.msgs++
 	msg := t.MessageID
 	if msg == "" {
@@ -264,7 +338,7 @@ func (b *Bot) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, er
 	if t.Err != nil {
 		return nil, t.Err
 	}
-	return &chatbot.Reply{Text: strings.Join(t.Chunks, ""), ConversationID: t.conv, MessageID: t.msg}, nil
+	return chatbot.CollectN(replay(t.chunks()), -1) // the reply Stream's chunks collect to
 }
 
 // Stream yields the next scripted answer chunk by chunk, after its delay,
@@ -286,13 +360,9 @@ func (b *Bot) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot
 			yield(chatbot.Chunk{}, err)
 			return
 		}
-		var chunks []string
-		for _, s := range t.Chunks {
-			if s != "" {
-				chunks = append(chunks, s)
-			}
-		}
-		for i, s := range chunks {
+		chunks := t.chunks()
+		last := len(chunks) - 1 // the final chunk, yielded after any stall
+		for i, ch := range chunks[:last] {
 			if i == t.stallAfter {
 				yield(chatbot.Chunk{}, b.hold(ctx))
 				return
@@ -302,12 +372,12 @@ func (b *Bot) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot
 				yield(chatbot.Chunk{}, fmt.Errorf("chatbottest: %w", err))
 				return
 			}
-			if !yield(chatbot.Chunk{Text: s, ConversationID: t.conv, MessageID: t.msg}, nil) {
+			if !yield(ch, nil) {
 				signal(b.signals.disconnects) // the loop stopped before the end
 				return
 			}
 		}
-		if t.stallAfter >= len(chunks) {
+		if t.stallAfter >= last {
 			yield(chatbot.Chunk{}, b.hold(ctx))
 			return
 		}
@@ -315,8 +385,31 @@ func (b *Bot) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot
 			yield(chatbot.Chunk{}, t.Err)
 			return
 		}
-		yield(chatbot.Chunk{ConversationID: t.conv, MessageID: t.msg, Done: true}, nil)
+		yield(chunks[last], nil)
 	}
+}
+
+// chunks returns the chunks of t's reply, stamped with its ids: one per
+// non-empty part, then the final Done chunk carrying the finish reason,
+// usage, actions and the turn's sources.
+func (t turn) chunks() []chatbot.Chunk {
+	parts := t.Parts
+	if parts == nil {
+		parts = make([]chatbot.Chunk, len(t.Chunks))
+		for i, s := range t.Chunks {
+			parts[i] = chatbot.Chunk{Text: s}
+		}
+	}
+	var out []chatbot.Chunk
+	for _, p := range parts {
+		if p.Text == "" && !p.Replace && len(p.Sources) == 0 {
+			continue
+		}
+		out = append(out, chatbot.Chunk{Text: p.Text, Replace: p.Replace, Sources: p.Sources,
+			ConversationID: t.conv, MessageID: t.msg})
+	}
+	return append(out, chatbot.Chunk{ConversationID: t.conv, MessageID: t.msg, Sources: t.Sources,
+		Usage: t.Usage, FinishReason: t.FinishReason, Actions: t.Actions, Done: true})
 }
 
 // The error constructors below return the *chatbot.Error a provider client

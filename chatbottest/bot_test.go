@@ -63,6 +63,88 @@ func TestBotScript(t *testing.T) {
 	assert.Equal(t, []string{"1", "2", "3", "4", "5"}, msgs)
 }
 
+func TestBotScriptsTheReplyModel(t *testing.T) {
+	t.Parallel()
+	src := []chatbot.Source{{Title: "Hours", URL: "https://example.com/hours"}}
+	late := []chatbot.Source{{Title: "FAQ", URL: "https://example.com/faq"}}
+	usage := &chatbot.Usage{InputTokens: 3, OutputTokens: 5, TotalTokens: 8}
+	lookup := chatbot.Action{ID: "call-1", Name: "lookup_order", Input: []byte(`{"order":42}`)}
+	bot := chatbottest.NewBot().Script(
+		chatbottest.Turn{
+			Parts: []chatbot.Chunk{
+				{Text: "Draft"},
+				{Sources: src},
+				{Text: "Moderated.", Replace: true},
+			},
+			Sources:      late,
+			Usage:        usage,
+			FinishReason: chatbot.FinishContentFilter,
+		},
+		chatbottest.Turn{Chunks: []string{"Let me check."}, FinishReason: chatbot.FinishActionRequired, Actions: []chatbot.Action{lookup}},
+		chatbottest.Turn{Chunks: []string{"Let me check."}, FinishReason: chatbot.FinishActionRequired, Actions: []chatbot.Action{lookup}},
+	)
+
+	var chunks []chatbot.Chunk
+	for ch, err := range bot.Stream(t.Context(), chatbot.Request{Message: "1"}) {
+		require.NoError(t, err)
+		chunks = append(chunks, ch)
+	}
+	assert.Equal(t, []chatbot.Chunk{
+		{Text: "Draft", ConversationID: "conv-1", MessageID: "msg-1"},
+		{Sources: src, ConversationID: "conv-1", MessageID: "msg-1"},
+		{Text: "Moderated.", Replace: true, ConversationID: "conv-1", MessageID: "msg-1"},
+		{Sources: late, Usage: usage, FinishReason: chatbot.FinishContentFilter, ConversationID: "conv-1", MessageID: "msg-1", Done: true},
+	}, chunks)
+
+	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "2"})
+	require.ErrorIs(t, err, chatbot.ErrActionRequired, "Chat returns the reply and the pending action, as a provider does")
+	require.NotNil(t, reply)
+	assert.Equal(t, "Let me check.", reply.Text)
+	assert.Equal(t, chatbot.FinishActionRequired, reply.FinishReason)
+	assert.Equal(t, []chatbot.Action{lookup}, reply.Actions)
+
+	streamed, err := chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "3"}))
+	require.ErrorIs(t, err, chatbot.ErrActionRequired)
+	assert.Equal(t, []chatbot.Action{lookup}, streamed.Actions)
+
+	echo, err := bot.Chat(t.Context(), chatbot.Request{Message: "4"})
+	require.NoError(t, err)
+	assert.Equal(t, chatbot.FinishComplete, echo.FinishReason, "the default finish reason")
+	assert.Nil(t, echo.Sources)
+	assert.Nil(t, echo.Usage)
+}
+
+func TestBotSetters(t *testing.T) {
+	t.Parallel()
+	bot := chatbottest.NewBot()
+	src := chatbot.Source{ID: "d1", Title: "Hours"}
+	bot.SetSources(src)
+	bot.SetUsage(&chatbot.Usage{Credits: 2})
+	bot.SetFinishReason(chatbot.FinishLength)
+	bot.Script(chatbottest.Turn{Chunks: []string{"own"}, FinishReason: chatbot.FinishOther})
+
+	own, err := bot.Chat(t.Context(), chatbot.Request{Message: "1"})
+	require.NoError(t, err)
+	assert.Equal(t, chatbot.FinishOther, own.FinishReason, "a turn's own value wins")
+	assert.Equal(t, []chatbot.Source{src}, own.Sources, "an empty field takes the default")
+
+	reply, err := chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "2"}))
+	require.NoError(t, err)
+	assert.Equal(t, []chatbot.Source{src}, reply.Sources)
+	assert.Equal(t, &chatbot.Usage{Credits: 2}, reply.Usage)
+	assert.Equal(t, chatbot.FinishLength, reply.FinishReason)
+
+	bot.SetSources()
+	bot.SetUsage(nil)
+	bot.SetFinishReason("")
+	reply, err = bot.Chat(t.Context(), chatbot.Request{Message: "3"})
+	require.NoError(t, err)
+	assert.Nil(t, reply.Sources)
+	assert.Nil(t, reply.Usage)
+	assert.Equal(t, chatbot.FinishComplete, reply.FinishReason)
+	assert.Equal(t, "chatbottest", chatbot.InfoOf(bot).Provider)
+}
+
 func TestBotIsSafeForConcurrentUse(t *testing.T) {
 	t.Parallel()
 	bot := chatbottest.NewBot()

@@ -21,6 +21,8 @@ import (
 // cancellation on to the HTTP request: a cancelled caller keeps waiting.
 type deaf struct{ chatbot.Chatbot }
 
+func (d deaf) Info() chatbot.Info { return chatbot.InfoOf(d.Chatbot) }
+
 func (d deaf) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -48,6 +50,8 @@ func (d deaf) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot
 // kept, though the caller's loop returned at once.
 type leaky struct{ chatbot.Chatbot }
 
+func (l leaky) Info() chatbot.Info { return chatbot.InfoOf(l.Chatbot) }
+
 func (l leaky) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
 	type pair struct {
 		ch  chatbot.Chunk
@@ -70,15 +74,53 @@ func (l leaky) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbo
 	}
 }
 
+// forgetful forwards the Info of a Bot, which claims sources, usage and
+// finish reasons, but drops them from every reply and chunk.
+type forgetful struct{ *chatbottest.Bot }
+
+func (f forgetful) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
+	r, err := f.Bot.Chat(ctx, req)
+	if r != nil {
+		r.Sources, r.Usage, r.FinishReason = nil, nil, ""
+	}
+	return r, err
+}
+
+func (f forgetful) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	inner := f.Bot.Stream(ctx, req)
+	return func(yield func(chatbot.Chunk, error) bool) {
+		for ch, err := range inner {
+			ch.Sources, ch.Usage, ch.FinishReason = nil, nil, ""
+			if !yield(ch, err) {
+				return
+			}
+		}
+	}
+}
+
+// modest claims no capability at all for a workspace client, which streams
+// and gives message ids and rate-limit state.
+type modest struct{ *workspace.Client }
+
+func (modest) Info() chatbot.Info { return chatbot.Info{Provider: "modest"} }
+
 const brokenEnv = "CHATBOTTEST_BROKEN"
 
 // TestBrokenChatbotHelper is not a test of its own: TestRunFailsBrokenStreams
 // runs it in a child process, with brokenEnv naming the Chatbot to check.
 func TestBrokenChatbotHelper(t *testing.T) {
-	wrap := map[string]func(chatbot.Chatbot) chatbot.Chatbot{
-		"none":  func(b chatbot.Chatbot) chatbot.Chatbot { return b },
-		"deaf":  func(b chatbot.Chatbot) chatbot.Chatbot { return deaf{b} },
-		"leaky": func(b chatbot.Chatbot) chatbot.Chatbot { return leaky{b} },
+	if os.Getenv(brokenEnv) == "forgetful" {
+		chatbottest.Run(t, func(*testing.T) chatbottest.Target {
+			bot := chatbottest.NewBot()
+			return chatbottest.Target{Bot: forgetful{bot}, Server: bot}
+		})
+		return
+	}
+	wrap := map[string]func(*workspace.Client) chatbot.Chatbot{
+		"none":   func(b *workspace.Client) chatbot.Chatbot { return b },
+		"deaf":   func(b *workspace.Client) chatbot.Chatbot { return deaf{b} },
+		"leaky":  func(b *workspace.Client) chatbot.Chatbot { return leaky{b} },
+		"modest": func(b *workspace.Client) chatbot.Chatbot { return modest{b} },
 	}[os.Getenv(brokenEnv)]
 	if wrap == nil {
 		return // run only as a child process
@@ -94,11 +136,13 @@ func TestBrokenChatbotHelper(t *testing.T) {
 
 // TestRunFailsBrokenStreams runs the suite against Chatbots with the bugs
 // it must catch, each in a child process, and checks which subtests fail:
-// exactly those that observe the bug.
+// exactly those that observe the bug. Capabilities that do not match what
+// the Chatbot does are bugs too.
 func TestRunFailsBrokenStreams(t *testing.T) {
 	t.Parallel()
-	subtests := []string{"Chat", "StreamMatchesCollect", "ContinueConversation", "StreamIsSingleUse",
-		"BreakEarly", "CancelledContext", "CancelWhileWaiting", "CancelDuringStream", "EmptyMessage"}
+	subtests := []string{"Chat", "StreamMatchesCollect", "Streaming", "ContinueConversation", "StreamIsSingleUse",
+		"BreakEarly", "CancelledContext", "CancelWhileWaiting", "CancelDuringStream", "EmptyMessage",
+		"MessageLimit", "MessageIDs", "Sources", "Usage", "FinishReasons"}
 	tests := []struct {
 		broken string
 		fail   []string
@@ -106,6 +150,8 @@ func TestRunFailsBrokenStreams(t *testing.T) {
 		{broken: "none"},
 		{broken: "deaf", fail: []string{"CancelWhileWaiting", "CancelDuringStream"}},
 		{broken: "leaky", fail: []string{"BreakEarly"}},
+		{broken: "forgetful", fail: []string{"Sources", "Usage", "FinishReasons"}},
+		{broken: "modest", fail: []string{"Streaming", "MessageIDs"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.broken, func(t *testing.T) {

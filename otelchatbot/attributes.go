@@ -25,7 +25,7 @@ const (
 
 // ChunksMetricName is the histogram of the number of chunks per stream
 // (unit "{chunk}"), a metric of this module's own: the GenAI conventions
-// count tokens, which these providers do not report.
+// count tokens, which most of these providers do not report.
 const ChunksMetricName = "chatbot.client.stream.chunks"
 
 // The error.type values this module records besides the [chatbot.Code] of a
@@ -91,4 +91,23 @@ func outputMessages(text, finishReason string) attribute.KeyValue {
 		)),
 		attribute.String("finish_reason", finishReason),
 	))
+}
+
+// retrievalDocuments is gen_ai.retrieval.documents for the sources of a
+// reply, in the structured form of the conventions' retrieval documents
+// schema: each with its "id" and "score", and its "title" and "url" when
+// the provider sent them.
+func retrievalDocuments(sources []chatbot.Source) attribute.KeyValue {
+	docs := make([]attribute.Value, len(sources))
+	for i, s := range sources {
+		kvs := []attribute.KeyValue{attribute.String("id", s.ID), attribute.Float64("score", s.Score)}
+		if s.Title != "" {
+			kvs = append(kvs, attribute.String("title", s.Title))
+		}
+		if s.URL != "" {
+			kvs = append(kvs, attribute.String("url", s.URL))
+		}
+		docs[i] = attribute.MapValue(kvs...)
+	}
+	return semconv.GenAIRetrievalDocumentsKey.Slice(docs...)
 }

@@ -1,6 +1,8 @@
 package otelchatbot
 
 import (
+	"os"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -18,11 +20,33 @@ type config struct {
 	mp         metric.MeterProvider
 	content    bool
 	chunkTimes bool
+	latest     bool // the latest experimental GenAI conventions
 	now        func() time.Time
 }
 
+// OptInEnv is the environment variable [Middleware] reads, once, when it is
+// called: when its comma-separated list holds "gen_ai_latest_experimental",
+// the middleware emits the latest experimental GenAI conventions instead of
+// those of semconv v1.41.0, as the conventions' transition plan asks of
+// existing instrumentations. [WithLatestConventions] overrides it.
+const OptInEnv = "OTEL_SEMCONV_STABILITY_OPT_IN"
+
+// optInLatest is the value of [OptInEnv] that selects the latest
+// conventions.
+const optInLatest = "gen_ai_latest_experimental"
+
+// latestFromEnv reports whether OptInEnv asks for the latest conventions.
+func latestFromEnv() bool {
+	for _, v := range strings.Split(os.Getenv(OptInEnv), ",") {
+		if strings.TrimSpace(v) == optInLatest {
+			return true
+		}
+	}
+	return false
+}
+
 func newConfig(opts []Option) config {
-	c := config{now: time.Now}
+	c := config{now: time.Now, latest: latestFromEnv()}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
@@ -80,6 +104,17 @@ func WithMessageContent() Option {
 // recorded.
 func WithChunkTimes() Option {
 	return optionFunc(func(c *config) { c.chunkTimes = true })
+}
+
+// WithLatestConventions chooses the generation of the GenAI conventions the
+// middleware emits, whatever [OptInEnv] says: with on, the latest
+// experimental ones (open-telemetry/semantic-conventions-genai v0.1.0:
+// gen_ai.client.inference.duration, gen_ai.client.inference.time_to_first_chunk,
+// gen_ai.client.inference.time_per_output_chunk and
+// gen_ai.client.inference.usage.input_tokens / output_tokens); without, those
+// of semconv v1.41.0, the default. See the package documentation for both.
+func WithLatestConventions(on bool) Option {
+	return optionFunc(func(c *config) { c.latest = on })
 }
 
 // withClock makes the middleware read time from now; tests use it through

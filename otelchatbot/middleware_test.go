@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +29,20 @@ const question = "What are your opening hours?"
 // base is the attributes every span and metric of the workspace fake's
 // chatbot carries.
 func base(r *rig) map[attribute.Key]attribute.Value {
+	u, err := url.Parse(r.srv.URL)
+	if err != nil {
+		panic(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		panic(err)
+	}
 	return map[attribute.Key]attribute.Value{
 		"gen_ai.operation.name": attribute.StringValue("chat"),
 		"gen_ai.provider.name":  attribute.StringValue("workspace"),
 		"gen_ai.agent.id":       attribute.StringValue(r.srv.ChatbotID()),
+		"server.address":        attribute.StringValue(u.Hostname()),
+		"server.port":           attribute.IntValue(port),
 	}
 }
 
@@ -269,7 +281,8 @@ func TestErrorTypes(t *testing.T) {
 func TestUnknownChatbot(t *testing.T) {
 	t.Parallel()
 	r := setup(t, nil)
-	bot := chatbot.Wrap(chatbottest.NewBot("hi"), otelchatbot.Middleware(otelchatbot.WithTracerProvider(r.tp)))
+	anonymous := struct{ chatbot.Chatbot }{chatbottest.NewBot("hi")} // no Info, no BaseURL
+	bot := chatbot.Wrap(anonymous, otelchatbot.Middleware(otelchatbot.WithTracerProvider(r.tp)))
 	assert.Equal(t, chatbot.Info{}, chatbot.InfoOf(bot))
 	_, err := bot.Chat(t.Context(), chatbot.Request{Message: question})
 	require.NoError(t, err)
@@ -277,12 +290,14 @@ func TestUnknownChatbot(t *testing.T) {
 	assert.Equal(t, "chat", span.Name())
 	assert.Equal(t, attribute.StringValue("unknown"), attrMap(span.Attributes())["gen_ai.provider.name"])
 	assert.NotContains(t, attrMap(span.Attributes()), attribute.Key("gen_ai.agent.id"))
+	assert.NotContains(t, attrMap(span.Attributes()), attribute.Key("server.address"), "no base URL to tell")
 }
 
 func TestInfoForwarded(t *testing.T) {
 	t.Parallel()
 	r := setup(t, nil)
-	assert.Equal(t, chatbot.Info{Provider: "workspace", ChatbotID: r.srv.ChatbotID()}, chatbot.InfoOf(r.bot))
+	assert.Equal(t, chatbot.InfoOf(r.client), chatbot.InfoOf(r.bot))
+	assert.Equal(t, "workspace", chatbot.InfoOf(r.bot).Provider)
 }
 
 func TestContent(t *testing.T) {

@@ -21,8 +21,8 @@ const (
 // judge classifies the outcome err of a call made with ctx; see the decision
 // table in the package documentation.
 func judge(ctx context.Context, err error) verdict {
-	if err == nil {
-		return healthy
+	if err == nil || errors.Is(err, chatbot.ErrActionRequired) {
+		return healthy // an answer, complete or waiting for the caller's action
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, errAbandoned) {
 		return excluded // the caller's cancellation, deadline or break

@@ -36,6 +36,8 @@
 //
 //	outcome                                        breaker   fallback  why
 //	success                                        success   -
+//	a reply waiting for an action                  success   no        answered; Chat returns the reply with
+//	  (chatbot.ErrActionRequired)                                      the error, never drops it
 //	dial or DNS error (*net.OpError "dial",        failure   yes       unreachable; the message never left
 //	  *net.DNSError)
 //	open circuit (ErrCircuitOpen)                  -         yes       refused before sending

@@ -74,8 +74,18 @@ func NewFallback(bots ...Named) (*Fallback, error) {
 }
 
 // Info returns the primary chatbot's [chatbot.Info], where new conversations
-// go while it is available.
-func (f *Fallback) Info() chatbot.Info { return chatbot.InfoOf(f.bots[0].Bot) }
+// go while it is available, with one change to its Capabilities: a
+// Fallback issues the conversation ids (each names the chatbot that owns
+// the conversation), so a caller cannot make one up, and a primary's
+// [chatbot.ConversationCallerMade] is reported as
+// [chatbot.ConversationServerIssued].
+func (f *Fallback) Info() chatbot.Info {
+	info := chatbot.InfoOf(f.bots[0].Bot)
+	if info.Capabilities.Conversations == chatbot.ConversationCallerMade {
+		info.Capabilities.Conversations = chatbot.ConversationServerIssued
+	}
+	return info
+}
 
 // FallbackError is the error of a new conversation that more than one
 // chatbot of a [Fallback] refused, or that one refused and the next failed.
@@ -146,9 +156,12 @@ func (f *Fallback) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Repl
 	var tried FallbackError
 	for i, nb := range f.bots {
 		reply, err := nb.Bot.Chat(ctx, req)
-		if err == nil {
+		if err == nil || reply != nil {
+			// A reply, even one returned with an error (a pending action:
+			// chatbot.ErrActionRequired), was answered: it is never lost,
+			// and the message is not sent elsewhere.
 			reply.ConversationID = f.encode(i, reply.ConversationID)
-			return reply, nil
+			return reply, err
 		}
 		tried.Names = append(tried.Names, nb.Name)
 		tried.Errs = append(tried.Errs, err)

@@ -31,9 +31,23 @@ func TestFallbackPassesConformanceOnTheBackup(t *testing.T) {
 	chatbottest.Run(t, func(t *testing.T) chatbottest.Target {
 		r := newRig(t, rigConfig{})
 		r.throttle.Store(true) // every new conversation moves to the backup
-		return chatbottest.Target{Bot: r.fb, Server: r.st}
+		// The Fallback reports its primary's Info; the checks hold the
+		// backup, which answers here, to the backup's Capabilities, with
+		// conversation ids issued by the Fallback.
+		info := chatbot.InfoOf(r.backup)
+		info.Capabilities.Conversations = chatbot.ConversationServerIssued
+		return chatbottest.Target{Bot: answeredBy{r.fb, info}, Server: r.st}
 	})
 }
+
+// answeredBy is a Chatbot that reports info, the Info of the chatbot that
+// answers its calls.
+type answeredBy struct {
+	chatbot.Chatbot
+	info chatbot.Info
+}
+
+func (a answeredBy) Info() chatbot.Info { return a.info }
 
 // TestFallbackKeepsConversationsWithTheirOwner starts one conversation on
 // the primary and, while the primary refuses, one on the backup, and
@@ -215,4 +229,20 @@ func TestRace200Goroutines(t *testing.T) {
 	assert.Equal(t, n+(n-refused), p, "each new conversation once, each primary conversation continued once")
 	assert.Equal(t, 2*refused, b)
 	assert.Empty(t, r.Changes(), "429s never open the circuit")
+}
+
+// TestFallbackIssuesConversationIds checks that a Fallback reports its
+// primary's Info, but conversation ids as its own to issue: a caller-made
+// id names no chatbot of the Fallback and is refused.
+func TestFallbackIssuesConversationIds(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigConfig{stammerPrimary: true})
+	primary := chatbot.InfoOf(r.primary)
+	require.Equal(t, chatbot.ConversationCallerMade, primary.Capabilities.Conversations)
+	want := primary
+	want.Capabilities.Conversations = chatbot.ConversationServerIssued
+	assert.Equal(t, want, chatbot.InfoOf(r.fb))
+
+	_, err := r.fb.Chat(t.Context(), chatbot.Request{Message: "hello", ConversationID: "made-up"})
+	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
 }

@@ -206,7 +206,7 @@ func TestLimitKeys(t *testing.T) {
 	_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"workspace/" + srv.ChatbotID()}, rec.Keys(), "the default key is provider/chatbot id")
-	assert.Equal(t, chatbot.Info{Provider: "workspace", ChatbotID: srv.ChatbotID()}, chatbot.InfoOf(bot))
+	assert.Equal(t, chatbot.InfoOf(c), chatbot.InfoOf(bot), "Limit forwards the Info of the chatbot it wraps")
 
 	perUser, _, rec := limitedBot(t, c, resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1},
 		resilience.WithMaxWait(0),

@@ -16,8 +16,10 @@ import (
 // Other User fields and Metadata are not sent.
 //
 // The reply's Text is the answer's text ("" when SiteGPT sent no answer),
-// ConversationID the thread id, MessageID the message id and Raw the response
-// body. Errors are [*chatbot.Error] for invalid requests and for failures
+// ConversationID the thread id, MessageID the message id, Sources the pages
+// the answer drew on (URL and Title as [Source] reads them, the element
+// verbatim in Raw; nil when SiteGPT sent none) and Raw the response body.
+// SiteGPT reports no usage and no finish reason. Errors are [*chatbot.Error] for invalid requests and for failures
 // SiteGPT reports; the message is never sent twice.
 //
 // https://sitegpt.ai/docs/api-reference/chatbot-messages/send-message
@@ -32,12 +34,14 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 		MessageID:      m.ID,
 		RateLimit:      resp.RateLimit,
 		Raw:            resp.Body,
+		Sources:        m.sources(),
 	}, nil
 }
 
 // Stream sends req like [Client.Chat]. SiteGPT's REST API does not stream:
 // the sequence waits for the whole answer and yields it as one final chunk
-// (Done set, with the thread and message ids), or only an error.
+// (Done set, with the thread and message ids and the answer's Sources), or
+// only an error.
 //
 // The sequence is lazy and single-use: nothing is sent before the first
 // iteration, and a second iteration yields only an error wrapping
@@ -45,16 +49,41 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 //
 // https://sitegpt.ai/docs/api-reference/chatbot-messages/send-message
 func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
-	return c.rest.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
+	var sources []chatbot.Source // the answer's, put on its one chunk below
+	chunks := c.rest.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
 		m, resp, err := c.chat(ctx, g, req)
 		if err != nil {
 			return err
 		}
+		sources = m.sources()
 		w.SetResponse(resp)
 		w.SetIDs(m.ThreadID, m.ID)
 		w.Final(m.Text())
 		return nil
 	})
+	return func(yield func(chatbot.Chunk, error) bool) {
+		for ch, err := range chunks {
+			if ch.Done {
+				ch.Sources = sources
+			}
+			if !yield(ch, err) {
+				return
+			}
+		}
+	}
+}
+
+// sources returns the answer's sources in the shared form, or nil when there
+// are none. Each keeps the element SiteGPT sent in Raw.
+func (m *Message) sources() []chatbot.Source {
+	if len(m.Sources) == 0 {
+		return nil
+	}
+	out := make([]chatbot.Source, len(m.Sources))
+	for i, s := range m.Sources {
+		out[i] = chatbot.Source{Title: s.Title, URL: s.URL, Raw: s.Raw}
+	}
+	return out
 }
 
 // chat adapts a chatbot.Request to SendMessage, creating an attributed

@@ -156,6 +156,46 @@ func TestStreamCollect(t *testing.T) {
 	assert.Equal(t, first.ConversationID, reply.ConversationID)
 }
 
+// TestRepliesCarrySources checks that the sources SiteGPT sends (strings
+// and objects) reach Reply.Sources through Chat, and the one chunk of Stream,
+// each with the element verbatim in Raw; and that an answer without sources
+// has none.
+func TestRepliesCarrySources(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t, sitegpttest.Config{})
+	srv.SetSources(
+		chatbot.Source{URL: "https://example.com/hours"},
+		chatbot.Source{URL: "https://example.com/faq", Title: "FAQ", Snippet: "not on SiteGPT's wire"},
+	)
+	want := []chatbot.Source{
+		{URL: "https://example.com/hours", Raw: json.RawMessage(`"https://example.com/hours"`)},
+		{URL: "https://example.com/faq", Title: "FAQ", Raw: json.RawMessage(`{"title":"FAQ","url":"https://example.com/faq"}`)},
+	}
+
+	reply, err := c.Chat(t.Context(), chatbot.Request{Message: "Hours?"})
+	require.NoError(t, err)
+	assert.Equal(t, want, reply.Sources)
+	assert.Nil(t, reply.Usage, "SiteGPT reports no usage")
+	assert.Equal(t, chatbot.FinishUnknown, reply.FinishReason)
+
+	var chunks []chatbot.Chunk
+	for ch, err := range c.Stream(t.Context(), chatbot.Request{Message: "Hours?"}) {
+		require.NoError(t, err)
+		chunks = append(chunks, ch)
+	}
+	require.Len(t, chunks, 1)
+	assert.True(t, chunks[0].Done)
+	assert.Equal(t, want, chunks[0].Sources)
+
+	srv.SetSources()
+	reply, err = c.Chat(t.Context(), chatbot.Request{Message: "Hours?"})
+	require.NoError(t, err)
+	assert.Nil(t, reply.Sources, "no sources on the wire: none in the reply")
+	streamed, err := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "Hours?"}))
+	require.NoError(t, err)
+	assert.Nil(t, streamed.Sources)
+}
+
 func TestStreamError(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t, sitegpttest.Config{})

@@ -113,8 +113,16 @@ func errNoData(what, field string) error {
 	return fmt.Errorf("sitegpt: %s: response has no %s", what, field)
 }
 
-// Info reports the provider ("sitegpt") and the chatbot id, for middleware
+// Info reports the provider ("sitegpt"), the chatbot id and the client's
+// [chatbot.Capabilities], for middleware, logs and the conformance suite
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
-	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID}
+	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID, Capabilities: chatbot.Capabilities{
+		// No streaming (Stream yields one chunk), usage, finish reasons or
+		// rate-limit headers on the wire.
+		Sources:         true, // data.message.sources
+		MessageIDs:      true, // data.message.id
+		Conversations:   chatbot.ConversationServerIssued,
+		MaxMessageChars: MaxMessageChars,
+	}}
 }

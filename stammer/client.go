@@ -145,8 +145,15 @@ func newUserKey() (string, error) {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], nil
 }
 
-// Info reports the provider ("stammer") and the chatbot UUID, for middleware
+// Info reports the provider ("stammer"), the chatbot UUID and the client's
+// [chatbot.Capabilities], for middleware, logs and the conformance suite
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
-	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotUUID}
+	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotUUID, Capabilities: chatbot.Capabilities{
+		// No streaming, sources, usage or rate-limit headers on the wire;
+		// the conversation is the caller's user_key.
+		MessageIDs:      true, // data.chat_id
+		Conversations:   chatbot.ConversationCallerMade,
+		MaxMessageChars: MaxMessageChars,
+	}}
 }

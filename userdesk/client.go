@@ -94,8 +94,16 @@ func (c *Client) ChatbotID() string { return c.chatbotID }
 // in "/".
 func (c *Client) BaseURL() string { return c.rc.BaseURL() }
 
-// Info reports the provider ("userdesk") and the chatbot id, for middleware
+// Info reports the provider ("userdesk"), the chatbot id and the client's
+// [chatbot.Capabilities], for middleware, logs and the conformance suite
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
-	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID}
+	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID, Capabilities: chatbot.Capabilities{
+		// Raw text deltas: no sources, usage, finish reasons, message ids or
+		// rate-limit headers on the wire. Stream creates the conversation
+		// first when it has none; Chat gets it from the reply.
+		Streaming:       true,
+		Conversations:   chatbot.ConversationServerIssued,
+		MaxMessageChars: MaxMessageChars,
+	}}
 }

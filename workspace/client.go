@@ -81,8 +81,15 @@ func (c *Client) ChatbotID() string { return c.chatbotID }
 // BaseURL returns the base URL requests are sent to, ending in "/".
 func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 
-// Info reports the provider ("workspace") and the chatbot id, for middleware
+// Info reports the provider ("workspace"), the chatbot id and the client's
+// [chatbot.Capabilities], for middleware, logs and the conformance suite
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
-	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID}
+	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID, Capabilities: chatbot.Capabilities{
+		Streaming:        true,
+		MessageIDs:       true, // data.messageId, and the ids streams carry
+		RateLimitHeaders: true, // X-RateLimit-* on every response
+		Conversations:    chatbot.ConversationServerIssued,
+		MaxMessageChars:  MaxMessageChars,
+	}}
 }

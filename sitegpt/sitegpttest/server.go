@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 	"github.com/chatbot-go/chatbot/sitegpt"
@@ -88,6 +89,7 @@ type Server struct {
 	srv *fake.Server
 
 	mu      sync.Mutex
+	sources []any // set by SetSources; nil: cfg.Sources
 	threads map[string]*thread
 	order   []string // thread ids in creation order
 	events  int      // the fake clock
@@ -153,6 +155,24 @@ func (s *Server) SetReply(parts ...string) { s.srv.SetReply(parts...) }
 // runs without the server's lock held and must be safe for concurrent use.
 // It replaces [Server.SetReply].
 func (s *Server) SetAnswer(fn func(message string) string) { s.srv.SetAnswer(fn) }
+
+// SetSources makes every later answer carry sources, in SiteGPT's wire
+// form: a source with only a URL as a string, any other as an object with
+// its "url" and "title" (SiteGPT's objects carry no more that the SDK maps).
+// It replaces Config.Sources; no sources restores them.
+func (s *Server) SetSources(sources ...chatbot.Source) {
+	var wire []any
+	for _, src := range sources {
+		if src.Title == "" {
+			wire = append(wire, src.URL)
+			continue
+		}
+		wire = append(wire, map[string]any{"url": src.URL, "title": src.Title})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sources = wire
+}
 
 // FailNext makes the next n requests (any endpoint) answer with f, in
 // SiteGPT's error envelope, without being served (n = 0 stops it).
@@ -269,7 +289,10 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		m["messageType"] = "AI_MESSAGE"
 		m["question"] = map[string]any{"text": body.Message, "timestamp": now}
 		m["answer"] = map[string]any{"text": answer, "timestamp": now}
-		if s.cfg.Sources != nil {
+		switch {
+		case s.sources != nil:
+			m["sources"] = s.sources
+		case s.cfg.Sources != nil:
 			m["sources"] = s.cfg.Sources
 		}
 	}
