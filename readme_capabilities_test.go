@@ -8,6 +8,10 @@ import (
 	"testing"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/chatbase"
+	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
+	"github.com/chatbot-go/chatbot/flowise"
+	"github.com/chatbot-go/chatbot/flowise/flowisetest"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -28,6 +32,8 @@ func capabilityProviders() []provided {
 		client(sitegpt.NewClient(sitegpttest.DefaultAPIKey, sitegpttest.DefaultChatbotID)),
 		client(userdesk.NewClient(userdesktest.DefaultAPIKey, userdesktest.DefaultChatbotID)),
 		client(workspace.NewClient(workspacetest.DefaultAPIKey, workspacetest.DefaultChatbotID)),
+		client(chatbase.NewClient(chatbasetest.DefaultAPIKey, chatbasetest.DefaultAgentID)),
+		client(flowise.NewClient(flowisetest.DefaultAPIKey, flowisetest.DefaultChatbotID, chatbot.WithBaseURL("https://flowise.example/"))),
 	}
 }
 
