@@ -1,5 +1,9 @@
 package dialect
 
+// This file holds the tolerant rules by which [Sniff] reads a JSON object
+// event of any dialect: the text candidates, the ids, the kinds that never
+// carry text and the kinds that end a reply.
+
 import (
 	"encoding/json"
 	"errors"
