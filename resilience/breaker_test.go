@@ -191,12 +191,12 @@ func TestBreakerRace200Goroutines(t *testing.T) {
 type panicAt int32
 
 const (
-	noPanic           panicAt = iota
-	panicInChat               // in Chat, before sending
-	panicBeforeChunk          // in the stream, before its first chunk
-	panicAfterChunk           // in the stream, after the consumer took its first chunk
-	panicInLoopBody           // in the consumer's loop body (the test's own loop)
-	panicValue        = "chatbot bug"
+	noPanic          panicAt = iota
+	panicInChat              // in Chat, before sending
+	panicBeforeChunk         // in the stream, before its first chunk
+	panicAfterChunk          // in the stream, after the consumer took its first chunk
+	panicInLoopBody          // in the consumer's loop body (the test's own loop)
+	panicValue       = "chatbot bug"
 )
 
 // panicky is a chatbot (a buggy layer over a real client) that panics where

@@ -48,7 +48,7 @@ func judge(ctx context.Context, err error) verdict {
 			return failing // an error event of a stream, of no known cause: the generation failed
 		case apiErr.StatusCode == 0:
 			return excluded // refused by the SDK before sending, or a client error reported in a stream
-		case apiErr.StatusCode < 400:
+		case apiErr.StatusCode < 400 && apiErr.Code == chatbot.CodeUnknown:
 			return failing // a 2xx HTML page, a redirect not followed: something other than the provider's API answered
 		}
 		return healthy // 4xx: the caller's mistake, answered by a working provider

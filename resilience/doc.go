@@ -52,7 +52,7 @@
 //	connection reset after sending, header         failure   no        failing; may have answered and billed
 //	  timeout, other transport errors
 //	a 2xx HTML page, a redirect not followed       failure   no        not the provider's API answering (a
-//	  (an error with a status below 400)                               maintenance or login page, a proxy); the
+//	  (a status below 400, CodeUnknown)                                maintenance or login page, a proxy); the
 //	                                                                   message may have been processed
 //	a panic in the wrapped chatbot                 failure   no        the panic goes on to the caller
 //	idle timeout (chatbot.ErrIdleTimeout)          failure   no        failing; may have answered and billed
