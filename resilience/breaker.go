@@ -1,6 +1,7 @@
 package resilience
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -308,8 +309,8 @@ func (b *breaker) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[cha
 			switch phase {
 			case inWrapped:
 				report(errPanicked)
-			case inLoopBody:
-				report(errAbandoned)
+			case inLoopBody: // the consumer's panic: like a break
+				report(cmp.Or(failure, errAbandoned))
 			default:
 				report(failure)
 			}
