@@ -74,8 +74,9 @@ func (r Rate) WithDefaults() Rate {
 // the provider accepts, even when a full burst at the end of one hour is
 // followed by the next hour's calls. A call refused by the window waits
 // until the oldest call in it is one Period old. When Burst is below Limit,
-// a token bucket (on golang.org/x/time/rate, Limit/Period a second, Burst
-// deep) also spaces the calls; a Burst above Limit means Limit.
+// a token bucket (golang.org/x/time/rate, refilled with Limit tokens per
+// Period, holding at most Burst) also spaces the calls; a Burst above Limit
+// means Limit.
 //
 // The guarantee holds for the moments calls are allowed, on the
 // LocalLimiter's clock: a provider that counts arrivals on its own clock may
