@@ -1,5 +1,7 @@
 package chatbot
 
+import "fmt"
+
 // Middleware wraps a Chatbot to add behaviour around its calls: rate
 // limiting, a circuit breaker, tracing, fallback. The Chatbot it returns must
 // keep the contract of [Chatbot.Stream]: lazy, single-use, the error last,
@@ -9,9 +11,26 @@ type Middleware func(Chatbot) Chatbot
 
 // Wrap returns bot wrapped by mws, the first outermost: Wrap(bot, a, b) sends
 // each call through a, then b, then bot. With no middleware it returns bot.
+//
+// Wrap panics, naming the culprit, when bot is nil, when one of mws is nil,
+// or when a middleware returns a nil Chatbot. Wrapping is set up once, when
+// a program starts, so a mistake there stops the program at once, as
+// [net/http.Handle] does with a nil handler, instead of surfacing later as a
+// nil dereference in the middle of a call. Skipping a nil middleware would
+// silently drop the limiter or breaker it was meant to be.
 func Wrap(bot Chatbot, mws ...Middleware) Chatbot {
+	if bot == nil {
+		panic("chatbot: Wrap with a nil Chatbot")
+	}
+	for i, mw := range mws {
+		if mw == nil {
+			panic(fmt.Sprintf("chatbot: Wrap with a nil Middleware (middleware %d of %d)", i+1, len(mws)))
+		}
+	}
 	for i := len(mws) - 1; i >= 0; i-- {
-		bot = mws[i](bot)
+		if bot = mws[i](bot); bot == nil {
+			panic(fmt.Sprintf("chatbot: Wrap: middleware %d of %d returned a nil Chatbot", i+1, len(mws)))
+		}
 	}
 	return bot
 }

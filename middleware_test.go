@@ -93,3 +93,24 @@ func TestProviderClientsReportTheirInfo(t *testing.T) {
 		assert.NotZero(t, got.Capabilities, "the capabilities are checked by TestREADMECapabilities and each provider's conformance test")
 	}
 }
+
+// TestWrapRefusesNilMiddlewareAtWrapTime checks that a nil middleware, a nil
+// Chatbot or a middleware returning nil stops the program when it is wrapped,
+// with a message naming the culprit, not later in the middle of a call.
+func TestWrapRefusesNilMiddlewareAtWrapTime(t *testing.T) {
+	t.Parallel()
+	var trail []string
+	bot := infoBot{plainBot{&trail}}
+	pass := func(next chatbot.Chatbot) chatbot.Chatbot { return next }
+	assert.PanicsWithValue(t, "chatbot: Wrap with a nil Middleware (middleware 2 of 3)", func() {
+		chatbot.Wrap(bot, pass, nil, pass)
+	})
+	var unset chatbot.Middleware // a middleware a configuration branch never set
+	assert.PanicsWithValue(t, "chatbot: Wrap with a nil Middleware (middleware 1 of 1)", func() { chatbot.Wrap(bot, unset) })
+	assert.PanicsWithValue(t, "chatbot: Wrap with a nil Chatbot", func() { chatbot.Wrap(nil, pass) })
+	assert.PanicsWithValue(t, "chatbot: Wrap: middleware 1 of 2 returned a nil Chatbot", func() {
+		chatbot.Wrap(bot, func(chatbot.Chatbot) chatbot.Chatbot { return nil }, pass)
+	})
+	assert.Empty(t, trail, "nothing was called")
+	assert.NotPanics(t, func() { chatbot.Wrap(bot) })
+}

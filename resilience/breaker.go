@@ -1,6 +1,7 @@
 package resilience
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,6 +138,13 @@ func WithBreakerLogger(l *slog.Logger) BreakerOption {
 // [Fallback] deal with them) and errors from before sending count neither
 // way. The package documentation has the whole table.
 //
+// A panic in the wrapped chatbot (in Chat, or in its stream outside the
+// consumer's loop body) counts as a failure, and goes on unwinding to the
+// caller untouched; a panic in the consumer's loop body counts neither way,
+// like a break. Either way the breaker never waits for an outcome that will
+// not come: a panicking probe of a half-open circuit reopens it (or leaves
+// it half-open for the next probe), it does not hold it half-open for good.
+//
 // A stream's outcome is reported to the breaker when the consumer's loop
 // ends. The returned chatbot forwards Info and is safe for concurrent use.
 func Breaker(opts ...BreakerOption) chatbot.Middleware {
@@ -180,10 +188,13 @@ func state(s gobreaker.State) BreakerState {
 }
 
 // errExcluded is reported to gobreaker for outcomes that count neither way;
-// errAbandoned marks a stream whose consumer stopped before its end.
+// errAbandoned marks a stream whose consumer stopped before its end (a
+// break, or a panic in the loop body); errPanicked marks a call during which
+// the wrapped chatbot panicked.
 var (
 	errExcluded  = errors.New("resilience: outcome excluded")
 	errAbandoned = errors.New("resilience: stream abandoned")
+	errPanicked  = errors.New("resilience: the chatbot panicked")
 )
 
 // breaker is the Chatbot [Breaker] returns.
@@ -264,10 +275,19 @@ func (b *breaker) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply
 	if err != nil {
 		return nil, err
 	}
+	outcome := errPanicked // until the wrapped Chat returns
+	defer func() { report(outcome) }()
 	reply, err := b.next.Chat(ctx, req)
-	report(err)
+	outcome = err
 	return reply, err
 }
+
+// Where a breaker's stream is, for the report of its outcome.
+const (
+	inWrapped  = iota // in the wrapped chatbot's stream
+	inLoopBody        // in the consumer's loop body
+	ended             // the wrapped stream returned
+)
 
 func (b *breaker) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
 	var used atomic.Bool
@@ -281,18 +301,32 @@ func (b *breaker) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[cha
 			yield(chatbot.Chunk{}, err)
 			return
 		}
-		outcome := errAbandoned // a break, or a panic in the loop body
-		defer func() { report(outcome) }()
-		completed := true
+		// phase says where the call is, so that the deferred report
+		// counts a panic by where it struck, without stopping it.
+		var failure error
+		phase := inWrapped
+		defer func() {
+			switch phase {
+			case inWrapped:
+				report(errPanicked)
+			case inLoopBody: // the consumer's panic: like a break
+				report(cmp.Or(failure, errAbandoned))
+			default:
+				report(failure)
+			}
+		}()
 		b.next.Stream(ctx, req)(func(c chatbot.Chunk, err error) bool {
 			if err != nil {
-				outcome = err
+				failure = err
 			}
-			completed = yield(c, err)
-			return completed
+			phase = inLoopBody
+			more := yield(c, err)
+			phase = inWrapped
+			if !more && err == nil {
+				failure = errAbandoned
+			}
+			return more
 		})
-		if completed && outcome == errAbandoned {
-			outcome = nil
-		}
+		phase = ended
 	}
 }

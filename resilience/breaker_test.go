@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"iter"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -184,4 +185,128 @@ func TestBreakerRace200Goroutines(t *testing.T) {
 	assert.Equal(t, int64(srv.Count()), sent.Load(), "every call that got a 500 was sent, and no other")
 	assert.GreaterOrEqual(t, sent.Load(), int64(5))
 	assert.Equal(t, int64(n), sent.Load()+refused.Load())
+}
+
+// panicAt says where a panicky chatbot panics.
+type panicAt int32
+
+const (
+	noPanic          panicAt = iota
+	panicInChat              // in Chat, before sending
+	panicBeforeChunk         // in the stream, before its first chunk
+	panicAfterChunk          // in the stream, after the consumer took its first chunk
+	panicInLoopBody          // in the consumer's loop body (the test's own loop)
+	panicValue       = "chatbot bug"
+)
+
+// panicky is a chatbot (a buggy layer over a real client) that panics where
+// at says.
+type panicky struct {
+	chatbot.Chatbot
+	at *atomic.Int32
+}
+
+func (p panicky) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
+	if panicAt(p.at.Load()) == panicInChat {
+		panic(panicValue)
+	}
+	return p.Chatbot.Chat(ctx, req)
+}
+
+func (p panicky) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	at := panicAt(p.at.Load())
+	return func(yield func(chatbot.Chunk, error) bool) {
+		if at == panicBeforeChunk {
+			panic(panicValue)
+		}
+		for c, err := range p.Chatbot.Stream(ctx, req) {
+			if !yield(c, err) {
+				return
+			}
+			if at == panicAfterChunk {
+				panic(panicValue)
+			}
+		}
+	}
+}
+
+func (p panicky) Info() chatbot.Info { return chatbot.InfoOf(p.Chatbot) }
+
+// TestBreakerPanickingProbeNeverWedges makes the probe of a half-open
+// circuit panic, in Chat, in the stream before or after its first chunk, or
+// in the consumer's loop body. The panic reaches the caller unchanged; a
+// panic of the chatbot counts as a failure (the circuit opens again), one of
+// the consumer's loop counts neither way (the circuit stays half-open); and
+// either way the next call is a probe that can close the circuit, where a
+// probe that never reported would leave every later call refused with
+// "probe under way" for the life of the process.
+func TestBreakerPanickingProbeNeverWedges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		at    panicAt
+		after []string // the state changes the panicking probe makes
+	}{
+		{name: "Chat", at: panicInChat, after: []string{"open>half-open", "half-open>open"}},
+		{name: "Stream before the first chunk", at: panicBeforeChunk, after: []string{"open>half-open", "half-open>open"}},
+		{name: "Stream after the first chunk", at: panicAfterChunk, after: []string{"open>half-open", "half-open>open"}},
+		{name: "consumer's loop body", at: panicInLoopBody, after: []string{"open>half-open"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := stammertest.NewServer(stammertest.Config{})
+			t.Cleanup(srv.Close)
+			c, err := stammer.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0))
+			require.NoError(t, err)
+			var at atomic.Int32
+			var mu sync.Mutex
+			var changes []string
+			taken := func() []string {
+				mu.Lock()
+				defer mu.Unlock()
+				got := changes
+				changes = nil
+				return got
+			}
+			bot := chatbot.Wrap(c,
+				resilience.Breaker(resilience.WithFailures(1), resilience.WithOpenTimeout(time.Nanosecond),
+					resilience.WithStateChange(func(_ chatbot.Info, from, to resilience.BreakerState) {
+						mu.Lock()
+						changes = append(changes, from.String()+">"+to.String())
+						mu.Unlock()
+					})),
+				func(next chatbot.Chatbot) chatbot.Chatbot { return panicky{Chatbot: next, at: &at} })
+
+			srv.FailNext(1, stammertest.ServerError())
+			_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+			require.ErrorIs(t, err, chatbot.ErrServer)
+			require.Equal(t, []string{"closed>open"}, taken())
+
+			at.Store(int32(tt.at))
+			require.PanicsWithValue(t, panicValue, func() {
+				if tt.at == panicInChat {
+					_, _ = bot.Chat(t.Context(), chatbot.Request{Message: "probe"})
+					return
+				}
+				for _, err := range bot.Stream(t.Context(), chatbot.Request{Message: "probe"}) {
+					require.NoError(t, err)
+					if tt.at == panicInLoopBody {
+						panic(panicValue)
+					}
+				}
+			}, "the panic reaches the caller")
+			assert.Equal(t, tt.after, taken())
+
+			at.Store(int32(noPanic))
+			reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "next probe"})
+			require.NoError(t, err, "the next call is a probe, not refused")
+			assert.NotEmpty(t, reply.Text)
+			want := []string{"open>half-open", "half-open>closed"}
+			if tt.at == panicInLoopBody {
+				want = want[1:]
+			}
+			assert.Equal(t, want, taken())
+		})
+	}
 }

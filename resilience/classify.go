@@ -24,6 +24,9 @@ func judge(ctx context.Context, err error) verdict {
 	if err == nil || errors.Is(err, chatbot.ErrActionRequired) {
 		return healthy // an answer, complete or waiting for the caller's action
 	}
+	if errors.Is(err, errPanicked) {
+		return failing // whatever the context says: the chatbot crashed
+	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, errAbandoned) {
 		return excluded // the caller's cancellation, deadline or break
 	}
@@ -45,6 +48,8 @@ func judge(ctx context.Context, err error) verdict {
 			return failing // an error event of a stream, of no known cause: the generation failed
 		case apiErr.StatusCode == 0:
 			return excluded // refused by the SDK before sending, or a client error reported in a stream
+		case apiErr.StatusCode < 400 && apiErr.Code == chatbot.CodeUnknown:
+			return failing // a 2xx HTML page, a redirect not followed: something other than the provider's API answered
 		}
 		return healthy // 4xx: the caller's mistake, answered by a working provider
 	}

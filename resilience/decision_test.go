@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,10 @@ func decisionRows() []row {
 		{name: "401", arrange: status(401, "INVALID_API_KEY"), sent: 1, isErr: is(chatbot.ErrUnauthorized), verdict: success},
 		{name: "403", arrange: status(403, "CHATBOT_FETCH_FORBIDDEN"), sent: 1, isErr: is(chatbot.ErrForbidden), verdict: success},
 		{name: "404", arrange: status(404, "CHATBOT_NOT_FOUND"), sent: 1, isErr: is(chatbot.ErrNotFound), verdict: success},
+		{name: "2xx HTML page", arrange: status200HTML, sent: 1, isErr: hasStatus(200), verdict: failure},
+		{name: "redirect not followed", arrange: func(r *rig) {
+			r.ws.FailNext(1, workspacetest.Failure{Status: http.StatusFound, Body: "<html><body>Moved</body></html>"})
+		}, sent: 1, isErr: hasStatus(http.StatusFound), verdict: failure},
 		{name: "dial error", arrange: func(r *rig) { r.fault.Store(int32(dialRefused)) }, sent: 0, fallback: true, verdict: failure},
 		{name: "DNS error", arrange: func(r *rig) { r.fault.Store(int32(dnsFailure)) }, sent: 0, fallback: true, verdict: failure},
 		{name: "client-side rate limit", arrange: func(r *rig) { r.throttle.Store(true) }, sent: 0, fallback: true, verdict: neither},
@@ -116,6 +121,13 @@ func decisionRows() []row {
 			ctx: deadlineWhenHeld, isErr: is(context.DeadlineExceeded), verdict: neither},
 		{name: "consumer's break", modes: []string{"Stream"}, arrange: func(*rig) {}, breakAt: 1, sent: 1, verdict: neither},
 	}
+}
+
+// status200HTML makes the primary's next request answered by a maintenance
+// page with a 200.
+func status200HTML(r *rig) {
+	r.ws.FailNext(1, workspacetest.Failure{Status: http.StatusOK,
+		Body: "<!DOCTYPE html><html><head><title>Down for maintenance</title></head><body>Back soon.</body></html>"})
 }
 
 // TestDecisionTable checks every row of the decision table through the

@@ -53,6 +53,10 @@
 //	  stream with a server or unknown code
 //	connection reset after sending, header         failure   no        failing; may have answered and billed
 //	  timeout, other transport errors
+//	a 2xx HTML page, a redirect not followed       failure   no        not the provider's API answering (a
+//	  (a status below 400, CodeUnknown)                                maintenance or login page, a proxy); the
+//	                                                                   message may have been processed
+//	a panic in the wrapped chatbot                 failure   no        the panic goes on to the caller
 //	idle timeout (chatbot.ErrIdleTimeout)          failure   no        failing; may have answered and billed
 //	stream cut mid-reply (io.ErrUnexpectedEOF)     failure   no        failing; the reply had started
 //	any error after a stream's first chunk         by kind   no        the reply reached the caller
@@ -61,7 +65,8 @@
 //	invalid request refused by the SDK             neither   no        never sent; the request itself is wrong
 //	LimiterError (the limiter could not decide)    neither   no        never sent; the limiter's own policy decides
 //	caller's cancellation or deadline              neither   no        the caller's choice
-//	consumer's break out of a stream               neither   -         the consumer's choice
+//	consumer's break out of a stream, or a panic   neither   -         the consumer's choice
+//	  in its loop body
 //
 // A continued conversation never moves: it gets its owner's error.
 //

@@ -56,4 +56,4 @@ func WithClock(c *FakeClock) LimitOption {
 }
 
 // SetClock makes l read c.
-func (l *LocalLimiter) SetClock(c *FakeClock) { l.now = c.Now }
+func (l *LocalLimiter) SetClock(c *FakeClock) { l.now, l.start = c.Now, c.Now() }

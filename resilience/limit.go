@@ -74,7 +74,14 @@ func WithMaxWait(d time.Duration) LimitOption {
 // iteration, not when Stream is called, so it stays lazy; ranging over it a
 // second time yields only an error wrapping [chatbot.ErrStreamUsed] and
 // spends nothing. The returned chatbot forwards Info and is safe for
-// concurrent use if l is. Limit panics if l is nil.
+// concurrent use if l is.
+//
+// Limit panics if l is nil. Without [WithKeyFunc], the middleware panics
+// when it wraps a chatbot whose [chatbot.Info] is empty (neither provider
+// nor chatbot id: a custom chatbot without an Info method, or a middleware
+// below Limit that does not forward it): every such chatbot would share the
+// one key "/", and so one budget, silently. Wrap such a chatbot with a key
+// function, or put Limit below the middleware that hides the Info.
 func Limit(l Limiter, opts ...LimitOption) chatbot.Middleware {
 	if l == nil {
 		panic("resilience: Limit with a nil Limiter")
@@ -85,6 +92,9 @@ func Limit(l Limiter, opts ...LimitOption) chatbot.Middleware {
 	}
 	return func(next chatbot.Chatbot) chatbot.Chatbot {
 		info := chatbot.InfoOf(next)
+		if cfg.key == nil && info.Provider == "" && info.ChatbotID == "" {
+			panic(fmt.Sprintf("resilience: Limit over a chatbot with an empty chatbot.Info (a %T): its budget would be shared with every other such chatbot; use WithKeyFunc, or forward Info", next))
+		}
 		return &limited{next: next, l: l, cfg: cfg, info: info, key: info.Provider + "/" + info.ChatbotID}
 	}
 }

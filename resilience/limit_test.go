@@ -248,6 +248,35 @@ func TestLimitNilLimiterPanics(t *testing.T) {
 	assert.PanicsWithValue(t, "resilience: Limit with a nil Limiter", func() { resilience.Limit(nil) })
 }
 
+// hidesInfo is a middleware that does not forward the Info of the chatbot
+// it wraps.
+func hidesInfo(next chatbot.Chatbot) chatbot.Chatbot { return struct{ chatbot.Chatbot }{next} }
+
+// TestLimitRefusesEmptyInfo checks that Limit does not merge the budgets of
+// chatbots it cannot tell apart: over a chatbot whose Info a middleware hid,
+// it panics when wrapping (before anything is sent), and with a key function
+// it wraps and counts under that key.
+func TestLimitRefusesEmptyInfo(t *testing.T) {
+	t.Parallel()
+	srv, c := newWorkspace(t)
+	rec := &recorder{next: resilience.NewLocalLimiter(resilience.PerHour(10))}
+	assert.PanicsWithValue(t, "resilience: Limit over a chatbot with an empty chatbot.Info (a struct { chatbot.Chatbot }): "+
+		"its budget would be shared with every other such chatbot; use WithKeyFunc, or forward Info",
+		func() { chatbot.Wrap(c, resilience.Limit(rec), hidesInfo) })
+
+	bot := chatbot.Wrap(c, resilience.Limit(rec, resilience.WithKeyFunc(func(context.Context, chatbot.Request) string { return "tenant-a" })), hidesInfo)
+	_, err := bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"tenant-a"}, rec.Keys())
+	assert.Equal(t, 1, srv.Count())
+
+	// Below the middleware that hides it, Limit sees the Info.
+	bot = chatbot.Wrap(c, hidesInfo, resilience.Limit(rec))
+	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"tenant-a", "workspace/" + srv.ChatbotID()}, rec.Keys())
+}
+
 // TestLimitRace200Goroutines shares one limited chatbot among 200
 // goroutines with a budget of 100: exactly 100 calls reach the fake, and
 // the other 100 are refused by the client's own limit without being sent.

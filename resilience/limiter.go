@@ -26,7 +26,9 @@ type Limiter interface {
 // Rate is a budget of Limit events per Period, of which up to Burst may be
 // spent at once; unspent events accrue evenly (one every Period/Limit) up to
 // Burst. It is the shared description of a rate for every [Limiter] of this
-// module and of github.com/chatbot-go/chatbot/redislimit.
+// module and of github.com/chatbot-go/chatbot/redislimit. [LocalLimiter]
+// also never allows more than Limit events in any window of one Period, so
+// that a Rate copied from a provider's published quota is never exceeded.
 //
 // Zero values: a Limit of 0 or less means no limit (every call is allowed and
 // the other fields are ignored); a Period of 0 or less means one second; a
@@ -64,69 +66,136 @@ func (r Rate) WithDefaults() Rate {
 	return r
 }
 
-// limiter returns the rate.Limiter parameters of r, its zero values applied.
-func (r Rate) limiter() (rate.Limit, int) {
-	if r.Limit <= 0 {
-		return rate.Inf, 0
-	}
-	r = r.WithDefaults()
-	return rate.Limit(float64(r.Limit) / r.Period.Seconds()), r.Burst
-}
-
-// LocalLimiter is an in-process [Limiter] on golang.org/x/time/rate: one
-// token bucket per key, created on the key's first call. Its budgets are per
-// process: N replicas of a service each allow the full rate, so together
-// they send N times the rate. A limit that belongs to an API key shared by a
-// fleet needs a shared store (package redislimit).
+// LocalLimiter is an in-process [Limiter]. For every key, created on the
+// key's first call, it allows at most Rate.Limit calls in any window of
+// Rate.Period: a sliding window, the way providers count their quotas, so
+// that a LocalLimiter made with a provider's published quota
+// (PerHour(1000) for 1,000 requests an hour) never lets through more than
+// the provider accepts, even when a full burst at the end of one hour is
+// followed by the next hour's calls. A call refused by the window waits
+// until the oldest call in it is one Period old. When Burst is below Limit,
+// a token bucket (golang.org/x/time/rate, refilled with Limit tokens per
+// Period, holding at most Burst) also spaces the calls; a Burst above Limit
+// means Limit.
 //
-// Each key costs about 200 bytes plus the key's length (a map entry and a
-// rate.Limiter) and is kept for the life of the LocalLimiter, so keys should
+// The guarantee holds for the moments calls are allowed, on the
+// LocalLimiter's clock: a provider that counts arrivals on its own clock may
+// see two calls closer together than they were allowed, by the difference
+// of their network delays, so a budget meant to use a quota to the last call
+// should leave a margin. Its budgets are per process: N replicas of a
+// service each allow the full rate, so together they send N times the rate.
+// A limit that belongs to an API key shared by a fleet needs a shared store
+// (package redislimit).
+//
+// Each key keeps the times of its calls of the last Period, at most Limit of
+// them, in 8 bytes each (PerHour(1000): at most 8 KB), plus about 250 bytes
+// and the key's length, for the life of the LocalLimiter, so keys should
 // come from a bounded set (chatbots, tenants), not from per-request values.
 //
 // A LocalLimiter is safe for concurrent use. Its zero value is not usable;
 // call [NewLocalLimiter].
 type LocalLimiter struct {
-	limit rate.Limit
-	burst int
-	now   func() time.Time // the clock; time.Now, replaced by tests
+	rate   Rate       // with its defaults applied; Limit <= 0: unlimited
+	bucket rate.Limit // the token bucket's rate, when Burst < Limit
+	now    func() time.Time
+	start  time.Time // the origin of the times kept in each window
 
 	mu   sync.Mutex
-	keys map[string]*rate.Limiter
+	keys map[string]*budget
+}
+
+// budget is one key's state: the times of its calls of the last Period, and
+// its token bucket when there is one.
+type budget struct {
+	mu     sync.Mutex
+	window window
+	bucket *rate.Limiter // nil when Burst >= Limit
 }
 
 // NewLocalLimiter returns a LocalLimiter that allows r for every key (see
 // [Rate] for its zero values).
 func NewLocalLimiter(r Rate) *LocalLimiter {
-	limit, burst := r.limiter()
-	return &LocalLimiter{limit: limit, burst: burst, now: time.Now, keys: make(map[string]*rate.Limiter)}
+	r = r.WithDefaults()
+	l := &LocalLimiter{rate: r, now: time.Now, keys: make(map[string]*budget)}
+	l.start = l.now()
+	if r.Limit > 0 && r.Burst < r.Limit {
+		l.bucket = rate.Limit(float64(r.Limit) / r.Period.Seconds())
+	}
+	return l
 }
 
-// Allow implements [Limiter]. It takes a token from key's bucket and returns
-// 0, or, when the bucket is empty, takes nothing and returns how long until
-// a token will be free, rounded up to the microsecond. It never fails and
-// does not look at ctx.
+// Allow implements [Limiter]. It counts a call for key and returns 0, or,
+// when key's window is full or its bucket empty, counts nothing and returns
+// how long until a call will be allowed, rounded up to the microsecond. It
+// never fails and does not look at ctx.
 func (l *LocalLimiter) Allow(_ context.Context, key string) (time.Duration, error) {
-	if l.limit == rate.Inf {
+	if l.rate.Limit <= 0 {
 		return 0, nil
 	}
 	l.mu.Lock()
-	lim := l.keys[key]
-	if lim == nil {
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.keys[key] = lim
+	b := l.keys[key]
+	if b == nil {
+		b = &budget{}
+		if l.bucket != 0 {
+			b.bucket = rate.NewLimiter(l.bucket, l.rate.Burst)
+		}
+		l.keys[key] = b
 	}
 	l.mu.Unlock()
 
 	now := l.now()
-	res := lim.ReserveN(now, 1)
-	if !res.OK() { // cannot happen with a burst of at least 1; refuse for an hour rather than allow
-		return time.Hour, nil
+	at := now.Sub(l.start)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	wait := b.window.wait(at, l.rate.Period, l.rate.Limit)
+	if b.bucket != nil {
+		res := b.bucket.ReserveN(now, 1) // always OK: the burst is at least 1
+		if d := res.DelayFrom(now); d > 0 || wait > 0 {
+			res.CancelAt(now) // a refused call takes nothing
+			wait = max(wait, d)
+		}
 	}
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now) // a refused call takes nothing
+	if wait > 0 {
 		// Round up to the microsecond, so that float rounding never makes
-		// a caller that waited exactly d find the bucket a nanosecond short.
-		return (d + time.Microsecond - 1).Truncate(time.Microsecond), nil
+		// a caller that waited exactly wait find the bucket a nanosecond
+		// short.
+		return (wait + time.Microsecond - 1).Truncate(time.Microsecond), nil
 	}
+	b.window.push(at, l.rate.Limit)
 	return 0, nil
+}
+
+// window is the times of a key's calls in the last period, oldest first, in
+// a ring that grows up to the limit.
+type window struct {
+	times []time.Duration // since LocalLimiter.start
+	head  int             // index of the oldest
+	n     int             // how many are kept
+}
+
+// wait forgets the calls a period old or older at at, and returns 0 when
+// another call fits in the window, or how long until the oldest call leaves
+// it.
+func (w *window) wait(at, period time.Duration, limit int) time.Duration {
+	for w.n > 0 && at-w.times[w.head] >= period {
+		w.head = (w.head + 1) % len(w.times)
+		w.n--
+	}
+	if w.n < limit {
+		return 0
+	}
+	return w.times[w.head] + period - at
+}
+
+// push records a call at at, once wait said it fits.
+func (w *window) push(at time.Duration, limit int) {
+	if w.n == len(w.times) {
+		grown := make([]time.Duration, min(max(2*len(w.times), 8), limit))
+		for i := range w.n {
+			grown[i] = w.times[(w.head+i)%len(w.times)]
+		}
+		w.times, w.head = grown, 0
+	}
+	w.times[(w.head+w.n)%len(w.times)] = at
+	w.n++
 }

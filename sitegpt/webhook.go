@@ -57,8 +57,11 @@ type WebhookEvent struct {
 	// is no "event"); "" when it has neither.
 	Type string
 	// ID is the id the event carries, if any: the top level's "id" or
-	// "eventId", else data's "id" or "messageId" (guess: none is
-	// documented); often empty, see DedupKey.
+	// "eventId", else, for an [EventAddMessage], data's "id" or
+	// "messageId", which name the message (guess: none is documented). The
+	// id in the data of a lead or escalation event names the lead or the
+	// thread, which every update of it shares, so it is not the event's.
+	// Often empty, see DedupKey.
 	ID string
 	// Message is the answer of an [EventAddMessage] event; nil otherwise.
 	Message *WebhookMessage
@@ -199,10 +202,13 @@ func decodeWebhook(body []byte) (*WebhookEvent, error) {
 		}
 	}
 	ev.ID = webhook.String(top, "id", "eventId")
-	if ev.ID == "" {
+	kind := strings.ToUpper(ev.Type)
+	if ev.ID == "" && kind == EventAddMessage {
+		// A message is sent once: its id names the event. The id in the
+		// data of other events names a lead or a thread, which several
+		// events share.
 		ev.ID = webhook.String(data, "id", "messageId")
 	}
-	kind := strings.ToUpper(ev.Type)
 	switch {
 	case kind == EventAddMessage:
 		if data != nil {

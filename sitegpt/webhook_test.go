@@ -465,3 +465,27 @@ func FuzzWebhook(f *testing.F) {
 		require.NotContains(t, w.Body.String(), testToken)
 	})
 }
+
+// TestWebhookDedupKeyTellsUpdatesOfOneLeadApart checks that two different
+// events about one lead or one thread, whose data carry the same "id" and
+// no event id, get different keys (that id names the lead, not the event),
+// while a retry of each keeps its key and a message keeps its message id.
+func TestWebhookDedupKeyTellsUpdatesOfOneLeadApart(t *testing.T) {
+	t.Parallel()
+	key := func(body string) string {
+		t.Helper()
+		ev, err := sitegpt.ParseWebhook(testToken, tokenHeader(testToken), []byte(body))
+		require.NoError(t, err)
+		return ev.DedupKey()
+	}
+	for _, pair := range [][2]string{
+		{`{"event":"LEAD_UPDATED","data":{"id":"lead_1","email":"ada@example.com"}}`,
+			`{"event":"LEAD_UPDATED","data":{"id":"lead_1","email":"ada@analytical.example"}}`},
+		{`{"event":"ESCALATION","data":{"id":"thread_9","chatUser":{"name":"Ada"}}}`,
+			`{"event":"ESCALATION","data":{"id":"thread_9","chatUser":{"name":"Ada L."}}}`},
+	} {
+		assert.NotEqual(t, key(pair[0]), key(pair[1]), pair[0])
+		assert.Equal(t, key(pair[0]), key(pair[0]), "a retry keeps its key")
+	}
+	assert.Equal(t, "m1", key(`{"event":"ADD_MESSAGE","data":{"id":"m1"}}`))
+}

@@ -42,8 +42,10 @@ const EventLeadCreated = "LEAD_CREATED"
 
 // ErrWebhookSignature is matched (with [errors.Is]) by every error that
 // refuses a delivery as not authentic: a missing, malformed or wrong
-// signature, or a signed timestamp outside the tolerance. The error text
-// says which, and never contains the secret or the expected signature.
+// signature (one of the scheme not accepted included), a missing or
+// malformed timestamp under [WebhookSignedTimestamp], a signed timestamp
+// outside the tolerance, or a body ending with a digit. The error text says
+// which, and never contains the secret or the expected signature.
 var ErrWebhookSignature = errors.New("webhook signature rejected")
 
 // WebhookEvent is one verified webhook delivery. Every event is delivered,
@@ -63,9 +65,10 @@ type WebhookEvent struct {
 	// so no id is taken from them: a replay with a changed header would
 	// otherwise escape deduplication.
 	ID string
-	// Timestamp is the X-Webhook-Timestamp when the signature covers it,
-	// else the payload's "timestamp" or "createdAt"; zero when absent. An
-	// unsigned X-Webhook-Timestamp is ignored.
+	// Timestamp is the signed X-Webhook-Timestamp under
+	// [WebhookSignedTimestamp], else the payload's "timestamp" or
+	// "createdAt"; zero when absent. An unsigned X-Webhook-Timestamp is
+	// ignored.
 	Timestamp time.Time
 	// Lead is the lead of a "LEAD_…" event, decoded from "data" (or
 	// "data.lead"); nil for other events or when "data" is not an object.
@@ -76,15 +79,21 @@ type WebhookEvent struct {
 	Raw json.RawMessage
 }
 
-// DedupKey returns a key that is the same for every delivery of one event:
-// the event's ID when it has one, else Type and the lead's id for a lead
-// event, else "sha256:" and the hex SHA-256 of the body (a retry resends the
-// same body).
+// DedupKey returns a key that is the same for every delivery of one event,
+// and different for different events: the event's ID when it has one; else,
+// for a lead event, Type, the lead's id and its UpdatedAt
+// ("LEAD_UPDATED:cm5lead1:2025-10-05T18:40:00Z"), so that two updates of one
+// lead differ, or Type and the lead's id alone for [EventLeadCreated] (a
+// lead is created once); else "sha256:" and the hex SHA-256 of the body (a
+// retry resends the same body).
 func (e *WebhookEvent) DedupKey() string {
 	switch {
 	case e.ID != "":
 		return e.ID
-	case e.Lead != nil && e.Lead.ID != "":
+	case e.Lead == nil || e.Lead.ID == "":
+	case !e.Lead.UpdatedAt.IsZero():
+		return e.Type + ":" + e.Lead.ID + ":" + e.Lead.UpdatedAt.UTC().Format(time.RFC3339Nano)
+	case e.Type == EventLeadCreated:
 		return e.Type + ":" + e.Lead.ID
 	}
 	sum := sha256.Sum256(e.Raw)
@@ -99,6 +108,42 @@ type webhookConfig struct {
 	maxBody   int64
 	tolerance time.Duration
 	now       func() time.Time
+	scheme    WebhookScheme
+}
+
+// WebhookScheme says what the X-Webhook-Signature of a delivery covers. The
+// provider documents two schemes on two pages; a receiver accepts exactly
+// one, so that a delivery signed under one can never pass for a delivery
+// under the other.
+type WebhookScheme int
+
+const (
+	// WebhookSignedTimestamp is the scheme of the provider's security page,
+	// and the default: the MAC covers the body followed by the
+	// X-Webhook-Timestamp (unix seconds, 1 to 12 decimal digits, no
+	// separator), the header is required, and the timestamp must be within
+	// the tolerance of now ([WithWebhookTolerance]). A signature over the
+	// body alone is refused: accepting it would let anyone who saw one
+	// delivery replay it at any time, by moving the timestamp's digits into
+	// the body and dropping the header.
+	WebhookSignedTimestamp WebhookScheme = iota
+
+	// WebhookSignedBody is the scheme of the provider's webhooks overview:
+	// the MAC covers the body alone, and an X-Webhook-Timestamp is ignored.
+	// Nothing signed dates a delivery, so a recorded one can be replayed at
+	// any time: deduplicate with [WebhookEvent.DedupKey], and choose this
+	// scheme only if the provider's deliveries carry no timestamp.
+	WebhookSignedBody
+)
+
+// WithWebhookScheme sets the one signature scheme accepted; the default is
+// [WebhookSignedTimestamp]. An unknown scheme keeps the default.
+func WithWebhookScheme(s WebhookScheme) WebhookOption {
+	return func(c *webhookConfig) {
+		if s == WebhookSignedBody {
+			c.scheme = s
+		}
+	}
 }
 
 // WithWebhookMaxBody sets the largest body [NewWebhookHandler] reads; a
@@ -113,10 +158,10 @@ func WithWebhookMaxBody(n int64) WebhookOption {
 }
 
 // WithWebhookTolerance sets how far a signed X-Webhook-Timestamp may be from
-// now, in either direction; d < 0 turns the check off and 0 keeps
-// [DefaultWebhookTolerance]. It applies only to signatures over the body
-// and the timestamp: a signature over the body alone carries no trustworthy
-// time.
+// now, in either direction; d < 0 turns the check off (and with it the
+// protection against replays) and 0 keeps [DefaultWebhookTolerance]. It
+// applies only to [WebhookSignedTimestamp]: a signature over the body alone
+// carries no trustworthy time.
 func WithWebhookTolerance(d time.Duration) WebhookOption {
 	return func(c *webhookConfig) {
 		if d != 0 {
@@ -148,8 +193,9 @@ func newWebhookConfig(opts []WebhookOption) webhookConfig {
 // SignWebhook returns the X-Webhook-Signature value for body signed with
 // secret: "sha256=" and the lowercase hex HMAC-SHA256 of body, keyed with the
 // bytes of the whole secret string. When timestamp is not empty the MAC
-// covers body followed by timestamp, as the provider's security page
-// describes. It is what [VerifyWebhook] checks, for tests and fakes.
+// covers body followed by timestamp ([WebhookSignedTimestamp]), else body
+// alone ([WebhookSignedBody]). It is what [VerifyWebhook] checks, for tests
+// and fakes.
 func SignWebhook(secret string, body []byte, timestamp string) string {
 	return "sha256=" + hex.EncodeToString(webhookMAC(secret, body, timestamp))
 }
@@ -166,15 +212,20 @@ func webhookMAC(secret string, body []byte, timestamp string) []byte {
 // [ErrWebhookSignature].
 //
 // The signature is the X-Webhook-Signature header, exactly one value of the
-// form "sha256=" followed by 64 hex digits (either case). It must be the
-// HMAC-SHA256 of the raw body bytes, keyed with the whole secret string as
-// given, "whsec_" prefix included: the provider's examples key the HMAC with
-// the secret string and mention no decoding (guess; the docs never show a
-// real secret). The provider documents two schemes on two pages, and both
-// are accepted: the MAC of the body alone (webhooks overview), and, when an
-// X-Webhook-Timestamp of decimal digits is present, the MAC of the body
-// followed by that timestamp (security page), in which case the timestamp
-// must also be within the tolerance of now (see [WithWebhookTolerance]).
+// form "sha256=" followed by 64 hex digits (either case), the HMAC-SHA256
+// keyed with the whole secret string as given, "whsec_" prefix included:
+// the provider's examples key the HMAC with the secret string and mention
+// no decoding (guess; the docs never show a real secret). What it covers is
+// the one scheme accepted ([WithWebhookScheme]): by default
+// ([WebhookSignedTimestamp]) the raw body bytes followed by the
+// X-Webhook-Timestamp, which must be present and within the tolerance of
+// now; with [WebhookSignedBody], the body alone. The other scheme's
+// signature is refused.
+//
+// The provider's timestamp scheme puts no separator between body and
+// timestamp, so a body that ends with a decimal digit is refused in both
+// schemes: no JSON object does, and without such a body the signed bytes
+// split into body and timestamp in exactly one way.
 //
 // Comparisons are constant-time ([hmac.Equal]). Verify the bytes exactly as
 // received: a body decoded and encoded again does not verify.
@@ -192,24 +243,33 @@ func verifyWebhook(secret string, header http.Header, body []byte, cfg webhookCo
 	if err != nil {
 		return time.Time{}, err
 	}
-	ts, hasTS := signedTimestamp(header)
-	bodyOnly := hmac.Equal(got, webhookMAC(secret, body, ""))
-	withTS := hasTS && hmac.Equal(got, webhookMAC(secret, body, ts))
-	switch {
-	case withTS:
-		sec, _ := strconv.ParseInt(ts, 10, 64) // digits only, at most 12
-		at := time.Unix(sec, 0).UTC()
-		if cfg.tolerance >= 0 {
-			if d := cfg.now().Sub(at); d > cfg.tolerance || d < -cfg.tolerance {
-				return time.Time{}, fmt.Errorf("workspace: webhook: %w: signed timestamp %s is outside the %s tolerance", ErrWebhookSignature, ts, cfg.tolerance)
-			}
+	if n := len(body); n > 0 && body[n-1] >= '0' && body[n-1] <= '9' {
+		return time.Time{}, fmt.Errorf("workspace: webhook: %w: the body ends with a digit, so the signed bytes would not tell body from timestamp", ErrWebhookSignature)
+	}
+	if cfg.scheme == WebhookSignedBody {
+		if !hmac.Equal(got, webhookMAC(secret, body, "")) {
+			return time.Time{}, errMismatch
 		}
-		return at, nil
-	case bodyOnly:
 		return time.Time{}, nil
 	}
-	return time.Time{}, fmt.Errorf("workspace: webhook: %w: signature does not match the body", ErrWebhookSignature)
+	ts, err := signedTimestamp(header)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !hmac.Equal(got, webhookMAC(secret, body, ts)) {
+		return time.Time{}, errMismatch
+	}
+	sec, _ := strconv.ParseInt(ts, 10, 64) // digits only, at most 12
+	at := time.Unix(sec, 0).UTC()
+	if cfg.tolerance >= 0 {
+		if d := cfg.now().Sub(at); d > cfg.tolerance || d < -cfg.tolerance {
+			return time.Time{}, fmt.Errorf("workspace: webhook: %w: signed timestamp %s is outside the %s tolerance", ErrWebhookSignature, ts, cfg.tolerance)
+		}
+	}
+	return at, nil
 }
+
+var errMismatch = fmt.Errorf("workspace: webhook: %w: signature does not match the delivery", ErrWebhookSignature)
 
 // parseSignature reads the one X-Webhook-Signature value into its MAC bytes.
 func parseSignature(header http.Header) ([]byte, error) {
@@ -235,23 +295,22 @@ func parseSignature(header http.Header) ([]byte, error) {
 	return mac, nil
 }
 
-// signedTimestamp returns the X-Webhook-Timestamp when there is exactly one,
-// made of 1 to 12 decimal digits.
-func signedTimestamp(header http.Header) (string, bool) {
+// signedTimestamp returns the one X-Webhook-Timestamp, which must be made
+// of 1 to 12 decimal digits.
+func signedTimestamp(header http.Header) (string, error) {
 	vals := header.Values(WebhookTimestampHeader)
-	if len(vals) != 1 {
-		return "", false
+	switch len(vals) {
+	case 0:
+		return "", fmt.Errorf("workspace: webhook: %w: %s header missing (see WithWebhookScheme)", ErrWebhookSignature, WebhookTimestampHeader)
+	case 1:
+	default:
+		return "", fmt.Errorf("workspace: webhook: %w: %d %s headers", ErrWebhookSignature, len(vals), WebhookTimestampHeader)
 	}
 	ts := strings.TrimSpace(vals[0])
-	if len(ts) == 0 || len(ts) > 12 {
-		return "", false
+	if len(ts) == 0 || len(ts) > 12 || strings.Trim(ts, "0123456789") != "" {
+		return "", fmt.Errorf("workspace: webhook: %w: %s is not 1 to 12 decimal digits", ErrWebhookSignature, WebhookTimestampHeader)
 	}
-	for i := range len(ts) {
-		if ts[i] < '0' || ts[i] > '9' {
-			return "", false
-		}
-	}
-	return ts, true
+	return ts, nil
 }
 
 // ErrWebhookPayload is matched (with [errors.Is]) by the error of a verified
@@ -321,10 +380,11 @@ func webhookLead(data json.RawMessage) *Lead {
 //
 // The handler answers:
 //   - 405 to anything but POST;
-//   - 401 when the signature is missing, malformed or wrong, or its signed
-//     timestamp is outside the tolerance (see [VerifyWebhook]); a request
-//     without a well-formed signature header is refused before its body is
-//     read;
+//   - 401 when the signature is missing, malformed, wrong or of the other
+//     scheme, or its signed timestamp is missing or outside the tolerance
+//     (see [VerifyWebhook]); a request without well-formed signature (and,
+//     under [WebhookSignedTimestamp], timestamp) headers is refused before
+//     its body is read;
 //   - 413 when the body is larger than the limit ([DefaultWebhookMaxBody],
 //     see [WithWebhookMaxBody]), reading at most one byte past it;
 //   - 400 when the verified body is not a JSON object;
@@ -348,7 +408,17 @@ func NewWebhookHandler(secret string, fn func(ctx context.Context, ev *WebhookEv
 		return nil, errors.New("workspace: webhook handler: nil function")
 	}
 	cfg := newWebhookConfig(opts)
-	preauth := func(h http.Header) bool { _, err := parseSignature(h); return err == nil }
+	preauth := func(h http.Header) bool {
+		if _, err := parseSignature(h); err != nil {
+			return false
+		}
+		if cfg.scheme == WebhookSignedTimestamp {
+			if _, err := signedTimestamp(h); err != nil {
+				return false
+			}
+		}
+		return true
+	}
 	open := func(h http.Header, body []byte) (func(context.Context) error, int) {
 		at, err := verifyWebhook(secret, h, body, cfg)
 		if err != nil {

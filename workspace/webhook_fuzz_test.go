@@ -19,9 +19,10 @@ import (
 )
 
 // authentic is an independent statement of the signature rule: one
-// "sha256=<64 hex>" value that is the HMAC of the body, or of the body and a
-// timestamp of 1 to 12 digits.
-func authentic(secret, sig, ts string, body []byte) bool {
+// "sha256=<64 hex>" value that is the HMAC of the body (bodyOnly), or of the
+// body followed by the one timestamp header's 1 to 12 digits, and a body
+// that does not end with a digit.
+func authentic(secret, sig, ts string, body []byte, bodyOnly bool) bool {
 	hexSig, ok := strings.CutPrefix(strings.TrimSpace(sig), "sha256=")
 	if !ok || len(hexSig) != 64 {
 		return false
@@ -30,14 +31,17 @@ func authentic(secret, sig, ts string, body []byte) bool {
 	if err != nil {
 		return false
 	}
+	if n := len(body); n > 0 && strings.ContainsRune("0123456789", rune(body[n-1])) {
+		return false
+	}
 	mac := func(extra string) []byte {
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write(body)
 		m.Write([]byte(extra))
 		return m.Sum(nil)
 	}
-	if hmac.Equal(got, mac("")) {
-		return true
+	if bodyOnly {
+		return hmac.Equal(got, mac(""))
 	}
 	ts = strings.TrimSpace(ts)
 	if len(ts) == 0 || len(ts) > 12 || strings.Trim(ts, "0123456789") != "" {
@@ -70,11 +74,19 @@ func FuzzWebhook(f *testing.F) {
 	f.Add([]byte(`{"event":"LEAD_X","data":{"lead":[]}}`), "", "", true)
 
 	var got *workspace.WebhookEvent
-	h, err := workspace.NewWebhookHandler(testSecret, func(_ context.Context, ev *workspace.WebhookEvent) error {
-		got = ev
-		return nil
-	}, workspace.WithWebhookTolerance(-1))
-	require.NoError(f, err)
+	schemes := [][]workspace.WebhookOption{
+		{workspace.WithWebhookTolerance(-1)},
+		{workspace.WithWebhookTolerance(-1), workspace.WithWebhookScheme(workspace.WebhookSignedBody)},
+	}
+	var handlers []http.Handler
+	for _, opts := range schemes {
+		h, err := workspace.NewWebhookHandler(testSecret, func(_ context.Context, ev *workspace.WebhookEvent) error {
+			got = ev
+			return nil
+		}, opts...)
+		require.NoError(f, err)
+		handlers = append(handlers, h)
+	}
 
 	f.Fuzz(func(t *testing.T, body []byte, sig, ts string, sign bool) {
 		if sign {
@@ -87,36 +99,37 @@ func FuzzWebhook(f *testing.F) {
 		if ts != "" {
 			header[workspace.WebhookTimestampHeader] = []string{ts}
 		}
-		ok := authentic(testSecret, sig, ts, body)
+		for i, h := range handlers {
+			ok := authentic(testSecret, sig, ts, body, i == 1)
+			ev, perr := workspace.ParseWebhook(testSecret, header, body, schemes[i]...)
+			if !ok {
+				require.ErrorIs(t, perr, workspace.ErrWebhookSignature)
+				require.Nil(t, ev)
+			}
+			if perr == nil {
+				require.Equal(t, body, []byte(ev.Raw))
+			}
 
-		ev, perr := workspace.ParseWebhook(testSecret, header, body, workspace.WithWebhookTolerance(-1))
-		if !ok {
-			require.ErrorIs(t, perr, workspace.ErrWebhookSignature)
-			require.Nil(t, ev)
+			got = nil
+			req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+			req.Header = header
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			switch {
+			case !ok:
+				require.Equal(t, http.StatusUnauthorized, w.Code)
+				require.Nil(t, got, "an unauthenticated body reached the application")
+			case perr == nil:
+				require.Equal(t, http.StatusOK, w.Code)
+				require.NotNil(t, got)
+				require.Equal(t, body, []byte(got.Raw))
+				require.Equal(t, ev.Type, got.Type)
+			default:
+				require.ErrorIs(t, perr, workspace.ErrWebhookPayload)
+				require.Equal(t, http.StatusBadRequest, w.Code)
+				require.Nil(t, got)
+			}
+			require.NotContains(t, w.Body.String(), testSecret)
 		}
-		if perr == nil {
-			require.Equal(t, body, []byte(ev.Raw))
-		}
-
-		got = nil
-		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-		req.Header = header
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		switch {
-		case !ok:
-			require.Equal(t, http.StatusUnauthorized, w.Code)
-			require.Nil(t, got, "an unauthenticated body reached the application")
-		case perr == nil:
-			require.Equal(t, http.StatusOK, w.Code)
-			require.NotNil(t, got)
-			require.Equal(t, body, []byte(got.Raw))
-			require.Equal(t, ev.Type, got.Type)
-		default:
-			require.ErrorIs(t, perr, workspace.ErrWebhookPayload)
-			require.Equal(t, http.StatusBadRequest, w.Code)
-			require.Nil(t, got)
-		}
-		require.NotContains(t, w.Body.String(), testSecret)
 	})
 }

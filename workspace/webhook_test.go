@@ -45,6 +45,9 @@ func signed(secret string, body []byte, ts string) http.Header {
 	return h
 }
 
+// bodyScheme makes a receiver accept signatures over the body alone.
+var bodyScheme = workspace.WithWebhookScheme(workspace.WebhookSignedBody)
+
 // assertNoSecret fails when s contains the secret or any signature that
 // would have been valid for body.
 func assertNoSecret(t *testing.T, s string, body []byte, ts string) {
@@ -94,6 +97,7 @@ func TestVerifyWebhook(t *testing.T) {
 		return h
 	}
 	const sig, tsh = workspace.WebhookSignatureHeader, workspace.WebhookTimestampHeader
+	body1 := []workspace.WebhookOption{bodyScheme}
 	tests := []struct {
 		name   string
 		secret string
@@ -102,28 +106,36 @@ func TestVerifyWebhook(t *testing.T) {
 		opts   []workspace.WebhookOption
 		ok     bool
 	}{
-		{name: "valid", header: hdr(sig, good), body: body, ok: true},
-		{name: "valid uppercase hex", header: hdr(sig, "sha256="+strings.ToUpper(goodHex)), body: body, ok: true},
-		{name: "valid with unsigned timestamp header", header: hdr(sig, good, tsh, now), body: body, ok: true},
+		// The body scheme: the MAC covers the body alone.
+		{name: "valid", header: hdr(sig, good), body: body, opts: body1, ok: true},
+		{name: "valid uppercase hex", header: hdr(sig, "sha256="+strings.ToUpper(goodHex)), body: body, opts: body1, ok: true},
+		{name: "valid with unsigned timestamp header", header: hdr(sig, good, tsh, now), body: body, opts: body1, ok: true},
+		{name: "timestamp scheme signature under the body scheme", header: signed(testSecret, body, now), body: body, opts: body1},
+		{name: "wrong secret", header: signed(testSecret+"x", body, ""), body: body, opts: body1},
+		{name: "secret without whsec_ prefix", header: signed(strings.TrimPrefix(testSecret, "whsec_"), body, ""), body: body, opts: body1},
+		{name: "empty secret", secret: "-", header: signed("", body, ""), body: body, opts: body1},
+		{name: "tampered body", header: hdr(sig, good), body: []byte(strings.Replace(leadBody, "Ada", "Adb", 1)), opts: body1},
+		{name: "one byte appended", header: hdr(sig, good), body: append([]byte(leadBody), ' '), opts: body1},
+		{name: "signature over re-encoded JSON", header: signed(testSecret, reencoded, ""), body: body, opts: body1},
+		{name: "raw body against re-encoded signature", header: hdr(sig, good), body: reencoded, opts: body1},
+		{name: "missing header", header: hdr(), body: body, opts: body1},
+		{name: "empty header", header: hdr(sig, ""), body: body, opts: body1},
+		{name: "no sha256= prefix", header: hdr(sig, goodHex), body: body, opts: body1},
+		{name: "uppercase prefix", header: hdr(sig, "SHA256="+goodHex), body: body, opts: body1},
+		{name: "other algorithm", header: hdr(sig, "sha1="+goodHex), body: body, opts: body1},
+		{name: "not hex", header: hdr(sig, "sha256="+strings.Repeat("zz", 32)), body: body, opts: body1},
+		{name: "too short", header: hdr(sig, good[:len(good)-2]), body: body, opts: body1},
+		{name: "too long", header: hdr(sig, good+"00"), body: body, opts: body1},
+		{name: "two signature headers", header: hdr(sig, good, sig, good), body: body, opts: body1},
+		// The timestamp scheme, the default: the MAC covers the body and the
+		// timestamp.
 		{name: "valid over body and timestamp", header: signed(testSecret, body, now), body: body, ok: true},
-		{name: "wrong secret", header: signed(testSecret+"x", body, ""), body: body},
-		{name: "secret without whsec_ prefix", header: signed(strings.TrimPrefix(testSecret, "whsec_"), body, ""), body: body},
-		{name: "empty secret", secret: "-", header: signed("", body, ""), body: body},
-		{name: "tampered body", header: hdr(sig, good), body: []byte(strings.Replace(leadBody, "Ada", "Adb", 1))},
-		{name: "one byte appended", header: hdr(sig, good), body: append([]byte(leadBody), ' ')},
-		{name: "signature over re-encoded JSON", header: signed(testSecret, reencoded, ""), body: body},
-		{name: "raw body against re-encoded signature", header: hdr(sig, good), body: reencoded},
-		{name: "missing header", header: hdr(), body: body},
-		{name: "empty header", header: hdr(sig, ""), body: body},
-		{name: "no sha256= prefix", header: hdr(sig, goodHex), body: body},
-		{name: "uppercase prefix", header: hdr(sig, "SHA256="+goodHex), body: body},
-		{name: "other algorithm", header: hdr(sig, "sha1="+goodHex), body: body},
-		{name: "not hex", header: hdr(sig, "sha256="+strings.Repeat("zz", 32)), body: body},
-		{name: "too short", header: hdr(sig, good[:len(good)-2]), body: body},
-		{name: "too long", header: hdr(sig, good+"00"), body: body},
-		{name: "two signature headers", header: hdr(sig, good, sig, good), body: body},
+		{name: "body-only signature with a timestamp header", header: hdr(sig, good, tsh, now), body: body},
+		{name: "body-only signature without a timestamp header", header: hdr(sig, good), body: body},
 		{name: "timestamp signed but header dropped", header: hdr(sig, workspace.SignWebhook(testSecret, body, now)), body: body},
 		{name: "timestamp changed", header: hdr(sig, workspace.SignWebhook(testSecret, body, now), tsh, old), body: body},
+		{name: "two timestamp headers", header: hdr(sig, workspace.SignWebhook(testSecret, body, now), tsh, now, tsh, now), body: body},
+		{name: "timestamp not digits", header: hdr(sig, workspace.SignWebhook(testSecret, body, "1e9"), tsh, "1e9"), body: body},
 		{name: "signed timestamp too old", header: signed(testSecret, body, old), body: body},
 		{name: "signed timestamp in the future", header: signed(testSecret, body, future), body: body},
 		{
@@ -170,7 +182,7 @@ func TestParseWebhookLead(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			body := []byte(tt.body)
-			ev, err := workspace.ParseWebhook(testSecret, signed(testSecret, body, ""), body)
+			ev, err := workspace.ParseWebhook(testSecret, signed(testSecret, body, ""), body, bodyScheme)
 			require.NoError(t, err)
 			assert.Equal(t, workspace.EventLeadCreated, ev.Type)
 			assert.Equal(t, tt.body, string(ev.Raw))
@@ -215,7 +227,7 @@ func TestParseWebhookEvents(t *testing.T) {
 			for k, v := range tt.header {
 				h[k] = v
 			}
-			ev, err := workspace.ParseWebhook(testSecret, h, body)
+			ev, err := workspace.ParseWebhook(testSecret, h, body, bodyScheme)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantType, ev.Type)
 			assert.Equal(t, tt.wantID, ev.ID)
@@ -241,7 +253,7 @@ func TestParseWebhookBadPayload(t *testing.T) {
 	for _, body := range []string{``, `not json`, `[1,2]`, `"LEAD_CREATED"`, `null`, `{"event":5}`, `{"event":"X"} {"event":"Y"}`, `{"event":"X"`} {
 		t.Run(body, func(t *testing.T) {
 			t.Parallel()
-			_, err := workspace.ParseWebhook(testSecret, signed(testSecret, []byte(body), ""), []byte(body))
+			_, err := workspace.ParseWebhook(testSecret, signed(testSecret, []byte(body), ""), []byte(body), bodyScheme)
 			require.ErrorIs(t, err, workspace.ErrWebhookPayload)
 			assert.NotErrorIs(t, err, workspace.ErrWebhookSignature)
 			assertNoSecret(t, err.Error(), []byte(body), "")
@@ -260,7 +272,7 @@ func TestParseWebhookSignedTimestamp(t *testing.T) {
 	// A timestamp header the signature does not cover is not trusted.
 	h := signed(testSecret, body, "")
 	h.Set(workspace.WebhookTimestampHeader, ts)
-	ev, err = workspace.ParseWebhook(testSecret, h, body, workspace.WithWebhookClock(clock))
+	ev, err = workspace.ParseWebhook(testSecret, h, body, workspace.WithWebhookClock(clock), bodyScheme)
 	require.NoError(t, err)
 	assert.True(t, ev.Timestamp.IsZero())
 }
@@ -328,7 +340,7 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var rec recorded
-			h, err := workspace.NewWebhookHandler(testSecret, rec.fn(tt.fnErr), workspace.WithWebhookMaxBody(256))
+			h, err := workspace.NewWebhookHandler(testSecret, rec.fn(tt.fnErr), workspace.WithWebhookMaxBody(256), bodyScheme)
 			require.NoError(t, err)
 			method := tt.method
 			if method == "" {
@@ -365,7 +377,7 @@ func TestWebhookHandlerBodyCap(t *testing.T) {
 		t.Run("content length known "+strconv.FormatBool(knownLength), func(t *testing.T) {
 			t.Parallel()
 			var rec recorded
-			h, err := workspace.NewWebhookHandler(testSecret, rec.fn(nil), workspace.WithWebhookMaxBody(limit))
+			h, err := workspace.NewWebhookHandler(testSecret, rec.fn(nil), workspace.WithWebhookMaxBody(limit), bodyScheme)
 			require.NoError(t, err)
 			cr := &countingReader{r: strings.NewReader(string(body))}
 			req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/", cr)
@@ -401,7 +413,7 @@ func TestWebhookHandlerBodyCap(t *testing.T) {
 		exact := []byte(`{"event":"X","data":"` + strings.Repeat("a", limit-23) + `"}`)
 		require.Len(t, exact, limit)
 		var rec recorded
-		h, err := workspace.NewWebhookHandler(testSecret, rec.fn(nil), workspace.WithWebhookMaxBody(limit))
+		h, err := workspace.NewWebhookHandler(testSecret, rec.fn(nil), workspace.WithWebhookMaxBody(limit), bodyScheme)
 		require.NoError(t, err)
 		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/", strings.NewReader(string(exact)))
 		req.Header = signed(testSecret, exact, "")
@@ -420,7 +432,7 @@ func TestWebhookHandlerUsesRequestContext(t *testing.T) {
 	h, err := workspace.NewWebhookHandler(testSecret, func(ctx context.Context, _ *workspace.WebhookEvent) error {
 		got = ctx.Value(ctxKey{})
 		return nil
-	})
+	}, bodyScheme)
 	require.NoError(t, err)
 	body := []byte(leadBody)
 	ctx := context.WithValue(t.Context(), ctxKey{}, "the request's")
@@ -467,17 +479,22 @@ func TestWebhookEndToEnd(t *testing.T) {
 		appErr error
 		want   int
 	}{
-		{name: "signed over the body", want: http.StatusOK},
-		{name: "signed over body and timestamp", opts: []workspacetest.DeliveryOption{workspacetest.SignedAt(webhookNow)}, want: http.StatusOK},
+		{name: "signed over body and timestamp", want: http.StatusOK},
 		{name: "application error", appErr: errors.New("queue full"), want: http.StatusInternalServerError},
 	} {
+		tc.opts = append(tc.opts, workspacetest.SignedAt(webhookNow))
 		status := make(chan int, 1)
 		go func() {
 			code, err := workspacetest.DeliverWebhook(t.Context(), srv.URL, testSecret, workspacetest.LeadCreated(lead), tc.opts...)
 			assert.NoError(t, err)
 			status <- code
 		}()
-		ev := <-entered
+		var ev *workspace.WebhookEvent
+		select {
+		case ev = <-entered:
+		case code := <-status:
+			t.Fatalf("%s: answered %d without calling the function", tc.name, code)
+		}
 		assert.Equal(t, "Grace Hopper", ev.Lead.Name, tc.name)
 		select {
 		case code := <-status:
@@ -492,16 +509,17 @@ func TestWebhookEndToEnd(t *testing.T) {
 		name string
 		opts []workspacetest.DeliveryOption
 	}{
-		{name: "tampered", opts: []workspacetest.DeliveryOption{workspacetest.Tampered()}},
-		{name: "unsigned", opts: []workspacetest.DeliveryOption{workspacetest.Unsigned()}},
+		{name: "tampered", opts: []workspacetest.DeliveryOption{workspacetest.SignedAt(webhookNow), workspacetest.Tampered()}},
+		{name: "unsigned", opts: []workspacetest.DeliveryOption{workspacetest.SignedAt(webhookNow), workspacetest.Unsigned()}},
+		{name: "signed over the body alone", opts: []workspacetest.DeliveryOption{workspacetest.BodySigned()}},
 		{name: "old signed timestamp", opts: []workspacetest.DeliveryOption{workspacetest.SignedAt(webhookNow.Add(-time.Hour))}},
-		{name: "second signature", opts: []workspacetest.DeliveryOption{workspacetest.DeliveryHeader(workspace.WebhookSignatureHeader, "sha256=00")}},
+		{name: "second signature", opts: []workspacetest.DeliveryOption{workspacetest.SignedAt(webhookNow), workspacetest.DeliveryHeader(workspace.WebhookSignatureHeader, "sha256=00")}},
 	} {
 		code, err := workspacetest.DeliverWebhook(t.Context(), srv.URL, testSecret, workspacetest.LeadCreated(lead), tc.opts...)
 		require.NoError(t, err, tc.name)
 		assert.Equal(t, http.StatusUnauthorized, code, tc.name)
 	}
-	code, err := workspacetest.DeliverWebhook(t.Context(), srv.URL, "whsec_wrong", workspacetest.LeadCreated(lead))
+	code, err := workspacetest.DeliverWebhook(t.Context(), srv.URL, "whsec_wrong", workspacetest.LeadCreated(lead), workspacetest.SignedAt(webhookNow))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, code)
 	assert.Empty(t, entered, "no rejected delivery reached the function")
@@ -518,4 +536,109 @@ func TestDeliverWebhookErrorsHideSecret(t *testing.T) {
 	_, err = workspacetest.DeliverWebhook(t.Context(), url, testSecret, func() {})
 	require.Error(t, err)
 	assertNoSecret(t, err.Error(), nil, "")
+}
+
+// TestWebhookReplayThroughTheTimestampSchemeIsRefused replays a recorded
+// delivery signed over body and timestamp, an hour later, in every way the
+// signed bytes allow: as is (the timestamp is too old), with the
+// timestamp's digits moved into the body and the header dropped (the
+// signature then equals the MAC of the new body alone), and with the digits
+// split differently between body and header. None verifies, under either
+// scheme, and the handler answers 401 without calling the application.
+func TestWebhookReplayThroughTheTimestampSchemeIsRefused(t *testing.T) {
+	t.Parallel()
+	body := []byte(leadBody)
+	recordedAt := strconv.FormatInt(webhookNow.Add(-time.Hour).Unix(), 10)
+	sigValue := workspace.SignWebhook(testSecret, body, recordedAt)
+	require.NoError(t, workspace.VerifyWebhook(testSecret, signed(testSecret, body, recordedAt), body,
+		workspace.WithWebhookClock(func() time.Time { return webhookNow.Add(-time.Hour) })), "the recorded delivery was authentic when sent")
+
+	replays := []struct {
+		name   string
+		body   []byte
+		header http.Header
+	}{
+		{name: "as recorded", body: body, header: http.Header{
+			workspace.WebhookSignatureHeader: {sigValue}, workspace.WebhookTimestampHeader: {recordedAt}}},
+		{name: "timestamp moved into the body", body: []byte(leadBody + recordedAt), header: http.Header{
+			workspace.WebhookSignatureHeader: {sigValue}}},
+		{name: "timestamp moved into the body, a fresh header added", body: []byte(leadBody + recordedAt), header: http.Header{
+			workspace.WebhookSignatureHeader: {sigValue}, workspace.WebhookTimestampHeader: {strconv.FormatInt(webhookNow.Unix(), 10)}}},
+		{name: "digits split differently", body: []byte(leadBody + recordedAt[:2]), header: http.Header{
+			workspace.WebhookSignatureHeader: {sigValue}, workspace.WebhookTimestampHeader: {recordedAt[2:]}}},
+	}
+	for _, r := range replays {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			for _, opts := range [][]workspace.WebhookOption{
+				{workspace.WithWebhookClock(clock)},
+				{workspace.WithWebhookClock(clock), bodyScheme},
+			} {
+				err := workspace.VerifyWebhook(testSecret, r.header, r.body, opts...)
+				require.ErrorIs(t, err, workspace.ErrWebhookSignature)
+				assertNoSecret(t, err.Error(), r.body, "")
+			}
+			var rec recorded
+			h, err := workspace.NewWebhookHandler(testSecret, rec.fn(nil), workspace.WithWebhookClock(clock))
+			require.NoError(t, err)
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/", strings.NewReader(string(r.body)))
+			req.Header = r.header
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			assert.Equal(t, http.StatusUnauthorized, w.Code)
+			assert.Empty(t, rec.all())
+		})
+	}
+}
+
+// TestWebhookDedupKeyTellsUpdatesOfOneLeadApart delivers two updates of one
+// lead (no event id, different updatedAt), each twice as a retry would, to a
+// handler that deduplicates on DedupKey as the README shows: both updates
+// reach the application once each. Updates without an updatedAt are told
+// apart by their bodies.
+func TestWebhookDedupKeyTellsUpdatesOfOneLeadApart(t *testing.T) {
+	t.Parallel()
+	update := func(status, updatedAt string) []byte {
+		lead := `{"id":"cm5lead1","name":"Ada Lovelace","status":"` + status + `"`
+		if updatedAt != "" {
+			lead += `,"updatedAt":"` + updatedAt + `"`
+		}
+		return []byte(`{"event":"LEAD_UPDATED","data":` + lead + `}}`)
+	}
+	for _, tc := range []struct {
+		name   string
+		first  []byte
+		second []byte
+	}{
+		{name: "different updatedAt", first: update("contacted", "2025-10-05T18:40:00.000Z"), second: update("won", "2025-10-06T09:12:00.250Z")},
+		{name: "no updatedAt", first: update("contacted", ""), second: update("won", "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var seen sync.Map
+			var handled []string
+			h, err := workspace.NewWebhookHandler(testSecret, func(_ context.Context, ev *workspace.WebhookEvent) error {
+				if _, dup := seen.LoadOrStore(ev.DedupKey(), true); !dup {
+					handled = append(handled, ev.Lead.Status)
+				}
+				return nil
+			}, bodyScheme)
+			require.NoError(t, err)
+			var keys []string
+			for _, body := range [][]byte{tc.first, tc.first, tc.second, tc.second} {
+				ev, err := workspace.ParseWebhook(testSecret, signed(testSecret, body, ""), body, bodyScheme)
+				require.NoError(t, err)
+				keys = append(keys, ev.DedupKey())
+				req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/", strings.NewReader(string(body)))
+				req.Header = signed(testSecret, body, "")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				require.Equal(t, http.StatusOK, w.Code)
+			}
+			assert.Equal(t, keys[0], keys[1], "a retry has the key of its event")
+			assert.Equal(t, keys[2], keys[3], "a retry has the key of its event")
+			assert.NotEqual(t, keys[0], keys[2], "two updates of one lead have different keys")
+			assert.Equal(t, []string{"contacted", "won"}, handled, "each update handled once")
+		})
+	}
 }

@@ -33,16 +33,23 @@ type DeliveryOption func(*delivery)
 type delivery struct {
 	client   *http.Client
 	at       *time.Time
+	bodyOnly bool
 	tamper   bool
 	unsigned bool
 	header   http.Header
 }
 
-// SignedAt sends an X-Webhook-Timestamp of t (unix seconds) and signs the
-// body followed by it, as the provider's security page describes. Without
-// it the signature covers the body alone.
+// SignedAt sends an X-Webhook-Timestamp of t (unix seconds) instead of the
+// time of the delivery.
 func SignedAt(t time.Time) DeliveryOption {
 	return func(d *delivery) { d.at = &t }
+}
+
+// BodySigned signs the body alone and sends no X-Webhook-Timestamp, as the
+// provider's webhooks overview describes; a receiver accepts it only with
+// [workspace.WithWebhookScheme]([workspace.WebhookSignedBody]).
+func BodySigned() DeliveryOption {
+	return func(d *delivery) { d.bodyOnly = true }
 }
 
 // Tampered changes one byte of the body after signing it, so the receiver
@@ -68,9 +75,11 @@ func DeliveryClient(c *http.Client) DeliveryOption {
 }
 
 // DeliverWebhook POSTs event to url as the provider delivers a webhook:
-// Content-Type application/json, User-Agent Pollybot-Webhooks/1.0, and
-// X-Webhook-Signature "sha256=<hex HMAC-SHA256>" keyed with secret (see
-// [workspace.SignWebhook]). event is sent verbatim when it is a []byte or a
+// Content-Type application/json, User-Agent Pollybot-Webhooks/1.0, an
+// X-Webhook-Timestamp of now (see [SignedAt]) and X-Webhook-Signature
+// "sha256=<hex HMAC-SHA256>" of the body followed by the timestamp, keyed
+// with secret (see [workspace.SignWebhook]; [BodySigned] signs the body
+// alone). event is sent verbatim when it is a []byte or a
 // [encoding/json.RawMessage], and encoded as JSON otherwise (a [WebhookEvent], a map,
 // …). It returns the receiver's HTTP status, or an error when event cannot
 // be encoded or the request fails; the secret never appears in the error.
@@ -90,8 +99,12 @@ func DeliverWebhook(ctx context.Context, url, secret string, event any, opts ...
 	}
 	h := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Pollybot-Webhooks/1.0"}}
 	ts := ""
-	if d.at != nil {
-		ts = strconv.FormatInt(d.at.Unix(), 10)
+	if !d.bodyOnly {
+		at := time.Now()
+		if d.at != nil {
+			at = *d.at
+		}
+		ts = strconv.FormatInt(at.Unix(), 10)
 		h.Set(workspace.WebhookTimestampHeader, ts)
 	}
 	if !d.unsigned {

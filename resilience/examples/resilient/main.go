@@ -43,8 +43,9 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer, primarySrv *workspacetest.Server, backupSrv *stammertest.Server) error {
-	// WithMaxRetries(0) shows every refusal; by default the SDK would wait
-	// out the short ones itself.
+	// WithMaxRetries(0): the Fallback is the primary's retry, so a refusal
+	// moves a new conversation to the backup at once, without backoff (see
+	// the README's Resilience section), and every refusal shows.
 	ws, err := workspace.NewClient(primarySrv.APIKey(), primarySrv.ChatbotID(), chatbot.WithBaseURL(primarySrv.URL), chatbot.WithMaxRetries(0))
 	if err != nil {
 		return err
