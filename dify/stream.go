@@ -1,0 +1,220 @@
+package dify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"time"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/rest"
+	"github.com/chatbot-go/chatbot/stream"
+)
+
+// StopTimeout bounds the stop request [Client.Stream] sends for a run the
+// caller left before its end. The request runs in a goroutine of its own,
+// so that the caller's break is not held up; that goroutine ends within
+// StopTimeout.
+const StopTimeout = 5 * time.Second
+
+// Reasons of the errors a stream ends with when Dify's reply is incomplete;
+// each is reported wrapped together with io.ErrUnexpectedEOF.
+var (
+	errNoReply   = errors.New("the stream ended before any text")
+	errOnlyPings = errors.New("the stream carried only keep-alive pings")
+	errTruncated = errors.New("the stream ended before message_end")
+)
+
+// Stream sends req.Message as [Client.Chat] does, with "response_mode":
+// "streaming", and returns the reply as it arrives. It is
+// [Client.StreamWith] without inputs beyond req.Metadata, files or a pinned
+// version.
+//
+// See https://docs.dify.ai/en/api-reference/chat-messages/send-chat-message.
+func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	return c.StreamWith(ctx, ChatRequest{Request: req})
+}
+
+// StreamWith sends req with "response_mode": "streaming" and returns the
+// reply as it arrives, one [chatbot.Chunk] per text event. The request and
+// its validation are those of [Client.ChatWith].
+//
+// Text comes from "message" (chat and chatflow apps), "agent_message"
+// (agent apps) and "text_chunk" events. A "message_replace" (Dify's output
+// moderation) yields a chunk with Replace set whose Text is the whole new
+// answer: [chatbot.Collect] starts the text again from it, and the final
+// chunk's FinishReason is then [chatbot.FinishContentFilter]. "message_end"
+// ends the reply: the final chunk (Done) carries the usage, the sources and
+// [chatbot.FinishComplete]. Every other event (agent_thought, message_file,
+// tts_message, workflow_*, node_*, iteration_*, loop_* …) is progress and
+// never text. Every chunk carries the conversation and message ids once
+// known.
+//
+// Errors come as the last pair, after the text received so far. An "error"
+// event after the 200 is a [*chatbot.Error] with StatusCode 0 and Dify's
+// code in ProviderCode. A stream that ends without "message_end", or with no
+// text at all (a stream of pings only among them), ends with an error
+// wrapping io.ErrUnexpectedEOF, never as an empty success.
+//
+// Keep-alives ("event: ping", every 10 s) do not count as content: the
+// stream idle timeout ([chatbot.WithStreamIdleTimeout]) measures the time
+// spent waiting for an event other than a ping, so a run that stalls while
+// Dify keeps pinging ends with an error wrapping [chatbot.ErrIdleTimeout]
+// once the timeout has passed since the last other event. Progress events
+// count as content: a chatflow node that works longer than the timeout
+// without any event fails the same way.
+//
+// Closing the connection does not stop a Dify run: it goes on generating
+// (and billing). When the stream ends before "message_end" or an "error"
+// (the caller breaks out of the loop, cancels ctx, the idle timeout fires,
+// the connection is cut), Stream sends POST chat-messages/{task_id}/stop
+// with the same user, the task id taken from the first event that carries
+// it. The stop goes out in the background, so that a break returns at once;
+// it keeps ctx's values but not its cancellation, and is given up after
+// [StopTimeout]. Its failure is logged at Warn when a logger is set
+// ([chatbot.WithLogger]) and is otherwise not reported.
+//
+// The sequence is lazy and single-use: nothing is sent before the loop
+// starts, a second range yields only an error wrapping
+// [chatbot.ErrStreamUsed], and breaking out of the loop closes the
+// connection at once.
+//
+// See https://docs.dify.ai/en/api-reference/chat-messages/send-chat-message
+// and https://docs.dify.ai/en/api-reference/chat-messages/stop-chat-message-generation.
+func (c *Client) StreamWith(ctx context.Context, req ChatRequest) iter.Seq2[chatbot.Chunk, error] {
+	return c.rest.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
+		call, user, err := c.chatCall(req, true)
+		if err != nil {
+			return err
+		}
+		resp, body, err := g.Open(ctx, call)
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		w.SetResponse(resp)
+		if resp.IsJSON() {
+			return c.streamBlocking(body, w)
+		}
+		r := reader{body: body, w: w}
+		err = r.read()
+		if !r.ended && r.taskID != "" {
+			c.stop(ctx, r.taskID, user)
+		}
+		return err
+	})
+}
+
+// reader turns the events of one stream into chunks.
+type reader struct {
+	body     *rest.Body
+	w        *rest.ChunkWriter
+	taskID   string // from the first event carrying one
+	content  bool   // an event other than a ping arrived
+	pinged   bool   // a ping arrived
+	replaced bool   // a message_replace arrived
+	ended    bool   // the run is over: message_end or error
+}
+
+// read yields the reply's chunks until its end, an error, or the consumer's
+// break (then it returns nil).
+func (r *reader) read() error {
+	r.body.WatchContent()
+	for ev, err := range stream.Events(r.body) {
+		if err != nil {
+			if berr := r.body.Err(); berr != nil && errors.Is(err, berr) {
+				return err // the body's error: already "dify: stream: …"
+			}
+			return fmt.Errorf("dify: stream: %w", err)
+		}
+		e := decode(ev)
+		if e.kind == kindKeepAlive {
+			r.pinged = true
+			continue
+		}
+		r.content = true
+		r.body.Content()
+		if r.taskID == "" {
+			r.taskID = e.taskID
+		}
+		r.w.SetIDs(e.conversationID, e.messageID)
+		switch e.kind {
+		case kindText:
+			if !r.w.Text(e.text) {
+				return nil
+			}
+		case kindReplace:
+			r.replaced = true
+			if !r.w.Chunk(chatbot.Chunk{Text: e.text, Replace: true}) {
+				return nil
+			}
+		case kindError:
+			r.ended = true
+			return e.err
+		case kindEnd:
+			r.ended = true
+			return r.end(e.meta)
+		}
+	}
+	switch {
+	case !r.content && r.pinged:
+		return incomplete(errOnlyPings)
+	case !r.w.Wrote() && !r.replaced:
+		return incomplete(errNoReply)
+	}
+	return incomplete(errTruncated)
+}
+
+// end yields the final chunk of a reply that reached message_end.
+func (r *reader) end(m metadata) error {
+	if !r.w.Wrote() && !r.replaced {
+		return incomplete(errNoReply)
+	}
+	finish := chatbot.FinishComplete
+	if r.replaced {
+		finish = chatbot.FinishContentFilter
+	}
+	if r.w.Chunk(chatbot.Chunk{Done: true, Usage: m.usage(), Sources: m.sources(), FinishReason: finish}) {
+		// The reply is complete and delivered: read the body's end so the
+		// connection can be reused.
+		r.body.Finish()
+	}
+	return nil
+}
+
+// streamBlocking reads a JSON answer to a stream request (a proxy that
+// turned the stream into one body) as one final chunk.
+func (c *Client) streamBlocking(body *rest.Body, w *rest.ChunkWriter) error {
+	var resp chatResponse
+	if _, err := body.Decode(&resp); err != nil {
+		return err
+	}
+	w.SetIDs(resp.ConversationID, resp.messageID())
+	if resp.Answer == "" {
+		return incomplete(errNoReply)
+	}
+	w.Chunk(chatbot.Chunk{Text: resp.Answer, Done: true, Usage: resp.Metadata.usage(), Sources: resp.Metadata.sources(), FinishReason: chatbot.FinishComplete})
+	return nil
+}
+
+// stop asks Dify, in the background and for at most StopTimeout, to stop
+// the run taskID of user.
+func (c *Client) stop(ctx context.Context, taskID, user string) {
+	path, err := c.rest.Path("chat-messages/%s/stop", taskID)
+	if err != nil {
+		return // a task id no path can hold: nothing to stop by
+	}
+	c.rest.DoDetached(ctx, StopTimeout, rest.Call{Method: http.MethodPost, Path: path, Body: stopRequest{User: user}})
+}
+
+// stopRequest is the body of POST chat-messages/{task_id}/stop.
+type stopRequest struct {
+	User string `json:"user"`
+}
+
+func incomplete(reason error) error {
+	return fmt.Errorf("dify: stream: %w: %w", reason, io.ErrUnexpectedEOF)
+}
