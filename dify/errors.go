@@ -27,7 +27,7 @@ const (
 	CodeAppUnavailable        ErrorCode = "app_unavailable"         // 400, chatbot.ErrInvalidRequest
 	CodeNotChatApp            ErrorCode = "not_chat_app"            // 400, chatbot.ErrInvalidRequest
 	CodeConversationCompleted ErrorCode = "conversation_completed"  // 400, chatbot.ErrInvalidRequest
-	CodeInternalServerError   ErrorCode = "internal_server_error"   // 500, chatbot.ErrServerError
+	CodeInternalServerError   ErrorCode = "internal_server_error"   // 500, chatbot.ErrServer
 )
 
 // ErrorCodeOf returns Dify's own code from the first [*chatbot.Error] in
