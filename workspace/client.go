@@ -1,8 +1,6 @@
 package workspace
 
 import (
-	"strings"
-
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
@@ -87,13 +85,4 @@ func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 // (see [chatbot.InfoOf]).
 func (c *Client) Info() chatbot.Info {
 	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID}
-}
-
-// codeFor maps a code reported inside a stream, where there is no HTTP
-// status, with the workspace's code table.
-func codeFor(providerCode string) chatbot.Code {
-	if code, ok := restConfig.Codes[strings.ToUpper(providerCode)]; ok {
-		return code
-	}
-	return chatbot.CodeUnknown
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatbot-go/chatbot/internal/dialect"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -75,7 +76,7 @@ func (l *Lead) UnmarshalJSON(b []byte) error {
 // timestamp reads an RFC 3339 string or a unix time in seconds or
 // milliseconds; anything else is the zero time.
 func timestamp(raw json.RawMessage) time.Time {
-	if s, ok := jsonText(raw); ok {
+	if s, ok := dialect.JSONText(raw); ok {
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
 			if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
 				return t
@@ -376,4 +377,24 @@ func (c *Client) leadCall(ctx context.Context, call rest.Call) (*Lead, error) {
 		return nil, c.rest.Safe(fmt.Errorf("workspace: decoding lead: %w", err))
 	}
 	return &l, nil
+}
+
+// firstString returns the first of the values of keys in a decoded object
+// that is a non-empty JSON string or a number, as text.
+func firstString(obj map[string]json.RawMessage, keys ...string) string {
+	for _, k := range keys {
+		if s := dialect.FirstText(obj[k]); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// object decodes raw as a JSON object, or returns nil.
+func object(raw json.RawMessage) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return m
 }

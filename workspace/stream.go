@@ -2,32 +2,16 @@ package workspace
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"mime"
-	"net/http"
 	"strings"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/dialect"
 	"github.com/chatbot-go/chatbot/internal/rest"
-	"github.com/chatbot-go/chatbot/stream"
 )
-
-// errNoReply is the reason of a 2xx response that carried no reply text at
-// all. It is reported wrapped together with io.ErrUnexpectedEOF: for the
-// caller an empty reply is a reply that ended before its first word, and
-// nothing the provider said is lost (an error the provider reported is a
-// *chatbot.Error instead).
-var errNoReply = errors.New("the response carried no reply")
-
-// errTruncated is the reason of a stream whose format always ends with a
-// marker and whose body ended cleanly without it.
-var errTruncated = errors.New("body ended before the end of the reply")
-
-// errAborted is the reason of a stream the server said it stopped.
-var errAborted = errors.New("the server aborted the reply")
 
 // Stream sends req as [Client.Chat] does, with "stream": true and
 // "Accept: text/event-stream", and returns the reply as it arrives: one
@@ -119,12 +103,12 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 		case "application/json":
 			return c.streamEnvelope(body, w)
 		case "text/event-stream", "":
-			return c.streamEvents(resp.Header, body, w)
+			return dialect.Run(c.rest, body, w, dialect.New(dialect.Sniff, resp.Header), dialect.Options{})
 		case "text/plain":
 			if resp.Header.Get("X-Vercel-AI-Data-Stream") != "" {
-				return c.streamDataParts(body, w)
+				return dialect.Run(c.rest, body, w, dialect.New(dialect.DataStream, resp.Header), dialect.Options{})
 			}
-			return c.streamText(body, w)
+			return dialect.RunText(c.rest, body, w)
 		default:
 			return c.unexpectedType(resp, body)
 		}
@@ -154,7 +138,7 @@ func (c *Client) streamEnvelope(body *rest.Body, w *rest.ChunkWriter) error {
 	}
 	w.SetIDs(env.Data.ConversationID, env.Data.MessageID)
 	if env.Data.Response == "" {
-		return noReply()
+		return dialect.NoReply(c.rest)
 	}
 	w.Final(env.Data.Response)
 	return nil
@@ -170,91 +154,4 @@ func (c *Client) unexpectedType(resp *rest.Response, body io.Reader) error {
 	e.Code = chatbot.CodeUnknown // the 2xx status says nothing about what went wrong
 	e.Message = fmt.Sprintf("unexpected Content-Type %q for a chat reply", ct)
 	return e
-}
-
-// streamText yields a raw text body as it arrives.
-func (c *Client) streamText(body io.Reader, w *rest.ChunkWriter) error {
-	for text, err := range stream.Text(body) {
-		if err != nil {
-			return err // the body's own error, already "workspace: stream: …"
-		}
-		if !w.Text(text) {
-			return nil
-		}
-	}
-	if !w.Wrote() {
-		return noReply()
-	}
-	return nil
-}
-
-// streamEvents decodes the Server-Sent Events of body into chunks.
-func (c *Client) streamEvents(h http.Header, body *rest.Body, w *rest.ChunkWriter) error {
-	dec := newEventDecoder(h)
-	var response string // a whole reply carried by an event
-	for ev, err := range stream.Events(body) {
-		if err != nil {
-			w.Text(dec.flush())
-			if berr := body.Err(); berr != nil && errors.Is(err, berr) {
-				return err // the body's error: already "workspace: stream: …"
-			}
-			return fmt.Errorf("workspace: stream: %w", err)
-		}
-		d := dec.decode(ev)
-		w.SetIDs(d.conversationID, d.messageID)
-		if d.response != "" {
-			response = d.response
-		}
-		switch {
-		case d.err != nil:
-			w.Text(dec.flush())
-			d.err.Message = c.rest.Redact(d.err.Message)
-			d.err.ProviderCode = c.rest.Redact(d.err.ProviderCode)
-			return d.err
-		case d.aborted:
-			w.Text(dec.flush())
-			return fmt.Errorf("workspace: stream: %w: %w", errAborted, io.ErrUnexpectedEOF)
-		case d.end:
-			delivered, err := finishReply(w, dec.flush(), response)
-			if delivered {
-				// The reply is complete and delivered: read the body's end
-				// so the connection can be reused.
-				body.Finish()
-			}
-			return err
-		case !w.Text(d.text):
-			return nil // the consumer broke out of the loop
-		}
-	}
-	if dec.truncated() {
-		w.Text(dec.flush())
-		return truncated()
-	}
-	_, err := finishReply(w, dec.flush(), response)
-	return err
-}
-
-// finishReply yields the rest of the text and the Done chunk, which carries
-// a whole-reply response only when no text came before; a reply with no
-// text at all is an error. It reports whether the Done chunk was delivered
-// to a consumer still listening.
-func finishReply(w *rest.ChunkWriter, tail, response string) (bool, error) {
-	if !w.Text(tail) {
-		return false, nil
-	}
-	switch {
-	case w.Wrote():
-		return w.Final(""), nil
-	case response != "":
-		return w.Final(response), nil
-	}
-	return false, noReply()
-}
-
-func noReply() error {
-	return fmt.Errorf("workspace: stream: %w: %w", errNoReply, io.ErrUnexpectedEOF)
-}
-
-func truncated() error {
-	return fmt.Errorf("workspace: stream: %w: %w", errTruncated, io.ErrUnexpectedEOF)
 }

@@ -125,6 +125,9 @@ func resolve(opts []chatbot.Option) (config.Settings, error) {
 	}, opts...)
 }
 
+// Provider returns the provider's short name, as in chatbot.Error.Provider.
+func (c *Client) Provider() string { return c.cfg.Provider }
+
 // BaseURL returns the base URL requests are joined onto.
 func (c *Client) BaseURL() string { return c.base.String() }
 

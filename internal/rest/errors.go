@@ -67,6 +67,20 @@ func (c *Client) errorFrom(status int, h http.Header, body []byte) *chatbot.Erro
 	return c.Scrub(e)
 }
 
+// EventError completes the error an event inside a 2xx stream reported (an
+// SSE error event, an error part): it sets the provider, maps the
+// ProviderCode, and the HTTP status the event names (0 when none), onto
+// Code as for a response, applies [Config.Classify] and redacts the
+// secret. StatusCode stays 0: the response itself succeeded.
+func (c *Client) EventError(e *chatbot.Error, status int) *chatbot.Error {
+	e.Provider = c.cfg.Provider
+	e.Code = c.code(e.ProviderCode, status)
+	if c.cfg.Classify != nil {
+		c.cfg.Classify(e)
+	}
+	return c.Scrub(e)
+}
+
 // ErrorFields is what the error decoder found in a body.
 type ErrorFields struct {
 	Code       string

@@ -302,12 +302,18 @@ func (it *idleTimer) stop() {
 }
 
 // ChunkWriter assembles chunks for [Client.Stream]: it stamps every chunk
-// with the ids known so far and the first one with the rate-limit state.
+// with the ids known so far and the first one with the rate-limit state,
+// puts the sources given to it on the next chunk it yields, and the usage,
+// finish reason and actions on the final chunk.
 type ChunkWriter struct {
 	yield     func(chatbot.Chunk, error) bool
 	convID    string
 	msgID     string
 	rateLimit *chatbot.RateLimit
+	sources   []chatbot.Source // for the next chunk
+	usage     *chatbot.Usage
+	finish    chatbot.FinishReason
+	actions   []chatbot.Action
 	sent      bool // a chunk has been yielded
 	texts     int  // non-empty text chunks yielded
 	stopped   bool // the consumer broke out of the loop
@@ -331,23 +337,62 @@ func (w *ChunkWriter) SetResponse(r *Response) {
 	}
 }
 
-// Text yields one chunk of text at once. Empty text yields nothing. It
-// reports false when the consumer has stopped; run must then return.
+// AddSources records sources for the next chunk yielded, text or final: a
+// Text call with empty text yields them on a chunk of their own.
+func (w *ChunkWriter) AddSources(s ...chatbot.Source) {
+	w.sources = append(w.sources, s...)
+}
+
+// SetFinish records what the final chunk carries besides its text: the
+// usage (nil is none), the finish reason and the pending actions. Zero
+// values leave what an earlier call recorded.
+func (w *ChunkWriter) SetFinish(u *chatbot.Usage, reason chatbot.FinishReason, actions []chatbot.Action) {
+	if u != nil {
+		w.usage = u
+	}
+	if reason != chatbot.FinishUnknown {
+		w.finish = reason
+	}
+	if len(actions) > 0 {
+		w.actions = actions
+	}
+}
+
+// FinishReason returns the finish reason recorded by [ChunkWriter.SetFinish].
+func (w *ChunkWriter) FinishReason() chatbot.FinishReason { return w.finish }
+
+// Text yields one chunk of text at once. Empty text yields nothing, unless
+// sources are waiting. It reports false when the consumer has stopped; run
+// must then return.
 func (w *ChunkWriter) Text(s string) bool {
-	if s == "" {
+	if s == "" && len(w.sources) == 0 {
 		return !w.stopped
 	}
-	w.texts++
+	if s != "" {
+		w.texts++
+	}
 	return w.emit(chatbot.Chunk{Text: s})
 }
 
-// Wrote reports whether any text has been yielded.
+// Replace yields a chunk whose text replaces all the text of the reply so
+// far (Chunk.Replace), even when s is empty.
+func (w *ChunkWriter) Replace(s string) bool {
+	w.texts = 0
+	if s != "" {
+		w.texts++
+	}
+	return w.emit(chatbot.Chunk{Text: s, Replace: true})
+}
+
+// Wrote reports whether the reply has text: text yielded since the start,
+// or since the last [ChunkWriter.Replace].
 func (w *ChunkWriter) Wrote() bool { return w.texts > 0 }
 
-// Final yields the Done chunk, carrying s (which may be empty).
+// Final yields the Done chunk, carrying s (which may be empty) and what
+// [ChunkWriter.SetFinish] recorded.
 func (w *ChunkWriter) Final(s string) bool {
 	w.done = true
-	return w.emit(chatbot.Chunk{Text: s, Done: true})
+	return w.emit(chatbot.Chunk{Text: s, Done: true, Usage: w.usage, FinishReason: w.finish, Actions: w.actions})
 }
 
 // Chunk yields ch as it is, stamped with the ids known so far (and, if it
@@ -372,6 +417,9 @@ func (w *ChunkWriter) emit(ch chatbot.Chunk) bool {
 	if !w.sent {
 		ch.RateLimit = w.rateLimit
 		w.sent = true
+	}
+	if len(w.sources) > 0 {
+		ch.Sources, w.sources = w.sources, nil
 	}
 	if !w.yield(ch, nil) {
 		w.stopped = true

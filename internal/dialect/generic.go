@@ -1,36 +1,11 @@
-package workspace
+package dialect
 
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/chatbot-go/chatbot"
-	"github.com/chatbot-go/chatbot/stream"
-)
-
-// decodedEvent is what one Server-Sent Event means for the reply.
-type decodedEvent struct {
-	text           string         // a delta of the reply, valid UTF-8 (or the raw bytes of a plain-text stream)
-	response       string         // the whole reply, used only if no delta arrived
-	conversationID string         // a harvested id, empty when absent
-	messageID      string         // a harvested id, empty when absent
-	end            bool           // the reply is complete
-	aborted        bool           // the server stopped the reply before its end (Flowise "abort")
-	err            *chatbot.Error // an error event: the stream ends with it
-}
-
-// dialect is how the text events of one stream carry their text. A stream
-// keeps the dialect of its first text-bearing event.
-type dialect uint8
-
-const (
-	dialectUnknown dialect = iota
-	dialectPlain           // the data of a text event is the text, byte for byte, even when it looks like JSON
-	dialectQuoted          // the data is a JSON string (LangChain.js HttpResponseOutputParser)
-	dialectObject          // the data is a JSON object (AI SDK, Dify, Flowise, OpenAI, Anthropic, …)
 )
 
 // endKinds are the event kinds that end a reply.
@@ -161,90 +136,14 @@ func (n *nestedData) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// eventDecoder decodes the events of one stream, following the rules
-// documented on [Client.Stream]. It holds what carries from one event to the
-// next: the dialect, whether the format promises an end marker, and half a
-// surrogate pair.
-type eventDecoder struct {
-	scratch wireEvent // reused across events so that decoding does not allocate it each time
-	dialect dialect
-	needEnd bool // the format always ends with a marker: a clean end of body without it is a truncation
-	ended   bool // a marker that completes the reply arrived ([DONE], an OpenAI finish_reason)
-	pending joiner
-}
-
-// newEventDecoder returns the decoder for a stream with these response
-// headers.
-func newEventDecoder(h http.Header) *eventDecoder {
-	return &eventDecoder{needEnd: h.Get("X-Vercel-Ai-Ui-Message-Stream") != ""}
-}
-
-// decode maps one event to its meaning. It never fails: what it cannot read
-// is ignored.
-func (d *eventDecoder) decode(ev stream.Event) decodedEvent {
-	var out decodedEvent
-	data := ev.Data
-	trimmed := strings.TrimSpace(data)
-	if trimmed == "[DONE]" {
-		d.ended = true
-		out.end = true
-		return out
-	}
-	name := strings.ToLower(strings.TrimSpace(ev.Type))
-	textEvent := textNames[name]
-	if textEvent && (d.dialect == dialectPlain || d.dialect == dialectQuoted) {
-		out.text = d.plainText(data, trimmed)
-		return out
-	}
-
-	w := &d.scratch
-	isObject := strings.HasPrefix(trimmed, "{") && decodeObject(trimmed, w)
-	if isObject && d.dialect == dialectUnknown && textEvent && !w.recognised() {
-		isObject = false // a plain-text token that looks like a JSON object
-	}
-	if !isObject {
-		switch {
-		case name == "error":
-			out.err = eventError(&wireEvent{}, data)
-		case endKinds[name]:
-			out.end = true
-		case name == "abort":
-			out.aborted = true
-		case !textEvent || trimmed == "" || d.dialect == dialectObject:
-			// A control event, a keep-alive, or data that is not JSON in
-			// a JSON stream: no text (one dialect per stream).
-		default:
-			d.dialect = dialectPlain
-			if _, ok := jsonText([]byte(trimmed)); ok {
-				d.dialect = dialectQuoted
-				d.needEnd = d.needEnd || name == "data" // LangChain.js always ends with "event: end"
-			}
-			out.text = d.plainText(data, trimmed)
-		}
-		return out
-	}
-	if textEvent && d.dialect == dialectUnknown {
-		d.dialect = dialectObject
-	}
-	d.objectEvent(w, name, &out)
-	return out
-}
-
-// plainText is the text of a text event in a plain or quoted stream.
-func (d *eventDecoder) plainText(data, trimmed string) string {
-	if d.dialect == dialectQuoted {
-		if s, ok := jsonText([]byte(trimmed)); ok {
-			return d.pending.join(s)
-		}
-	}
-	return data
-}
-
 // noData stands for the "data" of an event that has none.
 var noData nestedData
 
-// objectEvent decodes a JSON event.
-func (d *eventDecoder) objectEvent(w *wireEvent, name string, out *decodedEvent) {
+// objectEvent decodes a JSON event with the tolerant rules of [Sniff] and
+// reports whether it carried a text field (the event is text-bearing).
+// Parts of the AI SDK, Dify and Flowise that carry sources, usage, finish
+// reasons or tool calls are read again by their own unit, through s.
+func (s *sniffer) objectEvent(d *Decoder, w *wireEvent, name, data string, out *Event) bool {
 	kind := nonEmpty(w.Type, w.Event)
 	if kind == "" {
 		kind = name
@@ -254,35 +153,64 @@ func (d *eventDecoder) objectEvent(w *wireEvent, name string, out *decodedEvent)
 	if nested == nil {
 		nested = &noData // read only: no allocation per event
 	}
-	out.conversationID = firstText(w.ConversationID, w.ConversationIDSnake, nested.ConversationID,
+	out.ConversationID = FirstText(w.ConversationID, w.ConversationIDSnake, nested.ConversationID,
 		nested.ConversationIDSnake, w.ChatID, nested.ChatID)
-	out.messageID = firstText(w.MessageID, w.MessageIDSnake, nested.MessageID, nested.MessageIDSnake,
+	out.MessageID = FirstText(w.MessageID, w.MessageIDSnake, nested.MessageID, nested.MessageIDSnake,
 		w.ChatMessageID, nested.ChatMessageID)
-	out.response = whole(nonEmpty(w.Response, nested.Response))
-	d.detectFormat(w, kind, nested)
+	out.Response = whole(nonEmpty(w.Response, nested.Response))
+	detectFormat(d, w, kind, nested)
+	s.extras(w, kind, data, out)
 
 	switch {
 	case kind == "error":
-		out.err = eventError(w, "")
+		out.Err = eventError(w, "")
 	case kind != "" && endKinds[kind]:
-		d.ended = true
-		out.end = true
-		if out.response == "" {
-			out.response = whole(deltaText(w)) // a whole reply in an end event's text field
+		out.End = true
+		if out.Response == "" {
+			text, _ := deltaText(w)
+			out.Response = whole(text) // a whole reply in an end event's text field
 		}
 	case kind == "abort":
-		out.aborted = true
+		out.Aborted = true
 	case kind != "" && isNonText(kind):
 	case kind == "token" && nested.str.set: // Flowise: {"event":"token","data":"…"}
-		out.text = d.pending.join(nested.str.s)
+		out.Text = d.join(nested.str.s)
+		return true
 	default:
-		out.text = d.pending.join(deltaText(w))
+		text, ok := deltaText(w)
+		out.Text = d.join(text)
+		return ok
+	}
+	return false
+}
+
+// extras reads what the tolerant rules do not (sources, usage, finish
+// reasons, tool calls, metadata) from the parts of the dialects that carry
+// them, with those dialects' own units: AI SDK parts ("type"), Dify's
+// message_end and Flowise's sourceDocuments ("event").
+func (s *sniffer) extras(w *wireEvent, kind, data string, out *Event) {
+	switch {
+	case w.Type.set && uiExtraKinds[kind]:
+		var p uiPart
+		if decodeLoose(data, &p) {
+			s.ui.extras(&p, kind, data, out)
+		}
+	case w.Event.set && !w.Type.set && kind == "message_end":
+		var e difyEvent
+		if decodeLoose(data, &e) {
+			difyEnd(&e, out)
+		}
+	case w.Event.set && !w.Type.set && kind == "sourcedocuments" && w.Data != nil:
+		var e flowiseEvent
+		if decodeLoose(data, &e) {
+			out.Sources = flowiseSources(e.Data)
+		}
 	}
 }
 
 // detectFormat notes the formats that always end with a marker, so that a
 // body cut before it is reported as truncated.
-func (d *eventDecoder) detectFormat(w *wireEvent, kind string, nested *nestedData) {
+func detectFormat(d *Decoder, w *wireEvent, kind string, nested *nestedData) {
 	switch {
 	case len(w.Choices) > 0: // OpenAI: a finish_reason, then [DONE]
 		d.needEnd = true
@@ -298,14 +226,6 @@ func (d *eventDecoder) detectFormat(w *wireEvent, kind string, nested *nestedDat
 	}
 }
 
-// flush returns what is left of the text at the end of the stream: U+FFFD
-// for half a surrogate pair that was never completed.
-func (d *eventDecoder) flush() string { return d.pending.flush() }
-
-// truncated reports whether a stream that ended cleanly here was cut before
-// the end marker its format always sends.
-func (d *eventDecoder) truncated() bool { return d.needEnd && !d.ended }
-
 // decodeObject decodes data, which starts with "{", into w, and reports
 // whether it is a JSON object.
 func decodeObject(data string, w *wireEvent) bool {
@@ -319,75 +239,43 @@ func decodeObject(data string, w *wireEvent) bool {
 	return false
 }
 
-// deltaText returns the first present text candidate of a JSON event.
-func deltaText(w *wireEvent) string {
+// deltaText returns the first present text candidate of a JSON event, and
+// whether there was one.
+func deltaText(w *wireEvent) (string, bool) {
 	if w.Content.set {
-		return w.Content.s
+		return w.Content.s, true
 	}
 	if len(w.Delta) > 0 {
 		if s, ok := jsonText(w.Delta); ok {
-			return s
+			return s, true
 		}
 		if w.Delta[0] == '{' { // "delta": {"content"|"text": …}
 			var inner struct{ Content, Text jsonString }
 			_ = json.Unmarshal(w.Delta, &inner)
 			if inner.Content.set {
-				return inner.Content.s
+				return inner.Content.s, true
 			}
 			if inner.Text.set {
-				return inner.Text.s
+				return inner.Text.s, true
 			}
 		}
 	}
 	for _, j := range [...]jsonString{w.Token, w.Text, w.Chunk, w.Answer} {
 		if j.set {
-			return j.s
+			return j.s, true
 		}
 	}
 	if len(w.Choices) > 0 && w.Choices[0].Delta.Content.set {
-		return w.Choices[0].Delta.Content.s
+		return w.Choices[0].Delta.Content.s, true
 	}
-	return ""
-}
-
-// jsonString is a JSON value read only when it is a string: any other value
-// (a number, an object, null) leaves it unset, so the decoder moves on to
-// the next candidate field. Its text may hold half a surrogate pair (see
-// [jsonText]).
-type jsonString struct {
-	s   string
-	set bool
-}
-
-func (j *jsonString) UnmarshalJSON(b []byte) error {
-	j.s, j.set = jsonText(b)
-	return nil
-}
-
-// stringSet records only whether a JSON value is a non-empty string (an
-// OpenAI finish_reason), keeping the per-event decoding small.
-type stringSet bool
-
-func (b *stringSet) UnmarshalJSON(raw []byte) error {
-	*b = len(raw) > 2 && raw[0] == '"'
-	return nil
-}
-
-// nonEmpty returns the first of js that is set and not empty.
-func nonEmpty(js ...jsonString) string {
-	for _, j := range js {
-		if j.s != "" {
-			return j.s
-		}
-	}
-	return ""
+	return "", false
 }
 
 // eventError builds the typed error an error event ends the stream with. raw
 // is the data of an error event that is not a JSON object, else "".
 func eventError(w *wireEvent, raw string) *chatbot.Error {
-	code := firstText(w.Code)
-	msg := firstText(w.Error)
+	code := FirstText(w.Code)
+	msg := FirstText(w.Error)
 	if msg == "" {
 		msg = whole(nonEmpty(w.ErrorText, w.Message))
 	}
@@ -398,10 +286,10 @@ func eventError(w *wireEvent, raw string) *chatbot.Error {
 		var inner struct{ Code, Message, Error, Type json.RawMessage }
 		if json.Unmarshal(w.Error, &inner) == nil {
 			if msg == "" {
-				msg = firstText(inner.Message, inner.Error)
+				msg = FirstText(inner.Message, inner.Error)
 			}
 			if code == "" {
-				code = firstText(inner.Code, inner.Type)
+				code = FirstText(inner.Code, inner.Type)
 			}
 		}
 	}
@@ -412,47 +300,27 @@ func eventError(w *wireEvent, raw string) *chatbot.Error {
 		msg = "error event in stream"
 	}
 	return &chatbot.Error{
-		Provider:     provider,
-		Code:         codeFor(code),
+		Code:         chatbot.CodeUnknown,
 		ProviderCode: code,
 		Message:      strings.ToValidUTF8(msg, "\uFFFD"),
 	}
 }
 
-// firstText returns the first of raws that is a non-empty JSON string, or
-// a JSON number (for ids and codes), as text.
-func firstText(raws ...json.RawMessage) string {
-	for _, raw := range raws {
-		if s, ok := jsonText(raw); ok {
-			if s != "" {
-				return whole(s)
-			}
-			continue
-		}
-		if len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) {
-			if _, err := strconv.ParseFloat(string(raw), 64); err == nil {
-				return string(raw)
-			}
-		}
+// errorEvent is the typed error of an error event whose data is data, in
+// any dialect: a JSON object is read as [eventError] reads it, anything else
+// is the message.
+func errorEvent(data string) *chatbot.Error {
+	var w wireEvent
+	if trimmed := strings.TrimSpace(data); strings.HasPrefix(trimmed, "{") && decodeObject(trimmed, &w) {
+		return eventError(&w, "")
 	}
-	return ""
+	return eventError(&w, data)
 }
 
-// firstString is [firstText] over the values of keys in a decoded object.
-func firstString(obj map[string]json.RawMessage, keys ...string) string {
-	for _, k := range keys {
-		if s := firstText(obj[k]); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// object decodes raw as a JSON object, or returns nil.
-func object(raw json.RawMessage) map[string]json.RawMessage {
-	var m map[string]json.RawMessage
-	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	return m
+// decodeLoose decodes the JSON object data into v, tolerating fields of an
+// unexpected type, and reports whether data was a JSON object.
+func decodeLoose(data string, v any) bool {
+	var typeErr *json.UnmarshalTypeError
+	err := json.Unmarshal([]byte(data), v)
+	return err == nil || errors.As(err, &typeErr)
 }

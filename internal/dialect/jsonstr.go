@@ -1,6 +1,8 @@
-package workspace
+package dialect
 
 import (
+	"encoding/json"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -188,4 +190,65 @@ func whole(s string) string {
 	var j joiner
 	s = j.join(s)
 	return s + j.flush()
+}
+
+// jsonString is a JSON value read only when it is a string: any other value
+// (a number, an object, null) leaves it unset, so the decoder moves on to
+// the next candidate field. Its text may hold half a surrogate pair (see
+// [jsonText]).
+type jsonString struct {
+	s   string
+	set bool
+}
+
+func (j *jsonString) UnmarshalJSON(b []byte) error {
+	j.s, j.set = jsonText(b)
+	return nil
+}
+
+// stringSet records only whether a JSON value is a non-empty string (an
+// OpenAI finish_reason), keeping the per-event decoding small.
+type stringSet bool
+
+func (b *stringSet) UnmarshalJSON(raw []byte) error {
+	*b = len(raw) > 2 && raw[0] == '"'
+	return nil
+}
+
+// nonEmpty returns the first of js that is set and not empty.
+func nonEmpty(js ...jsonString) string {
+	for _, j := range js {
+		if j.s != "" {
+			return j.s
+		}
+	}
+	return ""
+}
+
+// FirstText returns the first of raws that is a non-empty JSON string, as
+// valid UTF-8 (a lone surrogate half becomes U+FFFD), or a JSON number (an
+// id or a code), as written; "" when there is none.
+func FirstText(raws ...json.RawMessage) string {
+	for _, raw := range raws {
+		if s, ok := jsonText(raw); ok {
+			if s != "" {
+				return whole(s)
+			}
+			continue
+		}
+		if len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) {
+			if _, err := strconv.ParseFloat(string(raw), 64); err == nil {
+				return string(raw)
+			}
+		}
+	}
+	return ""
+}
+
+// JSONText decodes raw as a JSON string literal into valid UTF-8, each lone
+// surrogate half becoming U+FFFD, as encoding/json does. It reports false
+// when raw is not a JSON string.
+func JSONText(raw []byte) (string, bool) {
+	s, ok := jsonText(raw)
+	return whole(s), ok
 }

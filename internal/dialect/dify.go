@@ -1,0 +1,123 @@
+package dialect
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/stream"
+)
+
+// dify is the [Dify] dialect: JSON events whose kind is "event". Text comes
+// from "message" and "agent_message" ("answer") and from a workflow's
+// "text_chunk" ("data.text"); "message_replace" replaces the whole answer;
+// "message_end" ends the reply with "metadata.usage" and
+// "metadata.retriever_resources"; "conversation_id", "message_id" and
+// "task_id" are read from every event. A chatflow sends "workflow_finished"
+// before "message_end", a workflow app ends with it: a succeeded
+// "workflow_finished" makes a clean end of body complete without ending the
+// reply there. "error" ("status", "code", "message") ends the stream with
+// a typed error. Every other event (agent_thought, message_file,
+// tts_message*, workflow_*, node_*, iteration_*, loop_*, "event: ping" with
+// no data) carries no text.
+type dify struct{}
+
+// difyEvent holds every field the dialect reads from an event.
+type difyEvent struct {
+	Event          jsonString      `json:"event"`
+	TaskID         json.RawMessage `json:"task_id"`
+	ID             json.RawMessage `json:"id"`
+	MessageID      json.RawMessage `json:"message_id"`
+	ConversationID json.RawMessage `json:"conversation_id"`
+	Answer         jsonString      `json:"answer"`
+	Status         json.Number     `json:"status"`
+	Data           *struct {
+		Text   jsonString `json:"text"`
+		Status jsonString `json:"status"`
+	} `json:"data"`
+	Metadata json.RawMessage `json:"metadata"`
+}
+
+func (dify) decode(d *Decoder, ev stream.Event, out *Event) {
+	trimmed := strings.TrimSpace(ev.Data)
+	var e difyEvent
+	if !strings.HasPrefix(trimmed, "{") || !decodeLoose(trimmed, &e) {
+		return // a ping, or not an event
+	}
+	kind := strings.ToLower(strings.TrimSpace(nonEmpty(e.Event)))
+	if kind == "" {
+		kind = eventName(ev)
+	}
+	out.ConversationID = FirstText(e.ConversationID)
+	out.TaskID = FirstText(e.TaskID)
+	out.MessageID = FirstText(e.MessageID)
+	switch kind {
+	case "message", "agent_message":
+		out.MessageID = FirstText(e.MessageID, e.ID)
+		out.Text = d.join(e.Answer.s)
+	case "text_chunk":
+		if e.Data != nil {
+			out.Text = d.join(e.Data.Text.s)
+		}
+	case "message_replace":
+		d.pending = joiner{} // the text a held half belonged to is gone
+		out.Replace = true
+		out.Text = whole(e.Answer.s)
+	case "message_end":
+		out.MessageID = FirstText(e.MessageID, e.ID)
+		out.End = true
+		difyEnd(&e, out)
+	case "workflow_finished":
+		if e.Data != nil && e.Data.Status.s == "succeeded" {
+			d.ended = true
+		}
+	case "error":
+		out.Err = errorEvent(trimmed)
+		if n, err := e.Status.Int64(); err == nil && n > 0 && n < 1000 {
+			out.ErrStatus = int(n)
+		}
+	}
+}
+
+// difyEnd reads the metadata of a message_end event: usage and retriever
+// resources.
+func difyEnd(e *difyEvent, out *Event) {
+	out.FinishReason = chatbot.FinishComplete
+	if len(e.Metadata) == 0 || e.Metadata[0] != '{' {
+		return
+	}
+	out.Metadata = e.Metadata
+	var m struct {
+		Usage     *usageFields      `json:"usage"`
+		Resources []json.RawMessage `json:"retriever_resources"`
+	}
+	if !decodeLoose(string(e.Metadata), &m) {
+		return
+	}
+	if m.Usage != nil {
+		out.Usage = m.Usage.usage()
+	}
+	for _, raw := range m.Resources {
+		var r struct {
+			DocumentName jsonString      `json:"document_name"`
+			Title        jsonString      `json:"title"`
+			SegmentID    json.RawMessage `json:"segment_id"`
+			DocumentID   json.RawMessage `json:"document_id"`
+			Content      jsonString      `json:"content"`
+			Score        json.Number     `json:"score"`
+			URL          jsonString      `json:"url"`
+		}
+		if !decodeLoose(string(raw), &r) {
+			continue
+		}
+		score, _ := r.Score.Float64()
+		out.Sources = append(out.Sources, chatbot.Source{
+			ID:      FirstText(r.SegmentID, r.DocumentID),
+			Title:   whole(nonEmpty(r.DocumentName, r.Title)),
+			URL:     whole(r.URL.s),
+			Snippet: whole(r.Content.s),
+			Score:   score,
+			Raw:     raw,
+		})
+	}
+}
