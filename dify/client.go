@@ -1,8 +1,6 @@
 package dify
 
 import (
-	"strings"
-
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
@@ -118,16 +116,4 @@ var restConfig = rest.Config{
 		"INTERNAL_SERVER_ERROR":   chatbot.CodeServerError,
 	},
 	Classify: withParams,
-}
-
-// codeFor maps a code reported inside a stream, where there is no HTTP
-// status, with Dify's code table, or by the status the event carries.
-func codeFor(providerCode string, status int) chatbot.Code {
-	if code, ok := restConfig.Codes[strings.ToUpper(providerCode)]; ok {
-		return code
-	}
-	if status != 0 {
-		return chatbot.CodeForStatus(status)
-	}
-	return chatbot.CodeUnknown
 }

@@ -241,7 +241,7 @@ func TestStreamGoldenFailures(t *testing.T) {
 		reply, _ := chatbot.Collect(replay(chunks))
 		require.Equal(t, "We open at 9 — ", reply.Text)
 		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
-		require.ErrorContains(t, err, "before message_end")
+		require.ErrorContains(t, err, "dify: stream: body ended before the end of the reply")
 		// The run may still be going: the client stops it.
 		select {
 		case s := <-stops:

@@ -11,7 +11,7 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
-	"github.com/chatbot-go/chatbot/stream"
+	"github.com/chatbot-go/chatbot/internal/dialect"
 )
 
 // StopTimeout bounds the stop request [Client.Stream] sends for a run the
@@ -20,13 +20,9 @@ import (
 // StopTimeout.
 const StopTimeout = 5 * time.Second
 
-// Reasons of the errors a stream ends with when Dify's reply is incomplete;
-// each is reported wrapped together with io.ErrUnexpectedEOF.
-var (
-	errNoReply   = errors.New("the stream ended before any text")
-	errOnlyPings = errors.New("the stream carried only keep-alive pings")
-	errTruncated = errors.New("the stream ended before message_end")
-)
+// errOnlyPings is the reason of a stream that carried keep-alives and
+// nothing else; it is reported wrapped together with io.ErrUnexpectedEOF.
+var errOnlyPings = errors.New("the stream carried only keep-alive pings")
 
 // Stream sends req.Message as [Client.Chat] does, with "response_mode":
 // "streaming", and returns the reply as it arrives. It is
@@ -99,90 +95,59 @@ func (c *Client) StreamWith(ctx context.Context, req ChatRequest) iter.Seq2[chat
 		if resp.IsJSON() {
 			return c.streamBlocking(body, w)
 		}
-		r := reader{body: body, w: w}
-		err = r.read()
-		if !r.ended && r.taskID != "" {
-			c.stop(ctx, r.taskID, user)
+		var run runState
+		body.WatchContent()
+		err = dialect.Run(c.rest, body, w, dialect.New(dialect.Dify, resp.Header), dialect.Options{
+			OnEvent: func(e *dialect.Event) error {
+				run.see(e, body)
+				return nil
+			},
+		})
+		if !run.ended && run.taskID != "" {
+			c.stop(ctx, run.taskID, user)
+		}
+		if run.pinged && !run.content && (errors.Is(err, dialect.ErrTruncated) || errors.Is(err, dialect.ErrNoReply)) {
+			return fmt.Errorf("dify: stream: %w: %w", errOnlyPings, io.ErrUnexpectedEOF)
 		}
 		return err
 	})
 }
 
-// reader turns the events of one stream into chunks.
-type reader struct {
-	body     *rest.Body
-	w        *rest.ChunkWriter
+// runState is what a stream learns of its Dify run, event by event.
+type runState struct {
 	taskID   string // from the first event carrying one
-	content  bool   // an event other than a ping arrived
-	pinged   bool   // a ping arrived
+	content  bool   // an event other than a keep-alive arrived
+	pinged   bool   // a keep-alive arrived
 	replaced bool   // a message_replace arrived
 	ended    bool   // the run is over: message_end or error
 }
 
-// read yields the reply's chunks until its end, an error, or the consumer's
-// break (then it returns nil).
-func (r *reader) read() error {
-	r.body.WatchContent()
-	for ev, err := range stream.Events(r.body) {
-		if err != nil {
-			if berr := r.body.Err(); berr != nil && errors.Is(err, berr) {
-				return err // the body's error: already "dify: stream: …"
-			}
-			return fmt.Errorf("dify: stream: %w", err)
-		}
-		e := decode(ev)
-		if e.kind == kindKeepAlive {
-			r.pinged = true
-			continue
-		}
-		r.content = true
-		r.body.Content()
-		if r.taskID == "" {
-			r.taskID = e.taskID
-		}
-		r.w.SetIDs(e.conversationID, e.messageID)
-		switch e.kind {
-		case kindText:
-			if !r.w.Text(e.text) {
-				return nil
-			}
-		case kindReplace:
-			r.replaced = true
-			if !r.w.Chunk(chatbot.Chunk{Text: e.text, Replace: true}) {
-				return nil
-			}
-		case kindError:
-			r.ended = true
-			return e.err
-		case kindEnd:
-			r.ended = true
-			return r.end(e.meta)
-		}
+// see records what e says of the run, restarts the body's idle countdown
+// unless e is a keep-alive, and turns the end of a replaced answer into
+// [chatbot.FinishContentFilter].
+func (r *runState) see(e *dialect.Event, body *rest.Body) {
+	if isKeepAlive(e) {
+		r.pinged = true
+		return
 	}
-	switch {
-	case !r.content && r.pinged:
-		return incomplete(errOnlyPings)
-	case !r.w.Wrote() && !r.replaced:
-		return incomplete(errNoReply)
+	r.content = true
+	body.Content()
+	if r.taskID == "" {
+		r.taskID = e.TaskID
 	}
-	return incomplete(errTruncated)
+	r.replaced = r.replaced || e.Replace
+	r.ended = r.ended || e.End || e.Err != nil
+	if e.End && r.replaced {
+		e.FinishReason = chatbot.FinishContentFilter
+	}
 }
 
-// end yields the final chunk of a reply that reached message_end.
-func (r *reader) end(m metadata) error {
-	if !r.w.Wrote() && !r.replaced {
-		return incomplete(errNoReply)
-	}
-	finish := chatbot.FinishComplete
-	if r.replaced {
-		finish = chatbot.FinishContentFilter
-	}
-	if r.w.Chunk(chatbot.Chunk{Done: true, Usage: m.usage(), Sources: m.sources(), FinishReason: finish}) {
-		// The reply is complete and delivered: read the body's end so the
-		// connection can be reused.
-		r.body.Finish()
-	}
-	return nil
+// isKeepAlive reports whether e carries nothing at all: "event: ping"
+// (which has no data), or an event with neither text nor ids nor an end.
+// Every Dify event but the ping names its task or conversation.
+func isKeepAlive(e *dialect.Event) bool {
+	return e.Text == "" && !e.Replace && !e.End && e.Err == nil && e.TaskID == "" &&
+		e.ConversationID == "" && e.MessageID == "" && e.Usage == nil && len(e.Sources) == 0
 }
 
 // streamBlocking reads a JSON answer to a stream request (a proxy that
@@ -194,9 +159,11 @@ func (c *Client) streamBlocking(body *rest.Body, w *rest.ChunkWriter) error {
 	}
 	w.SetIDs(resp.ConversationID, resp.messageID())
 	if resp.Answer == "" {
-		return incomplete(errNoReply)
+		return dialect.NoReply(c.rest)
 	}
-	w.Chunk(chatbot.Chunk{Text: resp.Answer, Done: true, Usage: resp.Metadata.usage(), Sources: resp.Metadata.sources(), FinishReason: chatbot.FinishComplete})
+	w.AddSources(resp.Metadata.sources()...)
+	w.SetFinish(resp.Metadata.usage(), chatbot.FinishComplete, nil)
+	w.Final(resp.Answer)
 	return nil
 }
 
@@ -213,8 +180,4 @@ func (c *Client) stop(ctx context.Context, taskID, user string) {
 // stopRequest is the body of POST chat-messages/{task_id}/stop.
 type stopRequest struct {
 	User string `json:"user"`
-}
-
-func incomplete(reason error) error {
-	return fmt.Errorf("dify: stream: %w: %w", reason, io.ErrUnexpectedEOF)
 }

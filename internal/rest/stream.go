@@ -395,20 +395,6 @@ func (w *ChunkWriter) Final(s string) bool {
 	return w.emit(chatbot.Chunk{Text: s, Done: true, Usage: w.usage, FinishReason: w.finish, Actions: w.actions})
 }
 
-// Chunk yields ch as it is, stamped with the ids known so far (and, if it
-// is the first, the rate-limit state), for a reply that carries more than
-// text: a Replace, sources, usage or a finish reason. A chunk with Done set
-// counts as the final one. It reports false when the consumer has stopped.
-func (w *ChunkWriter) Chunk(ch chatbot.Chunk) bool {
-	if ch.Text != "" {
-		w.texts++
-	}
-	if ch.Done {
-		w.done = true
-	}
-	return w.emit(ch)
-}
-
 func (w *ChunkWriter) emit(ch chatbot.Chunk) bool {
 	if w.stopped {
 		return false
