@@ -198,4 +198,3 @@ func TestNewClient(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "https://dify.example.com/v1/", self.BaseURL())
 }
-

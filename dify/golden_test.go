@@ -263,4 +263,3 @@ func replay(chunks []chatbot.Chunk) func(func(chatbot.Chunk, error) bool) {
 		}
 	}
 }
-

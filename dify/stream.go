@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/chatbot-go/chatbot"
-	"github.com/chatbot-go/chatbot/internal/rest"
 	"github.com/chatbot-go/chatbot/internal/dialect"
+	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
 // StopTimeout bounds the stop request [Client.Stream] sends for a run the

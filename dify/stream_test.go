@@ -300,4 +300,3 @@ func TestStreamContentRestartsIdle(t *testing.T) {
 		t.Fatal("the stream did not end")
 	}
 }
-
