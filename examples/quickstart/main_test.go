@@ -32,7 +32,7 @@ func TestQuickstartWithFakes(t *testing.T) {
 				section = section[:end+3]
 			}
 			vars, _ := bots.VarsFor(name)
-			assert.Contains(t, section, "set "+vars.Key+" and "+vars.ID)
+			assert.Contains(t, section, "set "+vars.String())
 			assert.Contains(t, section, "you: "+bots.FirstQuestion+"\nbot: "+bots.DemoAnswer(name, bots.FirstQuestion)+"\n")
 			assert.Contains(t, section, "you: "+bots.SecondQuestion+"\nbot: "+bots.DemoAnswer(name, bots.SecondQuestion)+"\n")
 			ids := conversation.FindAllStringSubmatch(section, -1)
@@ -41,7 +41,7 @@ func TestQuickstartWithFakes(t *testing.T) {
 			assert.Equal(t, ids[0][1], ids[1][1], "the second question continues the conversation")
 		})
 	}
-	assert.Contains(t, text, "Ran against the built-in fake (no network) for: workspace, userdesk, stammer, sitegpt.\n")
+	assert.Contains(t, text, "Ran against the built-in fake (no network) for: workspace, userdesk, stammer, sitegpt, dify.\n")
 	assert.Contains(t, text, "STAMMER_TOKEN and STAMMER_CHATBOT_UUID, optionally STAMMER_BASE_URL\n")
 	assert.NotContains(t, text, "real service of")
 }

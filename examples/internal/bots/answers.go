@@ -25,6 +25,8 @@ func DemoAnswer(provider, message string) string {
 		how = "Stammer does not stream, so this reply arrived as one final chunk."
 	case "sitegpt":
 		how = "SiteGPT's REST API does not stream, so this reply arrived as one final chunk."
+	case "dify":
+		how = "Dify streams Server-Sent Events, so this reply came in word by word."
 	}
 	m := strings.ToLower(message)
 	switch {

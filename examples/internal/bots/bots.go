@@ -13,14 +13,17 @@
 //	           STAMMER_BASE_URL (optional: a white-label such as Lety,
 //	           https://<agency domain>/en/; default https://app.stammer.ai/en/)
 //	sitegpt    SITEGPT_API_KEY, SITEGPT_CHATBOT_ID
+//	dify       DIFY_API_KEY (a Dify key names its app: there is no chatbot id)
+//	           DIFY_BASE_URL (optional: a self-hosted Dify, https://<host>/v1/;
+//	           default https://api.dify.ai/v1/)
 //
-// A provider talks to the real service only when both of its required
-// variables are set; setting one without the other is an error. The
+// A provider talks to the real service only when its required variables are
+// set; setting one without the other is an error. The
 // environment is passed in as a lookup function ([os.LookupEnv] in the
 // examples' main), so tests control it.
 //
 // The fakes answer every message with a short scripted text chosen by
-// [DemoAnswer], which the streaming providers (workspace, userdesk) stream
+// [DemoAnswer], which the streaming providers (workspace, userdesk, dify) stream
 // word by word with [Config.Pace] between words, so that a demo shows
 // streaming without taking long.
 package bots
@@ -32,6 +35,8 @@ import (
 	"time"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/dify"
+	"github.com/chatbot-go/chatbot/dify/difytest"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -47,7 +52,7 @@ import (
 const DefaultPace = 25 * time.Millisecond
 
 // Names returns the provider names in the order the examples use them.
-func Names() []string { return []string{"workspace", "userdesk", "stammer", "sitegpt"} }
+func Names() []string { return []string{"workspace", "userdesk", "stammer", "sitegpt", "dify"} }
 
 // LookupEnv looks up an environment variable, like [os.LookupEnv].
 type LookupEnv func(key string) (string, bool)
@@ -62,7 +67,7 @@ func Env(vars map[string]string) LookupEnv {
 
 // Vars lists the environment variables of one provider.
 type Vars struct {
-	Key, ID string // both required for the real service
+	Key, ID string // both required for the real service; ID is empty for a provider whose key names its chatbot (dify)
 	BaseURL string // optional base URL override; empty if the provider has none
 }
 
@@ -78,6 +83,8 @@ func VarsFor(provider string) (Vars, bool) {
 		return Vars{"STAMMER_TOKEN", "STAMMER_CHATBOT_UUID", "STAMMER_BASE_URL"}, true
 	case "sitegpt":
 		return Vars{"SITEGPT_API_KEY", "SITEGPT_CHATBOT_ID", ""}, true
+	case "dify":
+		return Vars{"DIFY_API_KEY", "", "DIFY_BASE_URL"}, true
 	}
 	return Vars{}, false
 }
@@ -85,7 +92,10 @@ func VarsFor(provider string) (Vars, bool) {
 // String returns the variables as the sentence fragment the examples print,
 // such as "WORKSPACE_API_KEY and WORKSPACE_CHATBOT_ID, optionally WORKSPACE_BASE_URL,".
 func (v Vars) String() string {
-	s := v.Key + " and " + v.ID
+	s := v.Key
+	if v.ID != "" {
+		s += " and " + v.ID
+	}
 	if v.BaseURL != "" {
 		s += ", optionally " + v.BaseURL + ","
 	}
@@ -116,7 +126,7 @@ type Fake interface {
 type Bot struct {
 	chatbot.Chatbot
 
-	// Provider is "workspace", "userdesk", "stammer" or "sitegpt".
+	// Provider is "workspace", "userdesk", "stammer", "sitegpt" or "dify".
 	Provider string
 	// Fake is the in-process fake the bot talks to, or nil when it talks to
 	// the real service.
@@ -161,13 +171,16 @@ func Open(provider string, cfg Config) (*Bot, func(), error) {
 		lookup = func(string) (string, bool) { return "", false }
 	}
 	key, _ := lookup(vars.Key)
-	id, _ := lookup(vars.ID)
+	var id string
+	if vars.ID != "" {
+		id, _ = lookup(vars.ID)
+	}
 	var baseURL string
 	if vars.BaseURL != "" {
 		baseURL, _ = lookup(vars.BaseURL)
 	}
 	switch {
-	case key != "" && id != "":
+	case key != "" && (id != "" || vars.ID == ""):
 		return openReal(provider, key, id, baseURL, vars, cfg.Options)
 	case key != "":
 		return nil, nil, fmt.Errorf("%s: %s is set but %s is not", provider, vars.Key, vars.ID)
@@ -223,6 +236,8 @@ func newClient(provider, key, id string, opts []chatbot.Option) (chatbot.Chatbot
 		return stammer.NewClient(key, id, opts...)
 	case "sitegpt":
 		return sitegpt.NewClient(key, id, opts...)
+	case "dify":
+		return dify.NewClient(key, opts...)
 	}
 	return nil, errors.New("unknown provider " + provider)
 }
@@ -255,6 +270,10 @@ func openFake(provider string, vars Vars, cfg Config) (*Bot, func(), error) {
 	case "sitegpt":
 		s := sitegpttest.NewServer(sitegpttest.Config{})
 		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+	case "dify":
+		s := difytest.NewServer(difytest.Config{})
+		s.SetPace(cfg.Pace)
+		srv, url, key = s, s.URL, s.APIKey()
 	}
 	srv.SetAnswer(func(message string) string { return DemoAnswer(provider, message) })
 	opts := append([]chatbot.Option{chatbot.WithBaseURL(url)}, cfg.Options...)

@@ -35,6 +35,10 @@ func TestOpen(t *testing.T) {
 			err: "sitegpt: SITEGPT_CHATBOT_ID is set but SITEGPT_API_KEY is not"},
 		{name: "bad base URL", provider: "workspace", env: map[string]string{"WORKSPACE_API_KEY": "k", "WORKSPACE_CHATBOT_ID": "b", "WORKSPACE_BASE_URL": "ftp://x"},
 			err: "ftp"},
+		{name: "dify fake", provider: "dify", mode: "fake",
+			describe: "dify: built-in fake (set DIFY_API_KEY, optionally DIFY_BASE_URL, to talk to the real service)"},
+		{name: "dify key alone", provider: "dify", env: map[string]string{"DIFY_API_KEY": "app-k", "DIFY_BASE_URL": "https://dify.example.com/v1/"},
+			mode: "real", describe: "dify: the real service at https://dify.example.com/v1/"},
 		{name: "unknown", provider: "other", err: `unknown provider "other"`},
 	}
 	for _, tt := range tests {
@@ -61,7 +65,7 @@ func TestFakesAnswer(t *testing.T) {
 	all, cleanup, err := OpenAll(Config{})
 	require.NoError(t, err)
 	t.Cleanup(cleanup)
-	require.Len(t, all, 4)
+	require.Len(t, all, len(Names()))
 	for _, bot := range all {
 		reply, err := bot.Chat(t.Context(), chatbot.Request{Message: FirstQuestion})
 		require.NoError(t, err, bot.Provider)
