@@ -65,10 +65,18 @@ func sseServer(t *testing.T, body []byte, size int) (*httptest.Server, <-chan st
 	return srv, stops
 }
 
+// golden is what a golden stream gave: its chunks, its final error, and
+// the stop calls its server observed.
+type golden struct {
+	chunks []chatbot.Chunk
+	err    error
+	stops  <-chan stopCall
+}
+
 // collectGolden streams testdata/name through a client, in one write and in
-// small writes, checks that both give the same chunks, and returns them
-// with the final error.
-func collectGolden(t *testing.T, name string) ([]chatbot.Chunk, error, <-chan stopCall) {
+// small writes, checks that both give the same chunks, and returns what the
+// one write gave.
+func collectGolden(t *testing.T, name string) golden {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
@@ -95,7 +103,7 @@ func collectGolden(t *testing.T, name string) ([]chatbot.Chunk, error, <-chan st
 		require.Equal(t, first, chunks, "writes of %d bytes", size)
 		require.Equal(t, errText(firstErr), errText(last), "writes of %d bytes", size)
 	}
-	return first, firstErr, firstStops
+	return golden{first, firstErr, firstStops}
 }
 
 func errText(err error) string {
@@ -164,8 +172,9 @@ func TestStreamGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			chunks, err, _ := collectGolden(t, tt.file)
-			require.NoError(t, err)
+			g := collectGolden(t, tt.file)
+			chunks := g.chunks
+			require.NoError(t, g.err)
 			require.NotEmpty(t, chunks)
 			for i, ch := range chunks {
 				require.Equal(t, goldenConv, ch.ConversationID, "chunk %d", i)
@@ -192,8 +201,9 @@ func TestStreamGolden(t *testing.T) {
 // replacing text comes as one Replace chunk between the deltas.
 func TestStreamGoldenReplaceInTheMiddle(t *testing.T) {
 	t.Parallel()
-	chunks, err, _ := collectGolden(t, "stream_replace.sse")
-	require.NoError(t, err)
+	g := collectGolden(t, "stream_replace.sse")
+	chunks := g.chunks
+	require.NoError(t, g.err)
 	var texts []string
 	var replaced []bool
 	for _, ch := range chunks {
@@ -208,14 +218,16 @@ func TestStreamGoldenFailures(t *testing.T) {
 	t.Parallel()
 	t.Run("ping only", func(t *testing.T) {
 		t.Parallel()
-		chunks, err, _ := collectGolden(t, "stream_ping_only.sse")
+		g := collectGolden(t, "stream_ping_only.sse")
+		chunks, err := g.chunks, g.err
 		require.Empty(t, chunks)
 		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 		require.ErrorContains(t, err, "dify: stream: the stream carried only keep-alive pings")
 	})
 	t.Run("error after 200", func(t *testing.T) {
 		t.Parallel()
-		chunks, err, _ := collectGolden(t, "stream_error.sse")
+		g := collectGolden(t, "stream_error.sse")
+		chunks, err := g.chunks, g.err
 		require.Len(t, chunks, 1)
 		require.Equal(t, "Partial", chunks[0].Text)
 		require.False(t, chunks[0].Done)
@@ -230,14 +242,16 @@ func TestStreamGoldenFailures(t *testing.T) {
 	})
 	t.Run("model rate limit", func(t *testing.T) {
 		t.Parallel()
-		chunks, err, _ := collectGolden(t, "stream_model_limit.sse")
+		g := collectGolden(t, "stream_model_limit.sse")
+		chunks, err := g.chunks, g.err
 		require.Empty(t, chunks)
 		require.ErrorIs(t, err, chatbot.ErrRateLimited)
 		require.Equal(t, dify.CodeRateLimitError, dify.ErrorCodeOf(err))
 	})
 	t.Run("truncated", func(t *testing.T) {
 		t.Parallel()
-		chunks, err, stops := collectGolden(t, "stream_truncated.sse")
+		g := collectGolden(t, "stream_truncated.sse")
+		chunks, err, stops := g.chunks, g.err, g.stops
 		reply, _ := chatbot.Collect(replay(chunks))
 		require.Equal(t, "We open at 9 — ", reply.Text)
 		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
