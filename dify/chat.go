@@ -226,8 +226,10 @@ func (c *Client) chatCall(req ChatRequest, streaming bool) (rest.Call, string, e
 	if err != nil {
 		return rest.Call{}, "", err
 	}
-	if req.ConversationID != "" && !isUUID(req.ConversationID) {
-		return rest.Call{}, "", c.rest.Invalid("conversation id must be a UUID as Dify issues them (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+	if req.ConversationID != "" {
+		if err := c.checkConversation(req.ConversationID); err != nil {
+			return rest.Call{}, "", err
+		}
 	}
 	if err := c.rest.CheckField("workflow id", req.WorkflowID); err != nil {
 		return rest.Call{}, "", err
@@ -296,24 +298,11 @@ func (c *Client) checkUser(user string) error {
 	return c.rest.CheckField("user id", user)
 }
 
-// isUUID reports whether s is a UUID in the 8-4-4-4-12 hex form Dify
-// issues, in either case.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
+// checkConversation refuses a conversation id that is not a UUID as Dify
+// issues them: Dify answers anything else with a 400.
+func (c *Client) checkConversation(id string) error {
+	if !rest.IsUUID(id) {
+		return c.rest.Invalid("conversation id must be a UUID as Dify issues them (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
 	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if ch != '-' {
-				return false
-			}
-		default:
-			if !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
+	return nil
 }

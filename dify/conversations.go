@@ -148,8 +148,8 @@ func (c *Client) listQuery(opts ListOptions) (url.Values, error) {
 
 // conversationPath validates a conversation id and formats its path.
 func (c *Client) conversationPath(format, conversationID string) (string, error) {
-	if !isUUID(conversationID) {
-		return "", c.rest.Invalid("conversation id must be a UUID as Dify issues them (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+	if err := c.checkConversation(conversationID); err != nil {
+		return "", err
 	}
 	return c.rest.Path(format, conversationID)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/dify"
+	"github.com/chatbot-go/chatbot/internal/fake"
 )
 
 // Ids of the golden streams in testdata.
@@ -48,18 +49,8 @@ func sseServer(t *testing.T, body []byte, size int) (*httptest.Server, <-chan st
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
-		rest := body
-		for len(rest) > 0 {
-			n := len(rest)
-			if size > 0 {
-				n = min(n, size)
-			}
-			if _, err := w.Write(rest[:n]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			rest = rest[n:]
-		}
+		written := 0
+		fake.Writer{WriteSize: size}.Write(r.Context(), w, &written, body)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, stops

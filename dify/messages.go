@@ -75,8 +75,8 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 // See https://docs.dify.ai/en/api-reference/conversations/get-conversation-history-messages.
 func (c *Client) Messages(ctx context.Context, conversationID string, opts ListOptions) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
-		if !isUUID(conversationID) {
-			yield(Message{}, c.rest.Invalid("conversation id must be a UUID as Dify issues them (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"))
+		if err := c.checkConversation(conversationID); err != nil {
+			yield(Message{}, err)
 			return
 		}
 		q, err := c.listQuery(opts)

@@ -235,16 +235,37 @@ const (
 	endEvent     = `data: {"event": "message_end", "task_id": "t1", "conversation_id": "` + fakeConv + `", "message_id": "` + fakeMsg + `", "metadata": {}}` + "\n\n"
 )
 
-// streamInBackground ranges over a stream in a goroutine and sends the
-// collected reply's text and error when it ends.
-func streamInBackground(t *testing.T, bot *dify.Client) <-chan error {
+// idleTimeout is the stream idle timeout of the tests of keep-alives.
+const idleTimeout = time.Minute
+
+// streamScripted starts a stream against a pingServer, with idleTimeout on
+// a fake clock, once the client waits in its first read of the body. It
+// returns the clock, the server's script and the stream's end.
+func streamScripted(t *testing.T) (*clocktest.Clock, chan<- string, <-chan error) {
 	t.Helper()
+	clock := clocktest.New(time.Unix(1733580000, 0))
+	srv, script := pingServer(t)
+	bot, err := dify.NewClient("app-key", chatbot.WithBaseURL(srv.URL+"/v1/"), chatbot.WithStreamIdleTimeout(idleTimeout), config.WithClock(clock))
+	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() {
 		_, err := chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hi"}))
 		done <- err
 	}()
-	return done
+	clock.WaitArmed(t, 2) // the wait for the headers, then the first read of the body
+	return clock, script, done
+}
+
+// ended returns the stream's error, failing the test if it does not end.
+func ended(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(hang):
+		t.Fatal("the stream did not end")
+		return nil
+	}
 }
 
 // TestStreamPingsDoNotKeepAlive checks that the idle timeout counts from
@@ -252,51 +273,28 @@ func streamInBackground(t *testing.T, bot *dify.Client) <-chan error {
 // not keep a stalled run open.
 func TestStreamPingsDoNotKeepAlive(t *testing.T) {
 	t.Parallel()
-	const idle = time.Minute
-	clock := clocktest.New(time.Unix(1733580000, 0))
-	srv, script := pingServer(t)
-	bot, err := dify.NewClient("app-key", chatbot.WithBaseURL(srv.URL+"/v1/"), chatbot.WithStreamIdleTimeout(idle), config.WithClock(clock))
-	require.NoError(t, err)
-	done := streamInBackground(t, bot)
-
-	clock.WaitArmed(t, 2) // the wait for the headers, then the first read of the body
-	clock.Advance(idle / 2)
+	clock, script, done := streamScripted(t)
+	clock.Advance(idleTimeout / 2)
 	script <- pingEvent
 	// The ping did not restart the countdown: the next read waits for what
 	// is left of it.
-	clock.WaitFor(t, idle/2)
-	clock.Advance(idle / 2)
-	select {
-	case err := <-done:
-		require.ErrorIs(t, err, chatbot.ErrIdleTimeout)
-		require.ErrorContains(t, err, "dify: stream: chatbot: stream idle timeout: no content for 1m0s (keep-alives do not count)")
-	case <-time.After(hang):
-		t.Fatal("a stream with pings only did not time out")
-	}
+	clock.WaitFor(t, idleTimeout/2)
+	clock.Advance(idleTimeout / 2)
+	err := ended(t, done)
+	require.ErrorIs(t, err, chatbot.ErrIdleTimeout)
+	require.ErrorContains(t, err, "dify: stream: chatbot: stream idle timeout: no content for 1m0s (keep-alives do not count)")
 }
 
 // TestStreamContentRestartsIdle checks that an event with content restarts
 // the idle countdown.
 func TestStreamContentRestartsIdle(t *testing.T) {
 	t.Parallel()
-	const idle = time.Minute
-	clock := clocktest.New(time.Unix(1733580000, 0))
-	srv, script := pingServer(t)
-	bot, err := dify.NewClient("app-key", chatbot.WithBaseURL(srv.URL+"/v1/"), chatbot.WithStreamIdleTimeout(idle), config.WithClock(clock))
-	require.NoError(t, err)
-	done := streamInBackground(t, bot)
-
-	clock.WaitArmed(t, 2)
-	clock.Advance(idle / 2)
+	clock, script, done := streamScripted(t)
+	clock.Advance(idleTimeout / 2)
 	script <- messageEvent
-	clock.WaitArmed(t, 3)       // the next read, with the countdown restarted
-	clock.Advance(3 * idle / 4) // past the first deadline, within the new one
+	clock.WaitArmed(t, 3)              // the next read, with the countdown restarted
+	clock.Advance(3 * idleTimeout / 4) // past the first deadline, within the new one
 	script <- pingEvent
 	script <- endEvent
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(hang):
-		t.Fatal("the stream did not end")
-	}
+	require.NoError(t, ended(t, done))
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 )
@@ -21,6 +22,28 @@ func pageLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// listQuery reads the query of a list request: its limit and its required
+// user, answering a 400 when either is wrong.
+func listQuery(w http.ResponseWriter, r *http.Request) (url.Values, int, bool) {
+	q := r.URL.Query()
+	limit, ok := pageLimit(w, r)
+	return q, limit, ok && userOf(w, q.Get("user"))
+}
+
+// withUser is the user field every JSON body of Dify's endpoints carries.
+type withUser struct {
+	User string `json:"user"`
+}
+
+func (u *withUser) user() string { return u.User }
+
+// readBody decodes r's JSON body into body and checks its required user,
+// answering a 400 when it is missing.
+func readBody(w http.ResponseWriter, r *http.Request, body interface{ user() string }) bool {
+	_ = json.NewDecoder(r.Body).Decode(body)
+	return userOf(w, body.user())
 }
 
 // userOf reads the required user of a query string or a JSON body.
@@ -42,9 +65,8 @@ func (c *conversation) wire() map[string]any {
 // listConversations answers GET conversations: the user's conversations,
 // most recently updated first, after last_id.
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit, ok := pageLimit(w, r)
-	if !ok || !userOf(w, q.Get("user")) {
+	q, limit, ok := listQuery(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -84,11 +106,8 @@ func (s *Server) conversationLocked(w http.ResponseWriter, id, user string) *con
 }
 
 func (s *Server) deleteConversation(w http.ResponseWriter, r *http.Request, id string) {
-	var body struct {
-		User string `json:"user"`
-	}
-	_ = json.NewDecoder(r.Body).Decode(&body)
-	if !userOf(w, body.User) {
+	var body withUser
+	if !readBody(w, r, &body) {
 		return
 	}
 	s.mu.Lock()
@@ -103,12 +122,11 @@ func (s *Server) deleteConversation(w http.ResponseWriter, r *http.Request, id s
 
 func (s *Server) renameConversation(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
+		withUser
 		Name         string `json:"name"`
 		AutoGenerate bool   `json:"auto_generate"`
-		User         string `json:"user"`
 	}
-	_ = json.NewDecoder(r.Body).Decode(&body)
-	if !userOf(w, body.User) {
+	if !readBody(w, r, &body) {
 		return
 	}
 	s.mu.Lock()
@@ -133,9 +151,8 @@ func (s *Server) renameConversation(w http.ResponseWriter, r *http.Request, id s
 // messages, the newest limit before first_id, oldest first within the page
 // as Dify sends them.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit, ok := pageLimit(w, r)
-	if !ok || !userOf(w, q.Get("user")) {
+	q, limit, ok := listQuery(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -166,12 +183,11 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) feedback(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
+		withUser
 		Rating  *string `json:"rating"`
-		User    string  `json:"user"`
 		Content string  `json:"content"`
 	}
-	_ = json.NewDecoder(r.Body).Decode(&body)
-	if !userOf(w, body.User) {
+	if !readBody(w, r, &body) {
 		return
 	}
 	if body.Rating != nil && *body.Rating != "like" && *body.Rating != "dislike" {

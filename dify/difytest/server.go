@@ -619,11 +619,8 @@ func jsonString(s string) string {
 }
 
 func (s *Server) stop(w http.ResponseWriter, r *http.Request, task string) {
-	var body struct {
-		User string `json:"user"`
-	}
-	if json.NewDecoder(r.Body).Decode(&body) != nil || body.User == "" {
-		writeError(w, http.StatusBadRequest, "invalid_param", "user is required")
+	var body withUser
+	if !readBody(w, r, &body) {
 		return
 	}
 	s.mu.Lock()
