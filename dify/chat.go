@@ -179,7 +179,9 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 // The body is {"query", "inputs", "user", "response_mode": "blocking",
 // "conversation_id"}: "user" is req.User.ID, or the client's default user
 // ([DefaultUser], [Client.WithDefaultUser]) when that is empty; "inputs" is
-// always an object (see [ChatRequest.Inputs]). req.ConversationID, when set,
+// always an object (see [ChatRequest.Inputs]). req.User's Name and Email and
+// req.History are not sent: Dify keeps the history of a conversation
+// itself. req.ConversationID, when set,
 // must be a UUID as Dify issues them (8-4-4-4-12 hex digits): anything else
 // is refused before sending, since Dify answers it with a 400. A message
 // that is empty, blank, not UTF-8 or longer than [MaxMessageChars] is

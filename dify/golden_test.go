@@ -36,7 +36,7 @@ type stopCall struct {
 // at most size bytes (0: the whole body in one write, so several events
 // share a network chunk), and reports each stop call on the returned
 // channel.
-func sseServer(t *testing.T, body []byte, size int) (*httptest.Server, <-chan stopCall) {
+func sseServer(t testing.TB, body []byte, size int) (*httptest.Server, <-chan stopCall) {
 	t.Helper()
 	stops := make(chan stopCall, 16)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
