@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/fake"
 	"github.com/chatbot-go/chatbot/workspace"
 )
 
@@ -15,23 +16,11 @@ import (
 // of size bytes (0: at once).
 func serveEvents(t *testing.T, body []byte, size int) *workspace.Client {
 	t.Helper()
-	c := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+	return serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("X-RateLimit-Remaining", "41")
-		p := body
-		for len(p) > 0 {
-			n := len(p)
-			if size > 0 {
-				n = min(n, size)
-			}
-			if _, err := w.Write(p[:n]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			p = p[n:]
-		}
+		fake.Writer{WriteSize: size}.Write(r.Context(), w, new(int), body)
 	})
-	return c
 }
 
 func TestStreamDecoder(t *testing.T) {

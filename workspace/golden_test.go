@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/fake"
 	"github.com/chatbot-go/chatbot/workspace"
 )
 
@@ -38,7 +39,7 @@ func replay(t *testing.T, raw []byte, size int) *workspace.Client {
 	require.NoError(t, err)
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	return serve(t, func(w http.ResponseWriter, _ *http.Request) {
+	return serve(t, func(w http.ResponseWriter, r *http.Request) {
 		for k, vs := range resp.Header {
 			if k != "Connection" {
 				w.Header()[k] = vs
@@ -46,17 +47,7 @@ func replay(t *testing.T, raw []byte, size int) *workspace.Client {
 		}
 		w.Header().Set("X-RateLimit-Remaining", "41")
 		w.WriteHeader(resp.StatusCode)
-		for p := body; len(p) > 0; {
-			n := len(p)
-			if size > 0 {
-				n = min(n, size)
-			}
-			if _, err := w.Write(p[:n]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			p = p[n:]
-		}
+		fake.Writer{WriteSize: size}.Write(r.Context(), w, new(int), body)
 	})
 }
 

@@ -30,17 +30,24 @@ import (
 //   - text/event-stream (or no Content-Type): Server-Sent Events, decoded as
 //     below;
 //   - text/plain with an X-Vercel-AI-Data-Stream header: the AI SDK 3.x–4.x
-//     data stream protocol, one "code:JSON" part per line: "0:" is text,
-//     "3:" an error, "f:" carries the message id, "d:" ends the reply, and
-//     every other part (reasoning, tool calls, data, steps) is ignored;
+//     data stream protocol, one "code:JSON" part per line: "0:" is text (a
+//     text part whose value is not a JSON string fails the stream with a
+//     [*chatbot.Error], as the AI SDK's own reader throws), "3:" an error,
+//     "f:" carries the message id, "h:" is a source, "9:" a tool call and
+//     "a:" its result, "d:" ends the reply with its finish reason and usage,
+//     and every other part (reasoning, data, steps) is ignored;
 //   - other text/plain: raw text, as it arrives (AI SDK toTextStreamResponse,
 //     LangChain.js with a text/plain parser), never splitting a UTF-8
-//     character and never altering a byte; the end of the body ends it;
+//     character and never altering a byte but a byte order mark opening the
+//     body; the end of the body ends it;
 //   - anything else (an HTML page): a [*chatbot.Error] carrying the status
 //     and the body, and no text.
 //
+// A byte order mark opening the body is dropped in every format.
+//
 // Server-Sent Events are decoded tolerantly, one dialect per stream, fixed
-// by its first text-bearing event:
+// by its first text-bearing event (an event with ids and no text, such as
+// {"conversationId":"c9"}, leaves the dialect open):
 //
 //   - JSON objects (AI SDK 5+ UI message stream, Flowise 2.x/3.x, Dify,
 //     OpenAI, Anthropic, and similar {"type":"token","token":…} shapes): the
@@ -62,7 +69,14 @@ import (
 // "event", else the SSE event name; "[DONE]" or a kind among done, end,
 // complete, completed, finish, message_end, message_stop and stream_end ends
 // the reply. A "response" holding the whole reply is used only when no text
-// arrived before the end. Halves of a UTF-16 surrogate pair escaped in two
+// arrived before the end. Sources, usage and the finish reason are read
+// where the stream sends them: AI SDK "source-url" and "source-document"
+// parts, the usage ("usage" or "totalUsage") in its message metadata, and
+// the "finish" part's finishReason; Dify's message_end (usage and
+// retriever_resources); Flowise's sourceDocuments. An AI SDK reply that
+// finishes with "tool-calls" while a tool call has no output is not
+// complete: its last chunk carries [chatbot.FinishActionRequired] and the
+// pending [chatbot.Action] values. Halves of a UTF-16 surrogate pair escaped in two
 // consecutive deltas (JavaScript cuts strings by code unit) are joined; a
 // half left alone becomes U+FFFD.
 //

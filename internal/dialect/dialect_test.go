@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/dialect"
+	"github.com/chatbot-go/chatbot/internal/fake"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -38,26 +40,22 @@ var dirs = map[string]dialect.Dialect{
 // it.
 func serveBody(t *testing.T, header http.Header, body []byte, size int) *rest.Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for k, vs := range header {
 			w.Header()[k] = vs
 		}
-		for p := body; len(p) > 0; {
-			n := len(p)
-			if size > 0 {
-				n = min(n, size)
-			}
-			if _, err := w.Write(p[:n]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			p = p[n:]
-		}
+		fake.Writer{WriteSize: size}.Write(r.Context(), w, new(int), body)
 	}))
 	t.Cleanup(srv.Close)
+	return newClient(t, srv.URL)
+}
+
+// newClient returns a client of the test provider for the server at url.
+func newClient(t *testing.T, url string) *rest.Client {
+	t.Helper()
 	rc, err := rest.New(rest.Config{
 		Provider:       "test",
-		DefaultBaseURL: srv.URL + "/",
+		DefaultBaseURL: url + "/",
 		AuthScheme:     "Bearer",
 		Codes:          map[string]chatbot.Code{"PROVIDER_QUOTA_EXCEEDED": chatbot.CodeQuotaExceeded},
 	}, testKey, []chatbot.Option{chatbot.WithMaxRetries(0)})
@@ -69,13 +67,7 @@ func serveBody(t *testing.T, header http.Header, body []byte, size int) *rest.Cl
 // [dialect.RunText] for d < 0) and returns every chunk and the error.
 func stream(t *testing.T, rc *rest.Client, d dialect.Dialect, opts dialect.Options) ([]chatbot.Chunk, error) {
 	t.Helper()
-	chunks := rc.Stream(t.Context(), func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
-		resp, body, err := g.Open(ctx, rest.Call{Method: http.MethodPost, Path: "chat", Accept: "text/event-stream"})
-		if err != nil {
-			return err
-		}
-		defer body.Close()
-		w.SetResponse(resp)
+	chunks := open(t, rc, func(resp *rest.Response, body *rest.Body, w *rest.ChunkWriter) error {
 		return dialect.Run(rc, body, w, dialect.New(d, resp.Header), opts)
 	})
 	var (
@@ -92,6 +84,20 @@ func stream(t *testing.T, rc *rest.Client, d dialect.Dialect, opts dialect.Optio
 		got = append(got, ch)
 	}
 	return got, gotErr
+}
+
+// open returns a stream of rc that sends one request and hands its
+// response to read.
+func open(t *testing.T, rc *rest.Client, read func(*rest.Response, *rest.Body, *rest.ChunkWriter) error) iter.Seq2[chatbot.Chunk, error] {
+	return rc.Stream(t.Context(), func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
+		resp, body, err := g.Open(ctx, rest.Call{Method: http.MethodPost, Path: "chat", Accept: "text/event-stream"})
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		w.SetResponse(resp)
+		return read(resp, body, w)
+	})
 }
 
 // golden is what a stream decodes to, as stored in a .golden file.

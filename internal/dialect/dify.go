@@ -13,14 +13,18 @@ import (
 // "text_chunk" ("data.text"); "message_replace" replaces the whole answer;
 // "message_end" ends the reply with "metadata.usage" and
 // "metadata.retriever_resources"; "conversation_id", "message_id" and
-// "task_id" are read from every event. A chatflow sends "workflow_finished"
-// before "message_end", a workflow app ends with it: a succeeded
-// "workflow_finished" makes a clean end of body complete without ending the
-// reply there. "error" ("status", "code", "message") ends the stream with
+// "task_id" are read from every event. A chatflow (advanced-chat) sends
+// "workflow_finished" and then "message_end" (Dify's task pipeline publishes
+// the message end after the workflow's), a workflow app ends with
+// "workflow_finished": a succeeded one makes a clean end of body complete
+// without ending the reply there, and after a run stopped through the stop
+// endpoint the reply's finish reason is [chatbot.FinishOther], not complete. "error" ("status", "code", "message") ends the stream with
 // a typed error. Every other event (agent_thought, message_file,
 // tts_message*, workflow_*, node_*, iteration_*, loop_*, "event: ping" with
 // no data) carries no text.
-type dify struct{}
+type dify struct {
+	stopped bool // the workflow_finished of a chatflow said "stopped"
+}
 
 // difyEvent holds every field the dialect reads from an event.
 type difyEvent struct {
@@ -38,7 +42,7 @@ type difyEvent struct {
 	Metadata json.RawMessage `json:"metadata"`
 }
 
-func (dify) decode(d *Decoder, ev stream.Event, out *Event) {
+func (u *dify) decode(d *Decoder, ev stream.Event, out *Event) {
 	trimmed := strings.TrimSpace(ev.Data)
 	var e difyEvent
 	if !strings.HasPrefix(trimmed, "{") || !decodeLoose(trimmed, &e) {
@@ -67,9 +71,16 @@ func (dify) decode(d *Decoder, ev stream.Event, out *Event) {
 		out.MessageID = FirstText(e.MessageID, e.ID)
 		out.End = true
 		difyEnd(&e, out)
+		if u.stopped {
+			out.FinishReason = chatbot.FinishOther
+		}
 	case "workflow_finished":
-		if e.Data != nil && e.Data.Status.s == "succeeded" {
+		switch {
+		case e.Data == nil:
+		case e.Data.Status.s == "succeeded":
 			d.ended = true
+		case e.Data.Status.s == "stopped":
+			u.stopped = true
 		}
 	case "error":
 		out.Err = errorEvent(trimmed)

@@ -139,6 +139,7 @@ type Decoder struct {
 	pending joiner
 	needEnd bool // the format always ends with a marker: a clean end of body without it is a truncation
 	ended   bool // a marker that completes the reply arrived
+	out     Event
 }
 
 // New returns a decoder for one stream in dialect d, whose response carried
@@ -154,7 +155,7 @@ func New(d Dialect, h http.Header) *Decoder {
 	case Flowise:
 		dec.unit, dec.needEnd = flowise{}, true
 	case Dify:
-		dec.unit, dec.needEnd = dify{}, true
+		dec.unit, dec.needEnd = &dify{}, true
 	case OpenAI:
 		dec.unit, dec.needEnd = openAI{}, true
 	case Anthropic:
@@ -176,12 +177,12 @@ func (d *Decoder) Dialect() Dialect { return d.dialect }
 // Decode maps one event to its meaning. It never fails: what it cannot read
 // means nothing, and an error the stream reports is [Event.Err].
 func (d *Decoder) Decode(ev stream.Event) Event {
-	var out Event
-	d.unit.decode(d, ev, &out)
-	if out.End {
+	d.out = Event{} // in the decoder, so that decoding through the unit interface does not allocate it
+	d.unit.decode(d, ev, &d.out)
+	if d.out.End {
 		d.ended = true
 	}
-	return out
+	return d.out
 }
 
 // Flush returns what is left of the text at the end of the stream: U+FFFD

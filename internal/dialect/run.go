@@ -67,7 +67,8 @@ func Run(rc *rest.Client, body *rest.Body, w *rest.ChunkWriter, dec *Decoder, op
 		if err != nil {
 			return r.fail(err)
 		}
-		if done, err := r.apply(dec.Decode(ev)); done {
+		r.event = dec.Decode(ev)
+		if done, err := r.apply(); done {
 			return err
 		}
 	}
@@ -82,6 +83,7 @@ type runner struct {
 	dec      *Decoder
 	opts     Options
 	response string // a whole reply carried by an event
+	event    Event  // the event being applied, here so that a hook's pointer to it does not allocate per event
 }
 
 // lines runs a body framed by lines.
@@ -93,7 +95,8 @@ func (r *runner) lines() error {
 			line = nil // cut in the middle: dropped, as an SSE event cut mid-line is
 		}
 		if line != nil {
-			if done, err := r.apply(r.dec.Decode(stream.Event{Data: string(line)})); done {
+			r.event = r.dec.Decode(stream.Event{Data: string(line)})
+			if done, err := r.apply(); done {
 				return err
 			}
 		}
@@ -113,12 +116,12 @@ func completePart(line []byte) bool {
 	return !ok || json.Valid(value)
 }
 
-// apply writes what one event means and reports whether the stream is
-// over, and with which error.
-func (r *runner) apply(e Event) (bool, error) {
-	w := r.w
+// apply writes what r.event means and reports whether the stream is over,
+// and with which error.
+func (r *runner) apply() (bool, error) {
+	w, e := r.w, &r.event
 	if r.opts.OnEvent != nil {
-		if err := r.opts.OnEvent(&e); err != nil {
+		if err := r.opts.OnEvent(e); err != nil {
 			w.Text(r.dec.Flush())
 			return true, err
 		}
