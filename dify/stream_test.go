@@ -298,3 +298,41 @@ func TestStreamContentRestartsIdle(t *testing.T) {
 	script <- endEvent
 	require.NoError(t, ended(t, done))
 }
+
+// TestStreamJSONAnswer checks that a blocking answer to a stream request (a
+// proxy that buffered the stream into one body) is one final chunk.
+func TestStreamJSONAnswer(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]string{
+		`{"event": "message", "task_id": "t", "id": "` + fakeMsg + `", "conversation_id": "` + fakeConv + `", "answer": "Whole.",` +
+			` "metadata": {"usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "total_price": 0.5, "currency": "USD"}}}`: "",
+		`{"event": "message", "conversation_id": "` + fakeConv + `", "answer": ""}`: "dify: stream: the response carried no reply: unexpected EOF",
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, body)
+		}))
+		t.Cleanup(srv.Close)
+		bot, err := dify.NewClient("app-key", chatbot.WithBaseURL(srv.URL+"/v1/"))
+		require.NoError(t, err)
+		var chunks []chatbot.Chunk
+		var last error
+		for ch, err := range bot.Stream(t.Context(), chatbot.Request{Message: "hi"}) {
+			if err != nil {
+				last = err
+				break
+			}
+			chunks = append(chunks, ch)
+		}
+		if want != "" {
+			require.EqualError(t, last, want)
+			require.Empty(t, chunks)
+			continue
+		}
+		require.NoError(t, last)
+		require.Equal(t, []chatbot.Chunk{{
+			Text: "Whole.", ConversationID: fakeConv, MessageID: fakeMsg, Done: true, FinishReason: chatbot.FinishComplete,
+			Usage: &chatbot.Usage{InputTokens: 1, OutputTokens: 2, TotalTokens: 3, Price: "0.5", Currency: "USD"},
+		}}, chunks)
+	}
+}
