@@ -68,7 +68,9 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 // (the caller breaks out of the loop, cancels ctx, the idle timeout fires,
 // the connection is cut), Stream sends POST chat-messages/{task_id}/stop
 // with the same user, the task id taken from the first event that carries
-// it. The stop goes out in the background, so that a break returns at once;
+// it (a stream given up before its first event cannot be stopped: its task
+// id is not known yet). The stop goes out in the background, so that a
+// break returns at once;
 // it keeps ctx's values but not its cancellation, and is given up after
 // [StopTimeout]. Its failure is logged at Warn when a logger is set
 // ([chatbot.WithLogger]) and is otherwise not reported.
