@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -96,8 +97,10 @@ type page[T any] struct {
 //
 // An error is yielded once, as the last pair: a Limit outside 0 to
 // [MaxPageLimit] or an invalid user is a [*chatbot.Error] with
-// [chatbot.CodeInvalidRequest], and failures Dify reports are
-// [*chatbot.Error].
+// [chatbot.CodeInvalidRequest], failures Dify reports are
+// [*chatbot.Error], and a server that ignores the cursor (a page repeating
+// the item it was asked to start after) ends the list with an error
+// instead of listing forever.
 //
 // See https://docs.dify.ai/en/api-reference/conversations/get-conversations.
 func (c *Client) Conversations(ctx context.Context, opts ListOptions) iter.Seq2[Conversation, error] {
@@ -107,26 +110,54 @@ func (c *Client) Conversations(ctx context.Context, opts ListOptions) iter.Seq2[
 			yield(Conversation{}, err)
 			return
 		}
-		for {
-			var p page[Conversation]
-			if _, err := c.rest.Do(ctx, rest.Call{Method: http.MethodGet, Path: "conversations", Query: q}, &p); err != nil {
-				yield(Conversation{}, err)
+		list := lister[Conversation]{c: c, path: "conversations", cursor: "last_id", id: func(conv Conversation) string { return conv.ID }}
+		list.all(ctx, q, yield)
+	}
+}
+
+// lister pages through one of Dify's cursor lists: each page's request
+// names, in cursor, the id of the previous page's last item.
+type lister[T any] struct {
+	c       *Client
+	path    string
+	cursor  string // "last_id" or "first_id"
+	id      func(T) string
+	arrange func([]T) // orders a page before it is yielded; nil: as sent
+}
+
+// all yields the items of every page from the one q asks for, until Dify
+// says there is no more, the consumer stops, or a request fails (its error
+// is yielded last). A page holding the very item its cursor named means the
+// server ignored the cursor: that is an error, not an endless list.
+func (l lister[T]) all(ctx context.Context, q url.Values, yield func(T, error) bool) {
+	var zero T
+	for {
+		var p page[T]
+		if _, err := l.c.rest.Do(ctx, rest.Call{Method: http.MethodGet, Path: l.path, Query: q}, &p); err != nil {
+			yield(zero, err)
+			return
+		}
+		if after := q.Get(l.cursor); after != "" && slices.ContainsFunc(p.Data, func(v T) bool { return l.id(v) == after }) {
+			yield(zero, l.c.rest.Safe(fmt.Errorf("dify: %s: the page after %s=%s holds that item again: the server ignored the cursor", l.path, l.cursor, after)))
+			return
+		}
+		if l.arrange != nil {
+			l.arrange(p.Data)
+		}
+		for _, v := range p.Data {
+			if !yield(v, nil) {
 				return
 			}
-			for _, conv := range p.Data {
-				if !yield(conv, nil) {
-					return
-				}
-			}
-			last := ""
-			if n := len(p.Data); n > 0 {
-				last = p.Data[n-1].ID
-			}
-			if !p.HasMore || last == "" || last == q.Get("last_id") {
-				return // a server that ignores last_id would otherwise be listed forever
-			}
-			q.Set("last_id", last)
 		}
+		if !p.HasMore || len(p.Data) == 0 {
+			return
+		}
+		next := l.id(p.Data[len(p.Data)-1])
+		if next == "" {
+			yield(zero, fmt.Errorf("dify: %s: an item without an id: cannot ask for the next page", l.path))
+			return
+		}
+		q.Set(l.cursor, next)
 	}
 }
 

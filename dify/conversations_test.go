@@ -1,7 +1,9 @@
 package dify_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -119,4 +121,41 @@ func TestRenameAndDeleteConversation(t *testing.T) {
 	_, err = bot.RenameConversation(t.Context(), "conv-1", "", "x")
 	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
 	require.Equal(t, count, srv.Count())
+}
+
+// TestListIgnoredCursor checks that a server answering every page with the
+// first one ends the list with an error instead of listing forever.
+func TestListIgnoredCursor(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"has_more": true, "limit": 2, "data": [`+
+			`{"id": "a", "conversation_id": "`+fakeConv+`", "created_at": 2}, {"id": "b", "conversation_id": "`+fakeConv+`", "created_at": 1}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	bot, err := dify.NewClient("app-key", chatbot.WithBaseURL(srv.URL+"/v1/"))
+	require.NoError(t, err)
+
+	var ids []string
+	var last error
+	for conv, err := range bot.Conversations(t.Context(), dify.ListOptions{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		ids = append(ids, conv.ID)
+	}
+	require.Equal(t, []string{"a", "b"}, ids)
+	require.EqualError(t, last, "dify: conversations: the page after last_id=b holds that item again: the server ignored the cursor")
+
+	ids = nil
+	for m, err := range bot.Messages(t.Context(), fakeConv, dify.ListOptions{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		ids = append(ids, m.ID)
+	}
+	require.Equal(t, []string{"a", "b"}, ids, "a page already newest first is kept as sent")
+	require.EqualError(t, last, "dify: messages: the page after first_id=b holds that item again: the server ignored the cursor")
 }

@@ -85,29 +85,17 @@ func (c *Client) Messages(ctx context.Context, conversationID string, opts ListO
 			return
 		}
 		q.Set("conversation_id", conversationID)
-		for {
-			var p page[Message]
-			if _, err := c.rest.Do(ctx, rest.Call{Method: http.MethodGet, Path: "messages", Query: q}, &p); err != nil {
-				yield(Message{}, err)
-				return
-			}
-			if n := len(p.Data); n > 1 && !p.Data[0].CreatedAt.After(p.Data[n-1].CreatedAt) {
-				slices.Reverse(p.Data) // Dify's order, oldest first (or one timestamp for the page)
-			}
-			for _, m := range p.Data {
-				if !yield(m, nil) {
-					return
-				}
-			}
-			oldest := ""
-			if n := len(p.Data); n > 0 {
-				oldest = p.Data[n-1].ID
-			}
-			if !p.HasMore || oldest == "" || oldest == q.Get("first_id") {
-				return
-			}
-			q.Set("first_id", oldest)
-		}
+		list := lister[Message]{c: c, path: "messages", cursor: "first_id", id: func(m Message) string { return m.ID }, arrange: newestFirst}
+		list.all(ctx, q, yield)
+	}
+}
+
+// newestFirst reverses a page of messages in Dify's order, oldest first (or
+// all of one timestamp), so that the list runs from the newest to the
+// oldest and the last message of each page is the cursor of the next.
+func newestFirst(page []Message) {
+	if n := len(page); n > 1 && !page[0].CreatedAt.After(page[n-1].CreatedAt) {
+		slices.Reverse(page)
 	}
 }
 
