@@ -44,7 +44,9 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 // answer: [chatbot.Collect] starts the text again from it, and the final
 // chunk's FinishReason is then [chatbot.FinishContentFilter]. "message_end"
 // ends the reply: the final chunk (Done) carries the usage, the sources and
-// [chatbot.FinishComplete]. Every other event (agent_thought, message_file,
+// [chatbot.FinishComplete] ([chatbot.FinishOther] when a chatflow's
+// workflow_finished said the run was stopped). Every other event
+// (agent_thought, message_file,
 // tts_message, workflow_*, node_*, iteration_*, loop_* …) is progress and
 // never text. Every chunk carries the conversation and message ids once
 // known.
