@@ -38,8 +38,9 @@
 // with pings only, ends with an error wrapping io.ErrUnexpectedEOF.
 //
 // Keep-alive pings do not reset the stream idle timeout: it measures the
-// time since the last event that was not a ping, so a stalled run that Dify
-// keeps pinging fails with [chatbot.ErrIdleTimeout] (default two minutes).
+// time spent waiting since the last event that was not a ping (progress
+// events such as node_started count), so a stalled run that Dify keeps
+// pinging fails with [chatbot.ErrIdleTimeout] (default two minutes).
 //
 // Closing a connection does not stop a Dify run. When a stream ends early
 // (a break, a cancelled context, an idle timeout, a cut connection) the
