@@ -3,6 +3,7 @@ package stream
 import (
 	"io"
 	"iter"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -25,8 +26,10 @@ const handOffSize = textBufSize / 2
 // Text yields the raw text of r as it arrives: each read's bytes, as soon as
 // the read returns, without waiting to fill a buffer. It never splits a UTF-8
 // character: an incomplete sequence at the end of a read is held back and
-// yielded with the next read. Bytes are never altered, dropped or reordered,
-// so concatenating the yielded strings gives exactly the input, invalid
+// yielded with the next read. A byte order mark opening r is dropped, as a
+// UTF-8 decoder (the TextDecoder JavaScript clients read with) drops it;
+// every other byte is kept, never altered or reordered, so concatenating
+// the yielded strings gives exactly the input without that mark, invalid
 // UTF-8 included. Empty strings are never yielded.
 //
 // A clean EOF ends the sequence without error; any other read error is
@@ -35,6 +38,7 @@ func Text(r io.Reader) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		buf := make([]byte, minTextBuf)
 		held := 0 // bytes of an incomplete character kept at buf[:held]
+		first := true
 		for {
 			n, err := r.Read(buf[held:])
 			full := held+n == len(buf)
@@ -64,7 +68,11 @@ func Text(r io.Reader) iter.Seq2[string, error] {
 				piece = string(buf[:cut])
 				held = copy(buf, buf[cut:n])
 			}
-			if cut > 0 && !yield(piece, nil) {
+			if first && cut > 0 {
+				first = false
+				piece = strings.TrimPrefix(piece, bom)
+			}
+			if piece != "" && !yield(piece, nil) {
 				return
 			}
 			if err == io.EOF {
@@ -77,6 +85,9 @@ func Text(r io.Reader) iter.Seq2[string, error] {
 		}
 	}
 }
+
+// bom is the UTF-8 byte order mark.
+const bom = "\uFEFF"
 
 // completeUpTo returns the length of the longest prefix of p that does not end
 // in the middle of a UTF-8 character that later bytes could complete.

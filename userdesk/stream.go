@@ -12,7 +12,8 @@ import (
 
 // Stream sends req.Message with streaming on and returns the reply as it
 // arrives: one [chatbot.Chunk] per read of the body, yielded at once, never
-// splitting a UTF-8 character and never altering a byte. The end of the body
+// splitting a UTF-8 character and never altering a byte (but a byte order
+// mark opening the body, which [stream.Text] drops). The end of the body
 // is the end of the reply (the last chunk has Done set). The sequence is lazy
 // and single-use, as [chatbot.Chatbot.Stream] describes; breaking out of the
 // loop closes the connection.

@@ -34,7 +34,7 @@ type difyEvent struct {
 	MessageID      json.RawMessage `json:"message_id"`
 	ConversationID json.RawMessage `json:"conversation_id"`
 	Answer         jsonString      `json:"answer"`
-	Status         json.Number     `json:"status"`
+	Status         number          `json:"status"`
 	Data           *struct {
 		Text   jsonString `json:"text"`
 		Status jsonString `json:"status"`
@@ -84,8 +84,8 @@ func (u *dify) decode(d *Decoder, ev stream.Event, out *Event) {
 		}
 	case "error":
 		out.Err = errorEvent(trimmed)
-		if n, err := e.Status.Int64(); err == nil && n > 0 && n < 1000 {
-			out.ErrStatus = int(n)
+		if s := e.Status.f; e.Status.set && s >= 100 && s < 600 && s == float64(int(s)) {
+			out.ErrStatus = int(s)
 		}
 	}
 }
@@ -115,19 +115,18 @@ func difyEnd(e *difyEvent, out *Event) {
 			SegmentID    json.RawMessage `json:"segment_id"`
 			DocumentID   json.RawMessage `json:"document_id"`
 			Content      jsonString      `json:"content"`
-			Score        json.Number     `json:"score"`
+			Score        number          `json:"score"`
 			URL          jsonString      `json:"url"`
 		}
 		if !decodeLoose(string(raw), &r) {
 			continue
 		}
-		score, _ := r.Score.Float64()
 		out.Sources = append(out.Sources, chatbot.Source{
 			ID:      FirstText(r.SegmentID, r.DocumentID),
 			Title:   whole(nonEmpty(r.DocumentName, r.Title)),
 			URL:     whole(r.URL.s),
 			Snippet: whole(r.Content.s),
-			Score:   score,
+			Score:   r.Score.f,
 			Raw:     raw,
 		})
 	}

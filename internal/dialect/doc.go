@@ -29,7 +29,10 @@
 // end marker that ends without it is truncated ([ErrTruncated]), an error
 // event ends the stream with a typed error after the text received, an
 // abort with [ErrAborted]; idle timeout and cancellation come from the
-// [rest.Body]. [RunText] does the same for a raw text body.
+// [rest.Body]. [RunText] does the same for a raw text body. Run does not
+// read the Content-Type: the provider answers a JSON body (a reply where a
+// stream was asked for) or an HTML page itself before it hands the body
+// over, as workspace does.
 //
 // A provider's Stream opens the response and hands the body over:
 //

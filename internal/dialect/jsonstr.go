@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -212,6 +213,25 @@ type stringSet bool
 
 func (b *stringSet) UnmarshalJSON(raw []byte) error {
 	*b = len(raw) > 2 && raw[0] == '"'
+	return nil
+}
+
+// number is a JSON number, or a string holding one, read without ever
+// failing the decoding of the object around it: any other value leaves it
+// unset.
+type number struct {
+	f   float64
+	set bool
+}
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	if s, ok := jsonText(b); ok {
+		b = []byte(strings.TrimSpace(s))
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && json.Valid(b) {
+		n.f, n.set = f, true
+	}
 	return nil
 }
 

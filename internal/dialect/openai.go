@@ -37,7 +37,7 @@ func (openAI) decode(d *Decoder, ev stream.Event, out *Event) {
 	if !strings.HasPrefix(trimmed, "{") || !decodeLoose(trimmed, &c) {
 		return
 	}
-	if len(c.Error) > 0 || eventName(ev) == "error" {
+	if (len(c.Error) > 0 && string(c.Error) != "null") || eventName(ev) == "error" {
 		out.Err = errorEvent(trimmed)
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
@@ -202,14 +201,9 @@ func NoReply(rc *rest.Client) error {
 // body, which a UTF-8 decoder drops. The end of the body ends the reply; a
 // body with no text is [NoReply].
 func RunText(rc *rest.Client, body io.Reader, w *rest.ChunkWriter) error {
-	first := true
 	for text, err := range stream.Text(body) {
 		if err != nil {
 			return err // the body's own error, already "<provider>: stream: …"
-		}
-		if first {
-			first = false
-			text = trimBOM(text)
 		}
 		if !w.Text(text) {
 			return nil
@@ -220,6 +214,3 @@ func RunText(rc *rest.Client, body io.Reader, w *rest.ChunkWriter) error {
 	}
 	return nil
 }
-
-// trimBOM drops a byte order mark opening s.
-func trimBOM(s string) string { return strings.TrimPrefix(s, bom) }

@@ -139,17 +139,17 @@ func readMetadata(raw json.RawMessage, out *Event) {
 // usageFields are the usage counters of the AI SDK (5+ and 4.x names),
 // OpenAI, Dify and Chatbase.
 type usageFields struct {
-	InputTokens      json.Number     `json:"inputTokens"`
-	OutputTokens     json.Number     `json:"outputTokens"`
-	TotalTokens      json.Number     `json:"totalTokens"`
-	PromptTokens     json.Number     `json:"promptTokens"`
-	CompletionTokens json.Number     `json:"completionTokens"`
-	PromptSnake      json.Number     `json:"prompt_tokens"`
-	CompletionSnake  json.Number     `json:"completion_tokens"`
-	TotalSnake       json.Number     `json:"total_tokens"`
-	InputSnake       json.Number     `json:"input_tokens"`
-	OutputSnake      json.Number     `json:"output_tokens"`
-	Credits          json.Number     `json:"credits"`
+	InputTokens      number          `json:"inputTokens"`
+	OutputTokens     number          `json:"outputTokens"`
+	TotalTokens      number          `json:"totalTokens"`
+	PromptTokens     number          `json:"promptTokens"`
+	CompletionTokens number          `json:"completionTokens"`
+	PromptSnake      number          `json:"prompt_tokens"`
+	CompletionSnake  number          `json:"completion_tokens"`
+	TotalSnake       number          `json:"total_tokens"`
+	InputSnake       number          `json:"input_tokens"`
+	OutputSnake      number          `json:"output_tokens"`
+	Credits          number          `json:"credits"`
 	TotalPrice       json.RawMessage `json:"total_price"`
 	Currency         jsonString      `json:"currency"`
 }
@@ -163,21 +163,22 @@ func (f *usageFields) usage() *chatbot.Usage {
 		Price:        FirstText(f.TotalPrice),
 		Currency:     whole(f.Currency.s),
 	}
-	u.Credits, _ = f.Credits.Float64()
+	u.Credits = f.Credits.f
 	if u == (chatbot.Usage{}) {
 		return nil
 	}
 	return &u
 }
 
-// count returns the first of ns that is a whole number, else 0.
-func count(ns ...json.Number) int64 {
+// count returns the first of ns that is set, as a whole number of tokens;
+// 0 when none is, or when it is negative or absurdly large.
+func count(ns ...number) int64 {
 	for _, n := range ns {
-		if v, err := n.Int64(); err == nil {
-			return v
-		}
-		if f, err := n.Float64(); err == nil && f >= 0 && f < 1<<62 {
-			return int64(f)
+		if n.set {
+			if n.f < 0 || n.f >= 1<<62 {
+				return 0
+			}
+			return int64(n.f)
 		}
 	}
 	return 0

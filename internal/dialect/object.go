@@ -1,5 +1,9 @@
 package dialect
 
+// This file holds the tolerant rules by which [Sniff] reads a JSON object
+// event of any dialect: the text candidates, the ids, the kinds that never
+// carry text and the kinds that end a reply.
+
 import (
 	"encoding/json"
 	"errors"
@@ -320,6 +324,9 @@ func errorEvent(data string) *chatbot.Error {
 // decodeLoose decodes the JSON object data into v, tolerating fields of an
 // unexpected type, and reports whether data was a JSON object.
 func decodeLoose(data string, v any) bool {
+	if !strings.HasPrefix(strings.TrimSpace(data), "{") {
+		return false
+	}
 	var typeErr *json.UnmarshalTypeError
 	err := json.Unmarshal([]byte(data), v)
 	return err == nil || errors.As(err, &typeErr)
