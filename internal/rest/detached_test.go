@@ -3,7 +3,9 @@ package rest_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,5 +114,46 @@ func TestWatchContent(t *testing.T) {
 		require.ErrorContains(t, err, "no content for 1m0s (keep-alives do not count)")
 	case <-time.After(hangGuard):
 		t.Fatal("the stream did not time out")
+	}
+}
+
+// records is a slog.Handler that sends each record's message and
+// attributes on a channel.
+type records chan string
+
+func (records) Enabled(context.Context, slog.Level) bool { return true }
+func (r records) Handle(_ context.Context, rec slog.Record) error {
+	s := rec.Level.String() + " " + rec.Message
+	rec.Attrs(func(a slog.Attr) bool {
+		s += " " + a.String()
+		return true
+	})
+	r <- s
+	return nil
+}
+func (r records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r records) WithGroup(string) slog.Handler      { return r }
+
+// TestDoDetachedLogsFailure checks that a detached call's failure, which
+// no caller receives, is logged at Warn, without the key.
+func TestDoDetachedLogsFailure(t *testing.T) {
+	t.Parallel()
+	logs := make(records, 16)
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"code": "invalid_param", "message": "bad `+testKey+`"}`)
+	}, chatbot.WithLogger(slog.New(logs)))
+	c.DoDetached(t.Context(), 5*time.Second, rest.Call{Method: http.MethodPost, Path: "stop"})
+	for {
+		line := received(t, logs, "the failure logged")
+		if !strings.Contains(line, "detached call failed") {
+			continue // the attempt's own Debug line
+		}
+		require.True(t, strings.HasPrefix(line, "WARN chatbot: detached call failed"), line)
+		require.Contains(t, line, "path=stop")
+		require.Contains(t, line, "invalid_param")
+		require.NotContains(t, line, testKey)
+		return
 	}
 }
