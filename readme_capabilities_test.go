@@ -10,6 +10,8 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbase"
 	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
+	"github.com/chatbot-go/chatbot/dify"
+	"github.com/chatbot-go/chatbot/dify/difytest"
 	"github.com/chatbot-go/chatbot/flowise"
 	"github.com/chatbot-go/chatbot/flowise/flowisetest"
 	"github.com/chatbot-go/chatbot/sitegpt"
@@ -33,6 +35,7 @@ func capabilityProviders() []provided {
 		client(userdesk.NewClient(userdesktest.DefaultAPIKey, userdesktest.DefaultChatbotID)),
 		client(workspace.NewClient(workspacetest.DefaultAPIKey, workspacetest.DefaultChatbotID)),
 		client(chatbase.NewClient(chatbasetest.DefaultAPIKey, chatbasetest.DefaultAgentID)),
+		client(dify.NewClient(difytest.DefaultAPIKey)),
 		client(flowise.NewClient(flowisetest.DefaultAPIKey, flowisetest.DefaultChatbotID, chatbot.WithBaseURL("https://flowise.example/"))),
 	}
 }

@@ -285,6 +285,29 @@ func (c *Client) CheckField(name, value string) error {
 	return nil
 }
 
+// IsUUID reports whether s is a UUID in its canonical 8-4-4-4-12
+// hexadecimal form, in either case, as providers that issue UUIDs (Dify
+// conversations) require them.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if ch != '-' {
+				return false
+			}
+		default:
+			if !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // DecodeJSON decodes a successful response body into out, with an error that
 // names the provider, the status and the content type.
 func (c *Client) DecodeJSON(r *Response, out any) error {

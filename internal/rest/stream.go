@@ -113,6 +113,19 @@ type Body struct {
 	err    error // the first read error, sticky
 }
 
+// WatchContent makes the body's idle timeout count from the last event that
+// carried content instead of from the last byte received: from now on a
+// read no longer restarts the countdown, only [Body.Content] does. It is
+// for a provider whose keep-alive events (Dify's "event: ping") must not
+// keep a stalled reply open forever. The countdown still runs only while a
+// read waits for the server.
+func (b *Body) WatchContent() { b.idle.watchContent() }
+
+// Content restarts the idle countdown of a body in the mode set by
+// [Body.WatchContent]: the event just parsed carried content (anything but
+// a keep-alive).
+func (b *Body) Content() { b.idle.content() }
+
 // Read reads from the body.
 func (b *Body) Read(p []byte) (int, error) {
 	if b.err != nil {
@@ -122,7 +135,11 @@ func (b *Body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.idle.pause()
 	if err != nil {
-		if err != io.EOF {
+		switch {
+		case err == io.EOF:
+		case b.idle != nil && b.idle.watch && b.parent.Err() == nil && errors.Is(context.Cause(b.ctx), chatbot.ErrIdleTimeout):
+			err = fmt.Errorf("%s: stream: %w: no content for %s (keep-alives do not count)", b.c.cfg.Provider, chatbot.ErrIdleTimeout, b.c.idle)
+		default:
 			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, err, true))
 		}
 		b.err = err
@@ -213,6 +230,12 @@ type idleTimer struct {
 	fire    func()
 	t       config.Timer // set on the first arm
 	stopped bool
+
+	// In the mode of Body.WatchContent, arm continues a countdown that
+	// ends at deadline, which only content moves.
+	watch    bool
+	deadline time.Time
+	left     time.Duration // the countdown left when it was paused
 }
 
 func (c *Client) newIdleTimer(cancel context.CancelCauseFunc) *idleTimer {
@@ -222,21 +245,51 @@ func (c *Client) newIdleTimer(cancel context.CancelCauseFunc) *idleTimer {
 	return &idleTimer{d: c.idle, clock: c.clock, fire: func() { cancel(chatbot.ErrIdleTimeout) }}
 }
 
-// arm (re)starts the countdown.
+// arm (re)starts the countdown: from d, or in the mode of watchContent
+// from what was left of it when it was paused.
 func (it *idleTimer) arm() {
-	switch {
-	case it == nil || it.stopped:
-	case it.t == nil:
-		it.t = it.clock.AfterFunc(it.d, it.fire)
-	default:
-		it.t.Reset(it.d)
+	if it == nil || it.stopped {
+		return
+	}
+	d := it.d
+	if it.watch {
+		if d = it.left; d <= 0 {
+			it.fire()
+			return
+		}
+		it.deadline = it.clock.Now().Add(d)
+	}
+	if it.t == nil {
+		it.t = it.clock.AfterFunc(d, it.fire)
+	} else {
+		it.t.Reset(d)
 	}
 }
 
 // pause stops the countdown until the next arm.
 func (it *idleTimer) pause() {
-	if it != nil && it.t != nil {
-		it.t.Stop()
+	if it == nil || it.t == nil {
+		return
+	}
+	it.t.Stop()
+	if it.watch {
+		it.left = it.deadline.Sub(it.clock.Now())
+	}
+}
+
+// watchContent switches to counting from the last content: the countdown
+// starts now, whole, and later arms continue it.
+func (it *idleTimer) watchContent() {
+	if it != nil {
+		it.watch = true
+		it.left = it.d
+	}
+}
+
+// content restarts the countdown, whole, at the next arm.
+func (it *idleTimer) content() {
+	if it != nil && it.watch {
+		it.left = it.d
 	}
 }
 

@@ -29,6 +29,8 @@ func DemoAnswer(provider, message string) string {
 		how = "Chatbase streams the AI SDK UI message stream, so this reply came in word by word and the conversation id with its last chunk."
 	case "flowise":
 		how = "Flowise streams its answer token by token, so this reply came in word by word."
+	case "dify":
+		how = "Dify streams Server-Sent Events, so this reply came in word by word."
 	}
 	m := strings.ToLower(message)
 	switch {

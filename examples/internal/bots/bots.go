@@ -14,6 +14,9 @@
 //	           https://<agency domain>/en/; default https://app.stammer.ai/en/)
 //	sitegpt    SITEGPT_API_KEY, SITEGPT_CHATBOT_ID
 //	chatbase   CHATBASE_API_KEY, CHATBASE_AGENT_ID
+//	dify       DIFY_API_KEY (a Dify key names its app: there is no chatbot id)
+//	           DIFY_BASE_URL (optional: a self-hosted Dify, https://<host>/v1/;
+//	           default https://api.dify.ai/v1/)
 //	flowise    FLOWISE_CHATFLOW_ID, FLOWISE_BASE_URL (the Flowise server: there
 //	           is no default), FLOWISE_API_KEY (optional: a public flow has none)
 //
@@ -24,7 +27,7 @@
 //
 // The fakes answer every message with a short scripted text chosen by
 // [DemoAnswer], which the streaming providers (workspace, userdesk, chatbase,
-// flowise) stream
+// flowise, dify) stream
 // word by word with [Config.Pace] between words, so that a demo shows
 // streaming without taking long.
 package bots
@@ -32,12 +35,15 @@ package bots
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbase"
 	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
+	"github.com/chatbot-go/chatbot/dify"
+	"github.com/chatbot-go/chatbot/dify/difytest"
 	"github.com/chatbot-go/chatbot/flowise"
 	"github.com/chatbot-go/chatbot/flowise/flowisetest"
 	"github.com/chatbot-go/chatbot/sitegpt"
@@ -56,7 +62,7 @@ const DefaultPace = 25 * time.Millisecond
 
 // Names returns the provider names in the order the examples use them.
 func Names() []string {
-	return []string{"workspace", "userdesk", "stammer", "sitegpt", "chatbase", "flowise"}
+	return []string{"workspace", "userdesk", "stammer", "sitegpt", "chatbase", "flowise", "dify"}
 }
 
 // LookupEnv looks up an environment variable, like [os.LookupEnv].
@@ -72,7 +78,7 @@ func Env(vars map[string]string) LookupEnv {
 
 // Vars lists the environment variables of one provider.
 type Vars struct {
-	Key, ID string // both required for the real service, unless KeyOptional
+	Key, ID string // both required for the real service, unless KeyOptional; ID is empty for a provider whose key names its chatbot (dify)
 	BaseURL string // optional base URL override, unless BaseURLRequired; empty if the provider has none
 
 	KeyOptional     bool // the key may be unset (a Flowise public flow)
@@ -95,6 +101,8 @@ func VarsFor(provider string) (Vars, bool) {
 		return Vars{"CHATBASE_API_KEY", "CHATBASE_AGENT_ID", "", false, false}, true
 	case "flowise":
 		return Vars{"FLOWISE_API_KEY", "FLOWISE_CHATFLOW_ID", "FLOWISE_BASE_URL", true, true}, true
+	case "dify":
+		return Vars{"DIFY_API_KEY", "", "DIFY_BASE_URL", false, false}, true
 	}
 	return Vars{}, false
 }
@@ -113,6 +121,7 @@ func (v Vars) String() string {
 	default:
 		optional = v.BaseURL
 	}
+	required = slices.DeleteFunc(required, func(s string) bool { return s == "" })
 	s := strings.Join(required, " and ")
 	if optional != "" {
 		s += ", optionally " + optional + ","
@@ -189,15 +198,19 @@ func Open(provider string, cfg Config) (*Bot, func(), error) {
 		lookup = func(string) (string, bool) { return "", false }
 	}
 	key, _ := lookup(vars.Key)
-	id, _ := lookup(vars.ID)
+	var id string
+	if vars.ID != "" {
+		id, _ = lookup(vars.ID)
+	}
+	hasID := id != "" || vars.ID == ""
 	var baseURL string
 	if vars.BaseURL != "" {
 		baseURL, _ = lookup(vars.BaseURL)
 	}
 	switch {
-	case id != "" && (key != "" || vars.KeyOptional) && vars.BaseURLRequired && baseURL == "":
+	case hasID && (key != "" || vars.KeyOptional) && vars.BaseURLRequired && baseURL == "":
 		return nil, nil, fmt.Errorf("%s: %s is set but %s is not (%s has no default host)", provider, vars.ID, vars.BaseURL, provider)
-	case id != "" && (key != "" || vars.KeyOptional):
+	case hasID && (key != "" || vars.KeyOptional):
 		return openReal(provider, key, id, baseURL, vars, cfg.Options)
 	case key != "":
 		return nil, nil, fmt.Errorf("%s: %s is set but %s is not", provider, vars.Key, vars.ID)
@@ -257,6 +270,8 @@ func newClient(provider, key, id string, opts []chatbot.Option) (chatbot.Chatbot
 		return chatbase.NewClient(key, id, opts...)
 	case "flowise":
 		return flowise.NewClient(key, id, opts...)
+	case "dify":
+		return dify.NewClient(key, opts...)
 	}
 	return nil, errors.New("unknown provider " + provider)
 }
@@ -297,6 +312,10 @@ func openFake(provider string, vars Vars, cfg Config) (*Bot, func(), error) {
 		s := flowisetest.NewServer(flowisetest.Config{})
 		s.SetPace(cfg.Pace)
 		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+	case "dify":
+		s := difytest.NewServer(difytest.Config{})
+		s.SetPace(cfg.Pace)
+		srv, url, key = s, s.URL, s.APIKey()
 	}
 	srv.SetAnswer(func(message string) string { return DemoAnswer(provider, message) })
 	opts := append([]chatbot.Option{chatbot.WithBaseURL(url)}, cfg.Options...)

@@ -42,6 +42,10 @@ func TestOpen(t *testing.T) {
 			describe: "flowise: built-in fake (set FLOWISE_CHATFLOW_ID and FLOWISE_BASE_URL, optionally FLOWISE_API_KEY, to talk to the real service)"},
 		{name: "flowise without base URL", provider: "flowise", env: map[string]string{"FLOWISE_API_KEY": "k", "FLOWISE_CHATFLOW_ID": "flow"},
 			err: "flowise: FLOWISE_CHATFLOW_ID is set but FLOWISE_BASE_URL is not (flowise has no default host)"},
+		{name: "dify fake", provider: "dify", mode: "fake",
+			describe: "dify: built-in fake (set DIFY_API_KEY, optionally DIFY_BASE_URL, to talk to the real service)"},
+		{name: "dify key alone", provider: "dify", env: map[string]string{"DIFY_API_KEY": "app-k", "DIFY_BASE_URL": "https://dify.example.com/v1/"},
+			mode: "real", describe: "dify: the real service at https://dify.example.com/v1/"},
 		{name: "unknown", provider: "other", err: `unknown provider "other"`},
 	}
 	for _, tt := range tests {
