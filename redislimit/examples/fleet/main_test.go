@@ -9,12 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/redislimit/redistest"
 )
 
 func TestFleetWithRedis(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
+	srv := redistest.NewServer(t)
 	var out strings.Builder
 	start := time.Now()
 	all, received, err := run(t.Context(), &out, config{Replicas: 4, Duration: 2 * time.Second, RedisAddr: srv.Addr})
