@@ -89,6 +89,7 @@ func (m mod) tag(v string) string {
 func main() {
 	rev := flag.String("rev", "HEAD", "the commit to check")
 	keep := flag.Bool("keep", false, "keep the scratch directory and print its path")
+	modcache := flag.String("modcache", defaultModCache(), "the consumers' module cache, kept between runs (this repository's modules are removed from it first)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: releasecheck [-rev REV] [-keep] REPO\n\n"+
 			"Tags every released module of the repository at REPO at chatbot.Version in a scratch clone,\n"+
@@ -102,7 +103,7 @@ func main() {
 		os.Exit(2)
 	}
 	start := time.Now()
-	failures, err := run(flag.Arg(0), *rev, *keep)
+	failures, err := run(flag.Arg(0), *rev, *keep, *modcache)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "releasecheck:", err)
 		os.Exit(1)
@@ -118,7 +119,7 @@ func main() {
 }
 
 // run does the check and returns its failures; err is a failure to set it up.
-func run(repo, rev string, keep bool) (failures []string, err error) {
+func run(repo, rev string, keep bool, modcache string) (failures []string, err error) {
 	repo, err = filepath.Abs(repo)
 	if err != nil {
 		return nil, err
@@ -169,16 +170,7 @@ func run(repo, rev string, keep bool) (failures []string, err error) {
 		}
 	}
 
-	// Each toolchain is fetched once into the local module cache, as any
-	// GOTOOLCHAIN=go1.N.M command does, so that the consumers, which have a
-	// module cache of their own, read it from there instead of downloading it
-	// again.
-	for _, m := range mods {
-		if _, err := output(scratch, append(os.Environ(), "GOTOOLCHAIN="+toolchain(m.goLine)), "go", "version"); err != nil {
-			return nil, err
-		}
-	}
-	env, err := consumerEnv(scratch, proxy)
+	env, err := consumerEnv(scratch, proxy, modcache)
 	if err != nil {
 		return nil, err
 	}
@@ -348,9 +340,16 @@ func publish(dir, src string, m mod, v string) error {
 // consumerEnv returns the environment of the consumers: our modules from the
 // file-system proxy at proxy without the checksum database, everything else
 // from the real proxy (after the local module cache, which the go command
-// can read as a proxy too) and verified, in a module cache of their own so
-// that no earlier run's v0.1.0 is reused.
-func consumerEnv(scratch, proxy string) ([]string, error) {
+// can read as a proxy too) and verified. Their module cache, modcache, is
+// their own, kept between runs so that the toolchains, the third-party
+// modules and the build cache entries of both are reused; this repository's
+// modules are removed from it first, so that no earlier run's zips are.
+func consumerEnv(scratch, proxy, modcache string) ([]string, error) {
+	for _, d := range []string{modcache, filepath.Join(modcache, "cache", "download")} {
+		if err := os.RemoveAll(filepath.Join(d, filepath.FromSlash(path.Dir(rootPath)))); err != nil {
+			return nil, err
+		}
+	}
 	goEnv, err := output(scratch, nil, "go", "env", "GOPROXY", "GOMODCACHE")
 	if err != nil {
 		return nil, err
@@ -380,7 +379,7 @@ func consumerEnv(scratch, proxy string) ([]string, error) {
 		"GOFLAGS=-mod=mod -modcacherw",
 		"GOPROXY="+strings.Join(proxies, ","),
 		"GONOSUMDB="+rootPath,
-		"GOMODCACHE="+filepath.Join(scratch, "modcache"),
+		"GOMODCACHE="+modcache,
 		"GOWORK=off",
 	), nil
 }
@@ -521,6 +520,16 @@ func output(dir string, env []string, name string, args ...string) (string, erro
 		return "", fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
+}
+
+// defaultModCache is the consumers' module cache unless -modcache says
+// otherwise: in the user's cache directory, or the temporary one.
+func defaultModCache() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "chatbot-releasecheck", "mod")
 }
 
 func fileURL(dir string) string { return "file://" + filepath.ToSlash(dir) }
