@@ -3,9 +3,9 @@ module github.com/chatbot-go/chatbot/bench
 go 1.26.0
 
 require (
-	github.com/chatbot-go/chatbot v0.0.0
-	github.com/chatbot-go/chatbot/otelchatbot v0.0.0
-	github.com/chatbot-go/chatbot/resilience v0.0.0
+	github.com/chatbot-go/chatbot v0.1.0
+	github.com/chatbot-go/chatbot/otelchatbot v0.1.0
+	github.com/chatbot-go/chatbot/resilience v0.1.0
 	github.com/openai/openai-go/v3 v3.96.0
 	github.com/sashabaranov/go-openai v1.43.0
 	github.com/stretchr/testify v1.12.1

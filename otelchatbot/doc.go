@@ -116,13 +116,18 @@
 // The span is in the context the wrapped client receives. With an otelhttp
 // transport given to the provider client through [chatbot.WithHTTPClient],
 // each HTTP attempt is a child span of the chat span and carries its trace
-// context to the provider in a traceparent header (keep a
-// ResponseHeaderTimeout on the transport you wrap: the SDK's default one
-// has it, yours replaces it). With a logger over [NewLogHandler] given
+// context to the provider in a traceparent header. The SDK's default
+// transport is not exported: wrap your own, or a clone of
+// http.DefaultTransport as the default is. It needs no
+// ResponseHeaderTimeout: the client's stream idle timeout
+// ([chatbot.WithStreamIdleTimeout]) bounds the wait for response headers
+// whatever the transport. With a logger over [NewLogHandler] given
 // through [chatbot.WithLogger], each attempt, each retry and each refusal
 // by the provider the client gives up on is an event on the chat span (see
 // [LogHandler]):
 //
+//	transport := http.DefaultTransport.(*http.Transport).Clone()
+//	transport.MaxIdleConnsPerHost = transport.MaxIdleConns // as the SDK's default: concurrent chats reuse connections
 //	hc := &http.Client{Transport: otelhttp.NewTransport(transport)}
 //	bot, err := workspace.NewClient(key, id,
 //		chatbot.WithHTTPClient(hc),

@@ -5,7 +5,8 @@ import (
 	"time"
 
 	"github.com/chatbot-go/chatbot/redislimit"
-	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/redislimit/internal/testenv"
+	"github.com/chatbot-go/chatbot/redislimit/redistest"
 	"github.com/chatbot-go/chatbot/resilience"
 )
 
@@ -25,14 +26,14 @@ func BenchmarkAllow(b *testing.B) {
 			}
 		}
 	})
-	srv := redistest.Start(b)
+	srv := redistest.NewServer(b)
 	for _, parallel := range []bool{false, true} {
 		name := "redis"
 		if parallel {
 			name = "redis-parallel"
 		}
 		b.Run(name, func(b *testing.B) {
-			rdb := newClient(b, srv.Addr)
+			rdb := testenv.NewClient(b, srv.Addr)
 			lim := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), redislimit.WithTimeout(time.Second))
 			if _, err := lim.Allow(b.Context(), "workspace/bot"); err != nil { // dial, load the script
 				b.Fatal(err)

@@ -13,7 +13,8 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/redislimit"
-	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/redislimit/internal/testenv"
+	"github.com/chatbot-go/chatbot/redislimit/redistest"
 	"github.com/chatbot-go/chatbot/resilience"
 	"github.com/chatbot-go/chatbot/workspace"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
@@ -89,7 +90,7 @@ func hammer(t *testing.T, fake *workspacetest.Server, limiters []resilience.Limi
 					}
 					mu.Unlock()
 					if apiErr != nil && apiErr.ProviderCode == clientRateLimited {
-						pause(ctx, apiErr.RetryAfter)
+						testenv.Pause(ctx, apiErr.RetryAfter)
 					}
 				}
 			}()
@@ -97,17 +98,6 @@ func hammer(t *testing.T, fake *workspacetest.Server, limiters []resilience.Limi
 	}
 	wg.Wait()
 	return counts, time.Since(start)
-}
-
-// pause waits d or until ctx ends: the replica's back-off, not a test
-// synchronisation.
-func pause(ctx context.Context, d time.Duration) {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-	case <-timer.C:
-	}
 }
 
 // bound is the most calls the shared rate admits in elapsed: the burst, and
@@ -149,12 +139,12 @@ func newFleetFake(t *testing.T) *workspacetest.Server {
 // send at most the shared limit, and the fake never answers 429.
 func TestFleetSharesOneLimitInRedis(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
+	srv := redistest.NewServer(t)
 	fake := newFleetFake(t)
 	limiters := make([]resilience.Limiter, replicas)
 	for i := range limiters {
-		limiters[i] = redislimit.New(newClient(t, srv.Addr), fleetRate,
-			redislimit.WithPolicy(redislimit.FailClosed), patient) // a failure would show, not admit
+		limiters[i] = redislimit.New(testenv.NewClient(t, srv.Addr), fleetRate,
+			redislimit.WithPolicy(redislimit.FailClosed), testenv.Patient) // a failure would show, not admit
 	}
 	counts, elapsed := hammer(t, fake, limiters)
 	total := report(t, "redis", counts, elapsed)

@@ -22,7 +22,6 @@ type Limiter struct {
 	limit redis_rate.Limit
 	bad   error // non-nil when New had no client
 	cfg   config
-	now   func() time.Time // time.Now; tests replace it
 
 	mu         sync.Mutex
 	downUntil  time.Time // Redis is not asked before it (see WithCooldown)
@@ -46,11 +45,11 @@ var _ resilience.Limiter = (*Limiter)(nil)
 // inspect has it off). A nil client makes every Allow fail with an error
 // saying so, whatever the [Policy].
 func New(client redis.UniversalClient, r resilience.Rate, opts ...Option) *Limiter {
-	cfg := config{prefix: DefaultPrefix, timeout: DefaultTimeout, logInterval: DefaultLogInterval, cooldown: DefaultCooldown}
+	cfg := config{Prefix: DefaultPrefix, Timeout: DefaultTimeout, LogInterval: DefaultLogInterval, Cooldown: DefaultCooldown, Now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	l := &Limiter{cfg: cfg, now: time.Now}
+	l := &Limiter{cfg: cfg}
 	if client == nil {
 		l.bad = errors.New("redislimit: nil Redis client")
 		return l
@@ -60,10 +59,10 @@ func New(client redis.UniversalClient, r resilience.Rate, opts ...Option) *Limit
 		l.rl = redis_rate.NewLimiter(client)
 		l.limit = redis_rate.Limit{Rate: r.Limit, Period: r.Period, Burst: r.Burst}
 	}
-	if cfg.logger != nil && !contextTimeouts(client) {
-		cfg.logger.Warn("redislimit: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): "+
+	if cfg.Logger != nil && !contextTimeouts(client) {
+		cfg.Logger.Warn("redislimit: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): "+
 			"a slow Redis can hold Allow up to the client's ReadTimeout instead of the limiter's timeout",
-			"timeout", cfg.timeout)
+			"timeout", cfg.Timeout)
 	}
 	return l
 }
@@ -102,16 +101,16 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 	if l.rl == nil {
 		return 0, nil
 	}
-	if l.cfg.cooldown > 0 {
+	if l.cfg.Cooldown > 0 {
 		l.mu.Lock()
-		down, cause := l.now().Before(l.downUntil), l.downCause
+		down, cause := l.cfg.Now().Before(l.downUntil), l.downCause
 		l.mu.Unlock()
 		if down {
 			return l.fail(key, cooldownError{cause})
 		}
 	}
-	cctx, cancel := context.WithTimeout(ctx, l.cfg.timeout)
-	res, err := l.rl.Allow(cctx, l.cfg.prefix+key, l.limit)
+	cctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
+	res, err := l.rl.Allow(cctx, l.cfg.Prefix+key, l.limit)
 	cancel()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -120,11 +119,11 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 		if cctx.Err() != nil {
 			// The limiter's own deadline: go-redis reports it as
 			// context.DeadlineExceeded or as a socket i/o timeout.
-			err = timeoutError{l.cfg.timeout}
+			err = timeoutError{l.cfg.Timeout}
 		}
-		if l.cfg.cooldown > 0 {
+		if l.cfg.Cooldown > 0 {
 			l.mu.Lock()
-			l.downUntil, l.downCause = l.now().Add(l.cfg.cooldown), err
+			l.downUntil, l.downCause = l.cfg.Now().Add(l.cfg.Cooldown), err
 			l.mu.Unlock()
 		}
 		return l.fail(key, err)
@@ -137,13 +136,13 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 
 // fail applies the policy to a Redis failure.
 func (l *Limiter) fail(key string, cause error) (time.Duration, error) {
-	if l.cfg.policy == FailClosed {
+	if Policy(l.cfg.Policy) == FailClosed {
 		return 0, &UnavailableError{Key: key, Err: cause}
 	}
-	if l.cfg.logger == nil {
+	if l.cfg.Logger == nil {
 		return 0, nil
 	}
-	now := l.now()
+	now := l.cfg.Now()
 	l.mu.Lock()
 	if now.Before(l.nextLog) {
 		l.suppressed++
@@ -151,9 +150,9 @@ func (l *Limiter) fail(key string, cause error) (time.Duration, error) {
 		return 0, nil
 	}
 	suppressed := l.suppressed
-	l.suppressed, l.nextLog = 0, now.Add(l.cfg.logInterval)
+	l.suppressed, l.nextLog = 0, now.Add(l.cfg.LogInterval)
 	l.mu.Unlock()
-	l.cfg.logger.Warn("redislimit: redis unavailable, call allowed (fail-open)",
+	l.cfg.Logger.Warn("redislimit: redis unavailable, call allowed (fail-open)",
 		"err", cause.Error(), "suppressed", suppressed)
 	return 0, nil
 }

@@ -1,12 +1,8 @@
 package redislimit_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,64 +10,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot/internal/clocktest"
 	"github.com/chatbot-go/chatbot/redislimit"
-	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/redislimit/internal/testenv"
+	"github.com/chatbot-go/chatbot/redislimit/redistest"
 	"github.com/chatbot-go/chatbot/resilience"
 )
 
-// newClient returns a go-redis client for addr that honours context
-// deadlines, as the package documentation asks, closed at cleanup.
-func newClient(t testing.TB, addr string, mod ...func(*redis.Options)) *redis.Client {
-	t.Helper()
-	o := &redis.Options{Addr: addr, ContextTimeoutEnabled: true}
-	for _, m := range mod {
-		m(o)
-	}
-	rdb := redis.NewClient(o)
-	t.Cleanup(func() { _ = rdb.Close() })
-	return rdb
-}
-
-// logBuffer is a concurrency-safe log sink for slog.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) lines() []string {
-	s := strings.TrimSpace(l.String())
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
-
-// patient is the timeout of limiters in tests whose subject is not a slow
-// Redis: a busy CI machine can take more than the default 100 ms to dial,
-// handshake and load the script, and that must not fail them.
-var patient = redislimit.WithTimeout(hang)
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
-	return slog.New(slog.NewTextHandler(b, nil)), b
-}
-
 func TestServerHasPersistenceOff(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	rdb := newClient(t, srv.Addr)
+	srv := redistest.NewServer(t)
+	rdb := testenv.NewClient(t, srv.Addr)
 	cfg, err := rdb.ConfigGet(t.Context(), "*").Result()
 	require.NoError(t, err)
 	assert.Equal(t, "", cfg["save"])
@@ -81,8 +30,8 @@ func TestServerHasPersistenceOff(t *testing.T) {
 
 func TestAllow(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	rdb := newClient(t, srv.Addr)
+	srv := redistest.NewServer(t)
+	rdb := testenv.NewClient(t, srv.Addr)
 
 	tests := []struct {
 		name   string
@@ -97,7 +46,7 @@ func TestAllow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			lim := redislimit.New(rdb, tt.rate, patient, redislimit.WithPrefix("test:"+t.Name()+":"))
+			lim := redislimit.New(rdb, tt.rate, testenv.Patient, redislimit.WithPrefix("test:"+t.Name()+":"))
 			for i := range tt.admits {
 				wait, err := lim.Allow(t.Context(), "k")
 				require.NoError(t, err)
@@ -123,12 +72,12 @@ func TestAllow(t *testing.T) {
 
 func TestAllowSharesBudgetAcrossLimiters(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
+	srv := redistest.NewServer(t)
 	rate := resilience.Rate{Limit: 1, Period: time.Hour, Burst: 2}
 	// Two replicas: two clients, two limiters, one Redis.
-	a := redislimit.New(newClient(t, srv.Addr), rate, patient)
-	b := redislimit.New(newClient(t, srv.Addr), rate, patient)
-	other := redislimit.New(newClient(t, srv.Addr), rate, patient, redislimit.WithPrefix("other-service:"))
+	a := redislimit.New(testenv.NewClient(t, srv.Addr), rate, testenv.Patient)
+	b := redislimit.New(testenv.NewClient(t, srv.Addr), rate, testenv.Patient)
+	other := redislimit.New(testenv.NewClient(t, srv.Addr), rate, testenv.Patient, redislimit.WithPrefix("other-service:"))
 
 	wait, err := a.Allow(t.Context(), "workspace/bot")
 	require.NoError(t, err)
@@ -143,15 +92,15 @@ func TestAllowSharesBudgetAcrossLimiters(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, wait, "another prefix is another budget")
 
-	keys, err := newClient(t, srv.Addr).Keys(t.Context(), "*").Result()
+	keys, err := testenv.NewClient(t, srv.Addr).Keys(t.Context(), "*").Result()
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"rate:chatbot:workspace/bot", "rate:other-service:workspace/bot"}, keys)
 }
 
 func TestAllowUnlimitedAndNilClient(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	rdb := newClient(t, srv.Addr)
+	srv := redistest.NewServer(t)
+	rdb := testenv.NewClient(t, srv.Addr)
 	for _, p := range []redislimit.Policy{redislimit.FailOpen, redislimit.FailClosed} {
 		t.Run(p.String(), func(t *testing.T) {
 			unlimited := redislimit.New(rdb, resilience.Rate{Limit: 0, Period: time.Hour, Burst: 1}, redislimit.WithPolicy(p))
@@ -173,8 +122,8 @@ func TestAllowUnlimitedAndNilClient(t *testing.T) {
 
 func TestAllowReturnsCallersContextError(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	rdb := newClient(t, srv.Addr)
+	srv := redistest.NewServer(t)
+	rdb := testenv.NewClient(t, srv.Addr)
 	for _, p := range []redislimit.Policy{redislimit.FailOpen, redislimit.FailClosed} {
 		t.Run(p.String(), func(t *testing.T) {
 			lim := redislimit.New(rdb, resilience.Rate{Limit: 1, Period: time.Hour}, redislimit.WithPolicy(p))
@@ -193,22 +142,22 @@ func TestAllowReturnsCallersContextError(t *testing.T) {
 
 func TestRedisDown(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
+	srv := redistest.NewServer(t)
 	addr := srv.Addr
 	srv.Kill() // a port where nothing listens any more
 	const password = "s3cret-redis-password"
-	rdb := newClient(t, addr, func(o *redis.Options) { o.Password = password; o.Username = "svc-user" })
+	rdb := testenv.NewClient(t, addr, func(o *redis.Options) { o.Password = password; o.Username = "svc-user" })
 	rate := resilience.Rate{Limit: 1, Period: time.Hour}
 
 	t.Run("fail open", func(t *testing.T) {
-		logger, logs := newLogger()
+		logger, logs := testenv.NewLogger()
 		lim := redislimit.New(rdb, rate, redislimit.WithLogger(logger))
 		for range 5 {
 			wait, err := lim.Allow(t.Context(), "k")
 			require.NoError(t, err)
 			require.Zero(t, wait, "the call goes")
 		}
-		lines := logs.lines()
+		lines := logs.Lines()
 		require.Len(t, lines, 1, "one line, then quiet for %v", redislimit.DefaultLogInterval)
 		assert.Contains(t, lines[0], "redis unavailable")
 		assert.NotContains(t, logs.String(), password)
@@ -221,7 +170,7 @@ func TestRedisDown(t *testing.T) {
 		require.Zero(t, wait)
 	})
 	t.Run("fail closed", func(t *testing.T) {
-		logger, logs := newLogger()
+		logger, logs := testenv.NewLogger()
 		lim := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), redislimit.WithLogger(logger))
 		_, err := lim.Allow(t.Context(), "k")
 		require.ErrorIs(t, err, redislimit.ErrUnavailable)
@@ -237,11 +186,11 @@ func TestRedisDown(t *testing.T) {
 
 func TestWrongPasswordIsNotLeaked(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	require.NoError(t, newClient(t, srv.Addr).ConfigSet(t.Context(), "requirepass", "the-right-one").Err())
+	srv := redistest.NewServer(t)
+	require.NoError(t, testenv.NewClient(t, srv.Addr).ConfigSet(t.Context(), "requirepass", "the-right-one").Err())
 	const password = "s3cret-wrong-password"
-	rdb := newClient(t, srv.Addr, func(o *redis.Options) { o.Password = password })
-	logger, logs := newLogger()
+	rdb := testenv.NewClient(t, srv.Addr, func(o *redis.Options) { o.Password = password })
+	logger, logs := testenv.NewLogger()
 	for _, p := range []redislimit.Policy{redislimit.FailOpen, redislimit.FailClosed} {
 		lim := redislimit.New(rdb, resilience.Rate{Limit: 1, Period: time.Hour}, redislimit.WithPolicy(p), redislimit.WithLogger(logger))
 		_, err := lim.Allow(t.Context(), "k")
@@ -273,7 +222,7 @@ func TestWarnsWhenClientIgnoresContextDeadlines(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Cleanup(func() { _ = tt.client.Close() })
-			logger, logs := newLogger()
+			logger, logs := testenv.NewLogger()
 			redislimit.New(tt.client, rate, redislimit.WithLogger(logger))
 			if tt.warns {
 				assert.Contains(t, logs.String(), "ContextTimeoutEnabled is false")
@@ -300,4 +249,32 @@ func TestZeroLimiterAllows(t *testing.T) {
 	wait, err := lim.Allow(t.Context(), "k")
 	require.NoError(t, err)
 	require.Zero(t, wait)
+}
+
+// TestFailOpenLogIsRateLimited checks the fail-open log: one line, then
+// quiet for DefaultLogInterval, then one line that counts the failures it
+// stayed quiet about.
+func TestFailOpenLogIsRateLimited(t *testing.T) {
+	srv := redistest.NewServer(t)
+	addr := srv.Addr
+	srv.Kill()
+	logger, logs := testenv.NewLogger()
+	clock := clocktest.New(time.Now())
+	lim := redislimit.New(testenv.NewClient(t, addr), resilience.Rate{Limit: 1}, redislimit.WithLogger(logger), testenv.WithClock(clock))
+	for range 7 {
+		wait, err := lim.Allow(t.Context(), "k")
+		require.NoError(t, err)
+		require.Zero(t, wait)
+	}
+	require.Len(t, logs.Lines(), 1)
+	assert.Contains(t, logs.Lines()[0], "suppressed=0")
+
+	clock.Advance(redislimit.DefaultLogInterval)
+	wait, err := lim.Allow(t.Context(), "k")
+	require.NoError(t, err)
+	require.Zero(t, wait)
+	lines := logs.Lines()
+	require.Len(t, lines, 2)
+	assert.Contains(t, lines[1], "suppressed=6")
+	assert.Contains(t, lines[1], "level=WARN")
 }

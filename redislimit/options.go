@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/chatbot-go/chatbot/redislimit/internal/settings"
 )
 
 // Defaults of [New].
@@ -60,19 +62,14 @@ func (p Policy) String() string {
 // Option configures [New].
 type Option func(*config)
 
-type config struct {
-	prefix      string
-	timeout     time.Duration
-	policy      Policy
-	logger      *slog.Logger
-	logInterval time.Duration
-	cooldown    time.Duration
-}
+// config lives in an internal package, so that the fault tests of the nested
+// module redislimit/internal/faults can set its clock.
+type config = settings.Config
 
 // WithPrefix sets the prefix of the limiter's Redis keys (default
 // [DefaultPrefix]). Replicas that must share a budget use the same prefix;
 // services that share a Redis but not a key use different ones.
-func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
+func WithPrefix(p string) Option { return func(c *config) { c.Prefix = p } }
 
 // WithTimeout bounds each [Limiter.Allow] call to d (default
 // [DefaultTimeout]); a d of zero or less keeps the default. The bound holds
@@ -82,7 +79,7 @@ func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
-			c.timeout = d
+			c.Timeout = d
 		}
 	}
 }
@@ -93,14 +90,14 @@ func WithTimeout(d time.Duration) Option {
 // or less asks Redis on every call, each paying up to the timeout while Redis
 // is down. The cooldown belongs to one Limiter: each replica finds out for
 // itself.
-func WithCooldown(d time.Duration) Option { return func(c *config) { c.cooldown = max(d, 0) } }
+func WithCooldown(d time.Duration) Option { return func(c *config) { c.Cooldown = max(d, 0) } }
 
 // WithPolicy sets what happens when Redis cannot decide (default
 // [FailOpen]).
-func WithPolicy(p Policy) Option { return func(c *config) { c.policy = p } }
+func WithPolicy(p Policy) Option { return func(c *config) { c.Policy = int(p) } }
 
 // WithLogger sets the logger for Redis failures under [FailOpen] (one Warn
 // line per [DefaultLogInterval] at most) and for the client warning of
 // [WithTimeout]. The default, nil, logs nothing. No line carries a Redis
 // password.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.Logger = l } }

@@ -18,7 +18,8 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/redislimit"
-	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/redislimit/internal/testenv"
+	"github.com/chatbot-go/chatbot/redislimit/redistest"
 	"github.com/chatbot-go/chatbot/resilience"
 	"github.com/chatbot-go/chatbot/workspace"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
@@ -42,18 +43,18 @@ func readmeRedisLimit(addr, password string, workspaceBot chatbot.Chatbot, logge
 
 func TestReadmeRedisLimit(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
+	srv := redistest.NewServer(t)
 	fake := workspacetest.NewServer(workspacetest.Config{})
 	t.Cleanup(fake.Close)
 	client, err := workspace.NewClient(fake.APIKey(), fake.ChatbotID(), chatbot.WithBaseURL(fake.URL))
 	require.NoError(t, err)
-	logger, logs := newLogger()
+	logger, logs := testenv.NewLogger()
 	bot, rdb := readmeRedisLimit(srv.Addr, "", client, logger)
 	t.Cleanup(func() { _ = rdb.Close() })
 	// Warm the pool and Redis's script cache with a patient limiter, so that
 	// the block's 100 ms timeout meets one loopback round trip, not a dial
 	// and a script load on a busy machine.
-	_, err = redislimit.New(rdb, resilience.Rate{Limit: 1}, patient, redislimit.WithPrefix("warm:")).Allow(t.Context(), "k")
+	_, err = redislimit.New(rdb, resilience.Rate{Limit: 1}, testenv.Patient, redislimit.WithPrefix("warm:")).Allow(t.Context(), "k")
 	require.NoError(t, err)
 
 	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})

@@ -4,7 +4,7 @@ go 1.24
 
 require (
 	github.com/Shopify/toxiproxy/v2 v2.5.0
-	github.com/chatbot-go/chatbot v0.0.0
+	github.com/chatbot-go/chatbot v0.1.0
 	github.com/prometheus/client_golang v1.13.0
 	github.com/rs/zerolog v1.28.0
 	github.com/stretchr/testify v1.12.1

@@ -23,11 +23,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/workspace"
@@ -41,12 +41,10 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "webhooks:", err)
-		os.Exit(1)
-	}
+	ctx, stop := cli.Context()
+	err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv, nil)
+	stop()
+	os.Exit(cli.ExitCode(os.Stderr, "webhooks", err))
 }
 
 // run receives webhooks. Without credentials it drives itself from the fakes

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
@@ -118,4 +121,12 @@ func TestWebhooksWithCredentials(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(text, "  pollybot: ")+strings.Count(text, "  sitegpt: "), text)
 	assert.NotContains(t, text, secret)
 	assert.NotContains(t, text, token)
+}
+
+func TestHelpPrintsUsageAndRunsNothing(t *testing.T) {
+	var out strings.Builder
+	err := run(t.Context(), []string{"-h"}, &out, env(nil), func(string) { t.Error("the receiver started") })
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Empty(t, out.String(), "the demo did not run")
+	assert.Equal(t, 0, cli.ExitCode(io.Discard, "webhooks", err))
 }

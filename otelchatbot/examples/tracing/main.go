@@ -14,6 +14,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,12 +38,25 @@ import (
 const question = "When are you open?"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Stdout); err != nil {
+	if err := start(os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "tracing:", err)
 		os.Exit(1)
 	}
+}
+
+// start parses the (flagless) command line, so that -h prints what the
+// program does and runs nothing, and runs the demo.
+func start(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("tracing", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: tracing\n\nPrints the OpenTelemetry spans of one relayed chat, with a retry, against a built-in fake.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return run(ctx, stdout)
 }
 
 func run(ctx context.Context, stdout io.Writer) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -94,4 +95,11 @@ func TestTracing(t *testing.T) {
 		assert.Equal(t, chat.SpanContext.SpanID, h.Parent.SpanID, "HTTP span %s is a child of the chat span", h.Name)
 	}
 	assert.Contains(t, head, "The provider received traceparent 00-"+chat.SpanContext.TraceID+"-"+spans[1].SpanContext.SpanID+"-01\n")
+}
+
+func TestHelpPrintsUsageAndRunsNothing(t *testing.T) {
+	var out strings.Builder
+	err := start([]string{"-h"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Empty(t, out.String(), "the demo did not run")
 }

@@ -7,8 +7,11 @@
 // With REDIS_ADDR set (host:port; REDIS_PASSWORD if the server needs one),
 // the replicas share one budget in Redis through redislimit and the
 // provider never answers 429. Without it, each replica falls back to an
-// in-process limiter, the fleet sends about N times the budget, and the
-// provider refuses the excess with 429s.
+// in-process limiter that knows nothing of the others: together they would
+// admit up to N times the budget. The provider refuses the excess with
+// 429s, and each SDK client's rate-limit pre-check then waits for (or
+// refuses calls until) the reset its headers announce, so the fleet sends
+// more than the budget but less than N times it.
 //
 //	REDIS_ADDR=127.0.0.1:6379 go run ./examples/fleet -replicas 4 -for 3s
 package main
@@ -23,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -50,6 +54,23 @@ type counts struct {
 	Sent      int // admitted by its limiter and sent to the provider
 	Refused   int // of those, refused by the provider with a 429
 	Throttled int // refused by its own limiter, never sent
+	Held      int // admitted by its limiter, then held back by the SDK's pre-check, never sent
+}
+
+// countingLimiter counts the calls its Limiter refused: the SDK's pre-check
+// refuses with the same ProviderCode, so the error alone cannot tell them
+// apart.
+type countingLimiter struct {
+	resilience.Limiter
+	refused atomic.Int64
+}
+
+func (c *countingLimiter) Allow(ctx context.Context, key string) (time.Duration, error) {
+	wait, err := c.Limiter.Allow(ctx, key)
+	if err == nil && wait > 0 {
+		c.refused.Add(1)
+	}
+	return wait, err
 }
 
 func main() {
@@ -76,12 +97,13 @@ func run(ctx context.Context, w io.Writer, cfg config) ([]counts, int, error) {
 	provider.SetReply("ok")
 	provider.SetRateLimit(rate.Limit+rate.Burst, rate.Period)
 
-	limiters := make([]resilience.Limiter, cfg.Replicas)
+	limiters := make([]*countingLimiter, cfg.Replicas)
 	if cfg.RedisAddr == "" {
-		fmt.Fprintln(w, "REDIS_ADDR is not set: each replica uses its own in-process limiter, so the fleet sends about",
-			cfg.Replicas, "times the budget. Set REDIS_ADDR=host:port to share one budget in Redis.")
+		fmt.Fprintln(w, "REDIS_ADDR is not set: each replica uses its own in-process limiter, so together they would admit up to",
+			cfg.Replicas, "times the budget; the provider refuses the excess with 429s, and each SDK client then waits for",
+			"(or refuses calls until) the reset the provider announces. Set REDIS_ADDR=host:port to share one budget in Redis.")
 		for i := range limiters {
-			limiters[i] = resilience.NewLocalLimiter(rate)
+			limiters[i] = &countingLimiter{Limiter: resilience.NewLocalLimiter(rate)}
 		}
 	} else {
 		fmt.Fprintln(w, "sharing one budget in Redis at", cfg.RedisAddr)
@@ -92,8 +114,8 @@ func run(ctx context.Context, w io.Writer, cfg config) ([]counts, int, error) {
 			defer rdb.Close()
 			// FailClosed and a patient timeout: the example shows a Redis
 			// failure rather than letting calls through unlimited.
-			limiters[i] = redislimit.New(rdb, rate, redislimit.WithPrefix(prefix),
-				redislimit.WithPolicy(redislimit.FailClosed), redislimit.WithTimeout(2*time.Second))
+			limiters[i] = &countingLimiter{Limiter: redislimit.New(rdb, rate, redislimit.WithPrefix(prefix),
+				redislimit.WithPolicy(redislimit.FailClosed), redislimit.WithTimeout(2*time.Second))}
 		}
 	}
 
@@ -101,6 +123,7 @@ func run(ctx context.Context, w io.Writer, cfg config) ([]counts, int, error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var failure error
+	begin := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	for i, lim := range limiters {
@@ -125,7 +148,7 @@ func run(ctx context.Context, w io.Writer, cfg config) ([]counts, int, error) {
 					case err == nil:
 						all[i].Sent++
 					case apiErr != nil && apiErr.ProviderCode == resilience.CodeClientRateLimited:
-						all[i].Throttled++
+						all[i].Held++ // its limiter's refusals are moved to Throttled below
 					case errors.Is(err, chatbot.ErrRateLimited):
 						all[i].Sent++
 						all[i].Refused++
@@ -144,19 +167,28 @@ func run(ctx context.Context, w io.Writer, cfg config) ([]counts, int, error) {
 		}
 	}
 	wg.Wait()
+	elapsed := time.Since(begin)
 	if failure != nil {
 		return nil, 0, fmt.Errorf("fleet: %w", failure)
 	}
 
 	var total counts
 	for i, c := range all {
-		fmt.Fprintf(w, "replica %d: sent %3d (429 from the provider %3d), throttled by its limiter %3d\n", i+1, c.Sent, c.Refused, c.Throttled)
+		c.Throttled = int(limiters[i].refused.Load())
+		c.Held -= c.Throttled
+		all[i] = c
+		fmt.Fprintf(w, "replica %d: sent %3d (429 from the provider %3d), throttled by its limiter %3d, held back by the SDK %3d\n",
+			i+1, c.Sent, c.Refused, c.Throttled, c.Held)
 		total.Sent += c.Sent
 		total.Refused += c.Refused
 		total.Throttled += c.Throttled
+		total.Held += c.Held
 	}
-	fmt.Fprintf(w, "total:     sent %3d (429 from the provider %3d), throttled by its limiter %3d; the budget is %d per %v, burst %d\n",
-		total.Sent, total.Refused, total.Throttled, rate.Limit, rate.Period, rate.Burst)
+	fmt.Fprintf(w, "total:     sent %3d (429 from the provider %3d), throttled by its limiter %3d, held back by the SDK %3d\n",
+		total.Sent, total.Refused, total.Throttled, total.Held)
+	budget := rate.Burst + int(elapsed.Seconds()*float64(rate.Limit)/rate.Period.Seconds())
+	fmt.Fprintf(w, "the budget (%d per %v, burst %d) allowed about %d calls in %v: the fleet sent %.2f times that\n",
+		rate.Limit, rate.Period, rate.Burst, budget, elapsed.Round(10*time.Millisecond), float64(total.Sent)/float64(budget))
 	return all, provider.Count(), nil
 }
 

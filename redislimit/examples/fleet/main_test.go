@@ -9,12 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/redislimit/redistest"
 )
 
 func TestFleetWithRedis(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
+	srv := redistest.NewServer(t)
 	var out strings.Builder
 	start := time.Now()
 	all, received, err := run(t.Context(), &out, config{Replicas: 4, Duration: 2 * time.Second, RedisAddr: srv.Addr})
@@ -45,7 +45,13 @@ func TestFleetWithoutRedis(t *testing.T) {
 	require.Len(t, all, 2)
 	assert.Contains(t, out.String(), "REDIS_ADDR is not set")
 	assert.Equal(t, received, all[0].Sent+all[1].Sent)
+	for _, c := range all {
+		// Every refusal of its limiter came back as a client-side rate
+		// limit error; the rest of those are the SDK's pre-check.
+		assert.GreaterOrEqual(t, c.Held, 0)
+	}
 	assert.Contains(t, out.String(), "total:")
+	assert.Contains(t, out.String(), "the fleet sent")
 }
 
 func TestFleetRefusesBadConfig(t *testing.T) {

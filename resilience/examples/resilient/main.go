@@ -14,6 +14,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,16 +31,29 @@ import (
 )
 
 func main() {
+	if err := start(os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "resilient:", err)
+		os.Exit(1)
+	}
+}
+
+// start parses the (flagless) command line, so that -h prints what the
+// program does and runs nothing, and runs the demo against fakes of its own.
+func start(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("resilient", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: resilient\n\nShows a circuit breaker, a client-side rate limiter and fallback from a primary chatbot to a backup, against built-in fakes.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	primary := workspacetest.NewServer(workspacetest.Config{})
 	defer primary.Close()
 	backup := stammertest.NewServer(stammertest.Config{})
 	defer backup.Close()
-	if err := run(ctx, os.Stdout, primary, backup); err != nil {
-		fmt.Fprintln(os.Stderr, "resilient:", err)
-		os.Exit(1)
-	}
+	return run(ctx, stdout, primary, backup)
 }
 
 func run(ctx context.Context, out io.Writer, primarySrv *workspacetest.Server, backupSrv *stammertest.Server) error {

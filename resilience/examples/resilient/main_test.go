@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"strings"
 	"testing"
 
@@ -54,4 +55,12 @@ alice (continues primary:cm5conv0001): "One more question"
 	assert.Equal(t, want, out.String())
 	assert.Equal(t, 6, primary.Count(), "a 500 is never retried on the backup, and an open circuit sends nothing")
 	assert.Equal(t, 3, backup.Count())
+}
+
+func TestHelpPrintsUsageAndRunsNothing(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	err := start([]string{"-h"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Empty(t, out.String(), "the demo did not run")
 }

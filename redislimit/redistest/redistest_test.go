@@ -8,11 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/redislimit/redistest"
 )
 
-func TestStartKillRestart(t *testing.T) {
-	srv := redistest.Start(t)
+func TestNewServerKillRestart(t *testing.T) {
+	srv := redistest.NewServer(t)
 	require.NotZero(t, srv.PID())
 	c, err := net.Dial("tcp", srv.Addr)
 	require.NoError(t, err)
@@ -30,7 +30,7 @@ func TestStartKillRestart(t *testing.T) {
 	require.NoError(t, c.Close())
 }
 
-// TestMissingRedisServer runs TestStartKillRestart in a child process whose
+// TestMissingRedisServer runs TestNewServerKillRestart in a child process whose
 // PATH has no redis-server: with CI set it fails, without CI it skips with a
 // message saying how to install it.
 func TestMissingRedisServer(t *testing.T) {
@@ -38,16 +38,16 @@ func TestMissingRedisServer(t *testing.T) {
 	require.NoError(t, err)
 	for _, ci := range []string{"true", ""} {
 		t.Run("CI="+ci, func(t *testing.T) {
-			cmd := exec.CommandContext(t.Context(), bin, "-test.run", "^TestStartKillRestart$", "-test.v", "-test.count=1")
+			cmd := exec.CommandContext(t.Context(), bin, "-test.run", "^TestNewServerKillRestart$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), "PATH="+t.TempDir(), "CI="+ci)
 			out, err := cmd.CombinedOutput()
 			require.Contains(t, string(out), "redis-server is not installed (apt-get install -y redis-server)")
 			if ci != "" {
 				require.Error(t, err, "a missing redis-server fails under CI:\n%s", out)
-				require.Contains(t, string(out), "--- FAIL: TestStartKillRestart")
+				require.Contains(t, string(out), "--- FAIL: TestNewServerKillRestart")
 			} else {
 				require.NoError(t, err, "%s", out)
-				require.Contains(t, string(out), "--- SKIP: TestStartKillRestart")
+				require.Contains(t, string(out), "--- SKIP: TestNewServerKillRestart")
 			}
 		})
 	}

@@ -1,6 +1,15 @@
-// Package redistest starts real redis-server processes for the tests of
-// module redislimit and its examples: no mock, no in-memory imitation, the
-// same binary a deployment runs.
+// Package redistest starts throw-away redis-server processes for tests, in
+// the way of net/http/httptest: no mock, no in-memory imitation, the same
+// binary a deployment runs, on a free loopback port, stopped when the test
+// ends. The tests of module redislimit use it; so can an application's tests
+// of its own redislimit setup:
+//
+//	srv := redistest.NewServer(t) // skips the test when redis-server is not installed
+//	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true})
+//	lim := redislimit.New(rdb, resilience.Rate{Limit: 10})
+//
+// It needs redis-server on PATH (Debian: apt-get install redis-server) and
+// runs no system service.
 package redistest
 
 import (
@@ -17,7 +26,7 @@ import (
 	"time"
 )
 
-// startAttempts is how many free ports Start tries: another process can take
+// startAttempts is how many free ports NewServer tries: another process can take
 // the port between the probe and redis-server's bind.
 const startAttempts = 3
 
@@ -29,7 +38,7 @@ const pingAttempts = 50
 const readyTimeout = 30 * time.Second
 
 // Server is one redis-server process on a loopback port, with persistence
-// off. Its methods are for the test goroutine.
+// off. Create it with [NewServer]. Its methods are for the test goroutine.
 type Server struct {
 	// Addr is host:port, for redis.Options.Addr.
 	Addr string
@@ -43,14 +52,15 @@ type Server struct {
 	log  *syncBuffer
 }
 
-// Start starts redis-server on a free port of 127.0.0.1 with persistence off
-// (--save "" --appendonly no), waits until it answers PING, and stops it by
-// its PID in t.Cleanup.
+// NewServer starts redis-server on a free port of 127.0.0.1 with persistence
+// off (--save "" --appendonly no), waits until it answers PING, and
+// registers [Server.Close] with t.Cleanup, which kills it by its PID.
 //
-// When redis-server is not installed, Start fails the test if the CI
-// environment variable is set (CI must run these tests) and skips it with a
-// message saying how to install it otherwise.
-func Start(t testing.TB) *Server {
+// When redis-server is not installed, NewServer skips the test with a
+// message saying how to install it, or fails it when the CI environment
+// variable is set (CI must run these tests). When it cannot start the server,
+// it fails the test.
+func NewServer(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -61,7 +71,7 @@ func Start(t testing.TB) *Server {
 		t.Skip(msg)
 	}
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
-	t.Cleanup(s.Stop)
+	t.Cleanup(s.Close)
 	var last error
 	for range startAttempts {
 		s.port, last = freePort()
@@ -86,18 +96,11 @@ func (s *Server) Restart() {
 
 // Kill kills the process with SIGKILL, as a crash would, and waits until it
 // has exited. Clients see their connections reset and new dials refused.
-func (s *Server) Kill() {
-	s.t.Helper()
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.done
-	s.cmd = nil
-}
+func (s *Server) Kill() { s.Close() }
 
-// Stop kills the process if it runs. Start registers it with t.Cleanup.
-func (s *Server) Stop() {
+// Close kills the process if it runs and waits until it has exited.
+// [NewServer] registers it with t.Cleanup.
+func (s *Server) Close() {
 	if s.cmd == nil {
 		return
 	}
@@ -146,7 +149,7 @@ func (s *Server) start() error {
 			return nil
 		}
 	}
-	s.Stop()
+	s.Close()
 	return &startError{"ready but no answer to PING: " + s.log.String()}
 }
 

@@ -1,4 +1,4 @@
-package redislimit_test
+package faults_test
 
 import (
 	"context"
@@ -16,15 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/chatbot-go/chatbot/internal/clocktest"
 	"github.com/chatbot-go/chatbot/redislimit"
-	"github.com/chatbot-go/chatbot/redislimit/internal/redistest"
+	"github.com/chatbot-go/chatbot/redislimit/internal/testenv"
+	"github.com/chatbot-go/chatbot/redislimit/redistest"
 	"github.com/chatbot-go/chatbot/resilience"
 )
-
-// hang bounds every call of the fault tests: a call that reaches it hung
-// (the limiter's timeout is tens of milliseconds). It is a hang detector,
-// not a speed assertion.
-const hang = 20 * time.Second
 
 // leakCheck fails the test if a goroutine started during it is still
 // running at the end. Registered first, its cleanup runs last, after the
@@ -66,19 +63,19 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 	for _, p := range policies {
 		t.Run(p.String(), func(t *testing.T) {
 			leakCheck(t)
-			srv := redistest.Start(t)
-			rdb := newClient(t, srv.Addr)
-			logger, logs := newLogger()
+			srv := redistest.NewServer(t)
+			rdb := testenv.NewClient(t, srv.Addr)
+			logger, logs := testenv.NewLogger()
 			// One call per hour: a second call is refused by Redis, and only
 			// by Redis, so a refusal proves Redis decided.
+			clock := clocktest.New(time.Now())
 			lim := redislimit.New(rdb, resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1},
-				redislimit.WithPolicy(p), redislimit.WithLogger(logger), redislimit.WithTimeout(hang/2))
-			clock := newFakeClock()
-			redislimit.SetNow(lim, clock.now)
+				redislimit.WithPolicy(p), redislimit.WithLogger(logger), redislimit.WithTimeout(testenv.Hang/2),
+				testenv.WithClock(clock))
 			// Not t.Context(): it ends before the cleanup that stops the load.
 			base := context.WithoutCancel(t.Context())
 			allow := func(key string) (time.Duration, error) {
-				ctx, cancel := context.WithTimeout(base, hang)
+				ctx, cancel := context.WithTimeout(base, testenv.Hang)
 				defer cancel()
 				wait, err := lim.Allow(ctx, key)
 				assert.NoError(t, ctx.Err(), "Allow hung until the test's bound")
@@ -116,7 +113,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 						}
 						mu.Unlock()
 						if err != nil {
-							pause(base, time.Millisecond) // load pacing: no hot loop while in the cooldown
+							testenv.Pause(base, time.Millisecond) // load pacing: no hot loop while in the cooldown
 						}
 					}
 				}()
@@ -141,7 +138,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 			srv.Restart() // empty: persistence is off
 			refused := false
 			for range 20 { // the first calls may meet connections the kill broke
-				clock.advance(redislimit.DefaultCooldown) // past any cooldown a failure started
+				clock.Advance(redislimit.DefaultCooldown) // past any cooldown a failure started
 				wait, err := allow("probe")
 				if err == nil && wait > 0 {
 					refused = true
@@ -155,10 +152,10 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 			stopLoad()
 
 			mu.Lock()
-			t.Logf("%s: load calls refused by Redis %d, errors %d; log lines %d", p, decided, failed, len(logs.lines()))
+			t.Logf("%s: load calls refused by Redis %d, errors %d; log lines %d", p, decided, failed, len(logs.Lines()))
 			mu.Unlock()
 			if p == redislimit.FailOpen {
-				lines := logs.lines()
+				lines := logs.Lines()
 				require.NotEmpty(t, lines, "fail-open logs the outage")
 				assert.Contains(t, lines[0], "redis unavailable")
 			} else {
@@ -168,38 +165,17 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // TestCooldown shows that after a failure the limiter stops asking Redis
 // for the cooldown, even once Redis is back, and asks again after it; with
 // no cooldown it asks on every call.
 func TestCooldown(t *testing.T) {
 	leakCheck(t)
-	srv := redistest.Start(t)
-	rdb := newClient(t, srv.Addr)
+	srv := redistest.NewServer(t)
+	rdb := testenv.NewClient(t, srv.Addr)
 	rate := resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1}
-	lim := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), patient)
-	clock := newFakeClock()
-	redislimit.SetNow(lim, clock.now)
-	eager := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), patient,
+	clock := clocktest.New(time.Now())
+	lim := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), testenv.Patient, testenv.WithClock(clock))
+	eager := redislimit.New(rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), testenv.Patient,
 		redislimit.WithCooldown(0), redislimit.WithPrefix("eager:"))
 
 	srv.Kill()
@@ -213,7 +189,7 @@ func TestCooldown(t *testing.T) {
 	require.ErrorIs(t, err, redislimit.ErrUnavailable)
 
 	srv.Restart()
-	clock.advance(redislimit.DefaultCooldown - time.Millisecond)
+	clock.Advance(redislimit.DefaultCooldown - time.Millisecond)
 	_, err = lim.Allow(t.Context(), "k")
 	require.ErrorContains(t, err, "not asked", "Redis is back, but the cooldown is not over")
 
@@ -229,7 +205,7 @@ func TestCooldown(t *testing.T) {
 	}
 	require.True(t, decided, "with no cooldown Redis is asked on every call")
 
-	clock.advance(time.Millisecond)
+	clock.Advance(time.Millisecond)
 	wait, err := lim.Allow(t.Context(), "k")
 	require.NoError(t, err, "the cooldown is over: Redis is asked again")
 	require.Zero(t, wait)
@@ -246,7 +222,7 @@ type slowRedis struct {
 
 func newSlowRedis(t *testing.T) *slowRedis {
 	t.Helper()
-	srv := redistest.Start(t)
+	srv := redistest.NewServer(t)
 	api := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
 	proxy := toxiproxy.NewProxy(api, "redis", "127.0.0.1:0", srv.Addr)
 	require.NoError(t, proxy.Start())
@@ -254,7 +230,7 @@ func newSlowRedis(t *testing.T) *slowRedis {
 	t.Cleanup(func() { proxy.Toxics.ResetToxics(context.WithoutCancel(t.Context())) }) // runs first: releases delayed data
 	// ReadTimeout -1: the client itself would wait forever, so only the
 	// limiter's timeout can end a slow call.
-	rdb := newClient(t, proxy.Listen, func(o *redis.Options) { o.ReadTimeout = -1; o.WriteTimeout = -1 })
+	rdb := testenv.NewClient(t, proxy.Listen, func(o *redis.Options) { o.ReadTimeout = -1; o.WriteTimeout = -1 })
 	return &slowRedis{proxy: proxy, rdb: rdb}
 }
 
@@ -275,20 +251,20 @@ func TestRedisSlow(t *testing.T) {
 		t.Run(p.String(), func(t *testing.T) {
 			leakCheck(t)
 			s := newSlowRedis(t)
-			logger, logs := newLogger()
+			logger, logs := testenv.NewLogger()
 			rate := resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1}
 			lim := redislimit.New(s.rdb, rate,
 				redislimit.WithPolicy(p), redislimit.WithLogger(logger), redislimit.WithTimeout(50*time.Millisecond))
 			// The same budget with a patient timeout, for the calls before
 			// and after the fault, which a busy machine must not fail.
-			check := redislimit.New(s.rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), patient)
+			check := redislimit.New(s.rdb, rate, redislimit.WithPolicy(redislimit.FailClosed), testenv.Patient)
 
 			wait, err := check.Allow(t.Context(), "k") // warm: a pooled connection, the budget spent
 			require.NoError(t, err)
 			require.Zero(t, wait)
 
 			s.slow(t)
-			ctx, cancel := context.WithTimeout(t.Context(), hang)
+			ctx, cancel := context.WithTimeout(t.Context(), testenv.Hang)
 			defer cancel()
 			wait, err = lim.Allow(ctx, "k")
 			require.NoError(t, ctx.Err(), "Allow hung until the test's bound")
@@ -300,7 +276,7 @@ func TestRedisSlow(t *testing.T) {
 				require.ErrorContains(t, err, "no answer within 50ms")
 				require.Empty(t, logs.String())
 			} else {
-				lines := logs.lines()
+				lines := logs.Lines()
 				require.Len(t, lines, 1)
 				require.Contains(t, lines[0], "no answer within 50ms")
 			}
@@ -321,9 +297,9 @@ func TestRedisSlowCallerDeadlineFirst(t *testing.T) {
 		t.Run(p.String(), func(t *testing.T) {
 			leakCheck(t)
 			s := newSlowRedis(t)
-			logger, logs := newLogger()
+			logger, logs := testenv.NewLogger()
 			lim := redislimit.New(s.rdb, resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1},
-				redislimit.WithPolicy(p), redislimit.WithLogger(logger), redislimit.WithTimeout(hang))
+				redislimit.WithPolicy(p), redislimit.WithLogger(logger), redislimit.WithTimeout(testenv.Hang))
 			s.slow(t)
 			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 			defer cancel()
@@ -333,33 +309,4 @@ func TestRedisSlowCallerDeadlineFirst(t *testing.T) {
 			require.Empty(t, logs.String())
 		})
 	}
-}
-
-// TestFailOpenLogIsRateLimited checks the fail-open log: one line, then
-// quiet for DefaultLogInterval, then one line that counts the failures it
-// stayed quiet about.
-func TestFailOpenLogIsRateLimited(t *testing.T) {
-	srv := redistest.Start(t)
-	addr := srv.Addr
-	srv.Kill()
-	logger, logs := newLogger()
-	lim := redislimit.New(newClient(t, addr), resilience.Rate{Limit: 1}, redislimit.WithLogger(logger))
-	clock := newFakeClock()
-	redislimit.SetNow(lim, clock.now)
-	for range 7 {
-		wait, err := lim.Allow(t.Context(), "k")
-		require.NoError(t, err)
-		require.Zero(t, wait)
-	}
-	require.Len(t, logs.lines(), 1)
-	assert.Contains(t, logs.lines()[0], "suppressed=0")
-
-	clock.advance(redislimit.DefaultLogInterval)
-	wait, err := lim.Allow(t.Context(), "k")
-	require.NoError(t, err)
-	require.Zero(t, wait)
-	lines := logs.lines()
-	require.Len(t, lines, 2)
-	assert.Contains(t, lines[1], "suppressed=6")
-	assert.Contains(t, lines[1], "level=WARN")
 }
