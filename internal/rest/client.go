@@ -379,10 +379,6 @@ func (c *Client) Redact(s string) string {
 	return c.redactor.string(s)
 }
 
-func (c *Client) redactBytes(b []byte) []byte {
-	return c.redactor.bytes(b)
-}
-
 // CheckMessage validates a chat message before anything is sent: not blank,
 // valid UTF-8, no NUL bytes, at most maxChars characters (runes).
 func (c *Client) CheckMessage(msg string, maxChars int) error {

@@ -3,6 +3,7 @@ package rest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -47,9 +48,10 @@ func (c *Client) ErrorFor(r *Response) *chatbot.Error {
 
 // errorFrom builds the one *chatbot.Error for a failure the provider reported
 // with this status, headers and body, parsing the body once. The body is
-// capped at 64 KiB and the secret is redacted from everything kept.
+// redacted and capped at 64 KiB (see [Client.errorBody]) and the secret is
+// redacted from everything kept.
 func (c *Client) errorFrom(status int, h http.Header, body []byte) *chatbot.Error {
-	body = body[:min(len(body), maxErrorBody)]
+	body = c.errorBody(body)
 	f := ParseErrorBody(body)
 	e := &chatbot.Error{
 		Provider:     c.cfg.Provider,
@@ -59,13 +61,34 @@ func (c *Client) errorFrom(status int, h http.Header, body []byte) *chatbot.Erro
 		Message:      c.Redact(f.Message),
 		RetryAfter:   c.retryAfter(status, h, f.RetryAfter),
 		RequestID:    c.Redact(requestID(h)),
-		Body:         c.redactBytes(body),
+		Body:         body,
 	}
 	if c.cfg.Classify != nil {
 		c.cfg.Classify(e)
 	}
 	return c.Scrub(e)
 }
+
+// errorBody is the one place that bounds what an error keeps of a body (the
+// plain error path, the HTML page path and the redirect path alike): the
+// secret is redacted first, in every form, from the first 64 KiB and the
+// longest span a match can have after them, and the result is then cut to
+// 64 KiB, so that a secret straddling the cut is never kept in part. body
+// should hold what [Client.readErrorBody] reads; a shorter one is used whole.
+func (c *Client) errorBody(body []byte) []byte {
+	return c.redactor.boundedBytes(body, maxErrorBody)
+}
+
+// readErrorBody reads what [Client.errorBody] needs of an error body.
+func (c *Client) readErrorBody(r io.Reader) []byte {
+	body, _ := io.ReadAll(io.LimitReader(r, c.redactor.readLimit(maxErrorBody)))
+	return body
+}
+
+// ReadErrorBody reads from r as much of a response body as an error keeps
+// (see [Client.ErrorFor]), for a response the provider's code turns into an
+// error itself.
+func (c *Client) ReadErrorBody(r io.Reader) []byte { return c.readErrorBody(r) }
 
 // ErrorFields is what the error decoder found in a body.
 type ErrorFields struct {

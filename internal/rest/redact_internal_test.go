@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -169,4 +170,23 @@ func TestGuardDoesNotMutateTheCallersClient(t *testing.T) {
 	assert.Same(t, tr, g.Transport.(*guardedTransport).rt)
 	_, closes := any(g.Transport).(interface{ CloseIdleConnections() })
 	assert.False(t, closes, "the guarded transport must not forward CloseIdleConnections")
+}
+
+func TestHTMLNamesAreTheCharactersTheyName(t *testing.T) {
+	t.Parallel()
+	for r, names := range htmlNames {
+		for _, name := range names {
+			assert.Equal(t, string(r), html.UnescapeString("&"+name+";"), "&%s;", name)
+			assert.LessOrEqual(t, len(name)+2, maxEncodedRune, "the margin covers &%s;", name)
+		}
+	}
+}
+
+func BenchmarkRedact64KiB(b *testing.B) {
+	r := newRedactor(slashKey)
+	body := []byte(strings.Repeat(`{"error":"sk-live is not a key","detail":"lorem ipsum dolor"}`, (64<<10)/60))
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		r.boundedBytes(body, 64<<10)
+	}
 }

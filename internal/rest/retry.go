@@ -162,7 +162,7 @@ func (a *attempts) check(ctx context.Context, resp *http.Response, err error) (b
 		a.c.observe(resp.Header)
 		o.status = resp.StatusCode
 		if o.status < 200 || o.status > 299 {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+			body := a.c.readErrorBody(resp.Body)
 			resp.Body.Close()
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			if isRedirect(o.status) {
