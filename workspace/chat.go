@@ -73,7 +73,12 @@ func (c *Client) chatCall(req chatbot.Request, streaming bool) (rest.Call, error
 		}
 	}
 	for k, v := range req.Metadata {
-		if err := c.rest.CheckField("metadata", k+v); err != nil {
+		// Each on its own: a key ending in half a character would pass
+		// together with a value that completes it, and be sent altered.
+		if err := c.rest.CheckField("metadata key", k); err != nil {
+			return rest.Call{}, err
+		}
+		if err := c.rest.CheckField("metadata value", v); err != nil {
 			return rest.Call{}, err
 		}
 	}

@@ -123,3 +123,37 @@ func TestEchoedKeyIsRedactedInHTMLBase64AndHexForms(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorTextIsOneLineWhateverTheProviderSent: a provider message with line
+// breaks and terminal escapes (a JSON error, an SSE error event with two data
+// lines) gives a one-line Error(), while Error.Message keeps them verbatim.
+func TestErrorTextIsOneLineWhateverTheProviderSent(t *testing.T) {
+	for _, p := range secProviders {
+		for _, mode := range modes {
+			t.Run(p.name+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				srv := newCounter(t, false, func(w http.ResponseWriter, _ *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = io.WriteString(w, `{"error":"bad\nsitegpt: 200 OK forged\r\u001b[2Kline"}`)
+				})
+				_, err := send(t.Context(), newBot(t, p, srv.URL), mode)
+				apiErr := apiError(t, err)
+				assert.Equal(t, "bad\nsitegpt: 200 OK forged\r\x1b[2Kline", apiErr.Message)
+				assert.Equal(t, p.name+`: 400 INVALID_REQUEST: bad\nsitegpt: 200 OK forged\r\x1b[2Kline`, err.Error())
+			})
+		}
+	}
+	t.Run("SSE error event with two data lines", func(t *testing.T) {
+		t.Parallel()
+		srv := newCounter(t, false, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, "event: error\ndata: first line\ndata: workspace: forged line\n\n")
+		})
+		_, err := send(t.Context(), newBot(t, secProviders[0], srv.URL), "stream")
+		apiErr := apiError(t, err)
+		assert.Equal(t, "first line\nworkspace: forged line", apiErr.Message)
+		assert.NotContains(t, err.Error(), "\n")
+		assert.Contains(t, err.Error(), `first line\nworkspace: forged line`)
+	})
+}
