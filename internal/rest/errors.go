@@ -257,7 +257,8 @@ func textOf(v any) string {
 	return ""
 }
 
-// seconds reads a JSON number or numeric string of seconds (see parseWait).
+// seconds reads a JSON number, or a string holding one, of seconds (see
+// parseWait).
 func seconds(raw json.RawMessage) time.Duration {
 	if s := jsonString(raw); s != "" {
 		return parseWait(s, time.Second)
@@ -266,19 +267,21 @@ func seconds(raw json.RawMessage) time.Duration {
 }
 
 // retryAfter returns the wait the provider asked for, from, in order:
-// Retry-After-Ms, Retry-After (seconds or HTTP date), the body's retryAfter
-// (inBody), and for a 429 with X-RateLimit-Remaining 0 the X-RateLimit-Reset
-// time. Dates are converted on the client's clock.
+// Retry-After-Ms (a JSON number), Retry-After (digits or an HTTP date, RFC
+// 9110 §10.2.3; any other form is ignored), the body's retryAfter (inBody),
+// and for a 429 with X-RateLimit-Remaining 0 the X-RateLimit-Reset time.
+// Dates are converted on the client's clock, and the wait until one is
+// rounded up to a whole second.
 func (c *Client) retryAfter(status int, h http.Header, inBody time.Duration) time.Duration {
 	if d := parseWait(h.Get("Retry-After-Ms"), time.Millisecond); d > 0 {
 		return d
 	}
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if d := parseWait(v, time.Second); d > 0 {
+		if d, ok := delaySeconds(v); ok && d > 0 {
 			return d
 		} else if t, err := http.ParseTime(v); err == nil {
 			if d := t.Sub(c.clock.Now()); d > 0 {
-				return d.Round(time.Second)
+				return ceilSecond(d)
 			}
 		}
 	}
@@ -289,7 +292,7 @@ func (c *Client) retryAfter(status int, h http.Header, inBody time.Duration) tim
 		now := c.clock.Now()
 		if rl := ParseRateLimit(h, now); rl != nil && !rl.Reset.IsZero() {
 			if d := rl.Reset.Sub(now); d > 0 {
-				return d.Round(time.Second)
+				return ceilSecond(d)
 			}
 		}
 	}

@@ -120,7 +120,16 @@ func TestParseWait(t *testing.T) {
 		{"99999999999999999999999999", time.Second, longestWait},
 		{"1e300", time.Millisecond, longestWait},
 		{"1e400", time.Second, longestWait},
-		{"+Inf", time.Second, longestWait},
+		{"+Inf", time.Second, 0},
+		{"Inf", time.Second, 0},
+		{"Infinity", time.Second, 0},
+		{"0x1p4", time.Second, 0},
+		{"1_0", time.Second, 0},
+		{"+5", time.Second, 0},
+		{".5", time.Second, 0},
+		{"05", time.Second, 0},
+		{"2e3", time.Millisecond, 2 * time.Second},
+		{"1.5E+1", time.Second, 15 * time.Second},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, parseWait(tt.in, tt.unit), "%q", tt.in)

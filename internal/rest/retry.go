@@ -159,7 +159,6 @@ func (a *attempts) started(retryablehttp.Logger, *http.Request, int) {
 func (a *attempts) check(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	o := outcome{err: err}
 	if resp != nil {
-		a.c.observe(resp.Header)
 		o.status = resp.StatusCode
 		if o.status < 200 || o.status > 299 {
 			body := a.c.readErrorBody(resp.Body)
@@ -169,6 +168,9 @@ func (a *attempts) check(ctx context.Context, resp *http.Response, err error) (b
 				a.failure = a.c.redirectError(resp, body)
 			} else {
 				a.failure = a.c.errorFrom(resp.StatusCode, resp.Header, body)
+				if !isHTML(resp.Header, body) {
+					a.c.observe(ctx, Call{Method: a.method, Path: a.path}, resp.Header) // an error the API sent
+				}
 			}
 			o.retryAfter = a.failure.RetryAfter
 		}

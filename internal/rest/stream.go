@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,8 +71,17 @@ type Guard struct {
 // streaming. The caller must close the body. A non-2xx response is returned
 // as *chatbot.Error.
 func (g *Guard) Open(ctx context.Context, call Call) (_ *Response, _ *Body, err error) {
-	c := g.c
-	defer func() { err = c.Safe(err) }()
+	defer func() { err = g.c.Safe(err) }()
+	return g.c.open(ctx, call, "stream")
+}
+
+// open sends the call and returns the 2xx response with its body unread,
+// every read of it bounded by the idle timeout. what names the call in
+// errors ("stream", "POST chat"). A body whose Content-Type may not hold
+// markup is sniffed first (see [Body.sniff]), so that an HTML page is an
+// error and not a reply; the rate-limit headers of the API reply are then
+// observed for the pre-check.
+func (c *Client) open(ctx context.Context, call Call, what string) (*Response, *Body, error) {
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	idle := c.newIdleTimer(cancel)
@@ -79,11 +89,18 @@ func (g *Guard) Open(ctx context.Context, call Call) (_ *Response, _ *Body, err 
 	if err != nil {
 		idle.stop()
 		cancel(nil)
-		return nil, nil, c.streamError(parent, ctx, err, false)
+		return nil, nil, c.streamError(parent, ctx, what, err, false)
 	}
 	idle.pause() // the headers arrived; each Read re-arms it
-	r := c.response(resp)
-	return r, &Body{c: c, resp: r, rc: resp.Body, parent: parent, ctx: ctx, cancel: cancel, idle: idle}, nil
+	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header}
+	body := &Body{c: c, resp: r, rc: resp.Body, what: what, parent: parent, ctx: ctx, cancel: cancel, idle: idle}
+	if err := body.sniff(); err != nil {
+		body.Close()
+		return nil, nil, err
+	}
+	r.RateLimit = c.rateLimit(resp.Header)
+	c.observe(ctx, call, resp.Header)
+	return r, body, nil
 }
 
 // Do is [Client.Do] for a request a stream makes: a conversation created
@@ -103,18 +120,25 @@ func (g *Guard) Do(ctx context.Context, call Call, out any) (*Response, error) {
 // io.ErrUnexpectedEOF for a connection cut mid-body. It is not safe for
 // concurrent use.
 type Body struct {
-	c      *Client
-	resp   *Response
-	rc     io.ReadCloser
-	parent context.Context // the caller's context
-	ctx    context.Context // parent plus the idle timer's cancellation
-	cancel context.CancelCauseFunc
-	idle   *idleTimer
-	err    error // the first read error, sticky
+	c       *Client
+	resp    *Response
+	rc      io.ReadCloser
+	what    string          // the call, as errors name it
+	pending []byte          // bytes read by sniff, not yet returned by Read
+	parent  context.Context // the caller's context
+	ctx     context.Context // parent plus the idle timer's cancellation
+	cancel  context.CancelCauseFunc
+	idle    *idleTimer
+	err     error // the first read error, sticky
 }
 
 // Read reads from the body.
 func (b *Body) Read(p []byte) (int, error) {
+	if len(b.pending) > 0 {
+		n := copy(p, b.pending)
+		b.pending = b.pending[n:]
+		return n, nil
+	}
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -123,11 +147,46 @@ func (b *Body) Read(p []byte) (int, error) {
 	b.idle.pause()
 	if err != nil {
 		if err != io.EOF {
-			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, err, true))
+			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, b.what, err, true))
 		}
 		b.err = err
 	}
 	return n, err
+}
+
+// sniffLen is how many bytes after the first '<' decide whether a body is
+// markup: http.DetectContentType's longest HTML signature, "<!DOCTYPE HTML"
+// and the byte that ends it.
+const sniffLen = len("<!DOCTYPE HTML ")
+
+// sniff reads the first bytes of a body whose Content-Type is not
+// text/plain, where a reply could itself begin with markup, until it can
+// tell an HTML page (a login page or captive portal served without a
+// Content-Type, or under a wrong one) from an API reply, and returns the
+// *chatbot.Error [isHTML] calls for. It holds nothing back from a body whose
+// first non-space byte is not '<', which is every JSON and event-stream
+// reply; the bytes it read are returned by the next Reads.
+func (b *Body) sniff() error {
+	if contentType(b.resp.Header) == "text/plain" {
+		return nil
+	}
+	var buf [512]byte
+	n := 0
+	for n < len(buf) {
+		if rest := bytes.TrimLeft(buf[:n], " \t\r\n"); len(rest) > 0 && (rest[0] != '<' || len(rest) >= sniffLen) {
+			break
+		}
+		m, err := b.Read(buf[n:])
+		n += m
+		if err != nil {
+			break // the error is sticky: Read returns it after the bytes read
+		}
+	}
+	b.pending = bytes.Clone(buf[:n])
+	if isHTML(b.resp.Header, b.pending) {
+		return b.c.htmlError(b.resp.StatusCode, b.resp.Header, b, nil)
+	}
+	return nil
 }
 
 // Err returns the body's first read error other than io.EOF, already
@@ -186,21 +245,22 @@ const finishWithin = 100 * time.Millisecond
 // errFinished cancels a [Body.Finish] that waited too long for the body's end.
 var errFinished = errors.New("rest: stream finished; body not drained in time")
 
-// streamError classifies a failure of a stream: the caller's own
-// cancellation, the idle timeout, or (once the body has started, mid is
-// true) a cut connection, which wraps io.ErrUnexpectedEOF.
-func (c *Client) streamError(parent, ctx context.Context, err error, mid bool) error {
+// streamError classifies a failure of a call (what names it: "stream",
+// "POST chat"): the caller's own cancellation, the idle timeout, or (once
+// the body has started, mid is true) a cut connection, which wraps
+// io.ErrUnexpectedEOF.
+func (c *Client) streamError(parent, ctx context.Context, what string, err error, mid bool) error {
 	switch {
 	case parent.Err() != nil:
-		return fmt.Errorf("%s: stream: %w", c.cfg.Provider, parent.Err())
+		return fmt.Errorf("%s: %s: %w", c.cfg.Provider, what, parent.Err())
 	case errors.Is(context.Cause(ctx), chatbot.ErrIdleTimeout):
-		return fmt.Errorf("%s: stream: %w: nothing received for %s", c.cfg.Provider, chatbot.ErrIdleTimeout, c.idle)
+		return fmt.Errorf("%s: %s: %w: nothing received for %s", c.cfg.Provider, what, chatbot.ErrIdleTimeout, c.idle)
 	case !mid:
 		return err // already a *chatbot.Error or a wrapped transport error
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%s: stream: %w", c.cfg.Provider, err)
+		return fmt.Errorf("%s: %s: %w", c.cfg.Provider, what, err)
 	}
-	return fmt.Errorf("%s: stream: connection cut: %w: %w", c.cfg.Provider, io.ErrUnexpectedEOF, err)
+	return fmt.Errorf("%s: %s: connection cut: %w: %w", c.cfg.Provider, what, io.ErrUnexpectedEOF, err)
 }
 
 // idleTimer cancels a request's context with ErrIdleTimeout when it stays
