@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -453,5 +454,97 @@ func TestChatStallAfterTheHeadersEndsWithIdleTimeout(t *testing.T) {
 				assert.Equal(t, 1, srv.n("POST"))
 			})
 		}
+	}
+}
+
+// TestAnAbsentReplyIsNeverASuccessfulEmptyReply: a 2xx answer without the
+// field that carries the reply is an error from every provider's Chat (a
+// *chatbot.Error with CodeUnknown and the body, where the provider's own
+// error type allows) and Stream, never an empty reply. A present, empty
+// reply field is an empty reply.
+func TestAnAbsentReplyIsNeverASuccessfulEmptyReply(t *testing.T) {
+	absent := map[string][]string{
+		"workspace": {`{"success":true}`, `null`, `{"success":true,"data":{"conversationId":"c9","messageId":"m1"}}`, `{"success":true,"data":{"response":null}}`},
+		"userdesk":  {`{"success":true,"conversationId":"c1"}`, `{"success":true}`, `null`},
+		"stammer":   {`{"message":"Chatbot successfully answered.","data":{"chat_id":7}}`},
+		"sitegpt":   {`{"success":true,"data":{"threadId":"c1"}}`},
+	}
+	for _, p := range secProviders {
+		for i, body := range absent[p.name] {
+			for _, mode := range modes {
+				t.Run(p.name+"/"+strconv.Itoa(i)+"/"+mode, func(t *testing.T) {
+					t.Parallel()
+					srv := newCounter(t, false, func(w http.ResponseWriter, _ *http.Request) {
+						w.Header().Set("Content-Type", "application/json")
+						_, _ = io.WriteString(w, body)
+					})
+					reply, err := send(t.Context(), newBot(t, p, srv.URL), mode)
+					require.Error(t, err, body)
+					if reply != nil {
+						assert.Empty(t, reply.Text)
+					}
+					if mode == "chat" && p.name != "sitegpt" {
+						apiErr := apiError(t, err)
+						assert.Equal(t, chatbot.CodeUnknown, apiErr.Code)
+						assert.Equal(t, http.StatusOK, apiErr.StatusCode)
+						assert.Contains(t, apiErr.Message, "the response has no ")
+						assert.Equal(t, body, string(apiErr.Body))
+					}
+					assert.Equal(t, 1, srv.n("POST"))
+				})
+			}
+		}
+	}
+	empty := map[string]string{
+		"workspace": `{"success":true,"data":{"response":"","conversationId":"c1"}}`,
+		"userdesk":  `{"success":true,"conversationId":"c1","response":""}`,
+		"stammer":   `{"message":"ok","data":{"answer":"","chat_id":7}}`,
+	}
+	for name, body := range empty {
+		t.Run("present and empty/"+name, func(t *testing.T) {
+			t.Parallel()
+			srv := newCounter(t, false, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, body)
+			})
+			i := slices.IndexFunc(secProviders, func(p secProvider) bool { return p.name == name })
+			reply, err := newBot(t, secProviders[i], srv.URL).Chat(t.Context(), req)
+			require.NoError(t, err)
+			assert.Empty(t, reply.Text)
+		})
+	}
+}
+
+// TestUserdeskStreamThatCarriedNothingIsNotAReply: a Userdesk stream whose
+// 2xx response carried no text and no reply (an empty 200, a 204, a JSON
+// answer without "response") ends with an error wrapping
+// io.ErrUnexpectedEOF, never with Done and no error.
+func TestUserdeskStreamThatCarriedNothingIsNotAReply(t *testing.T) {
+	answers := map[string]func(w http.ResponseWriter){
+		"empty 200": func(w http.ResponseWriter) { w.Header().Set("Content-Type", "text/plain") },
+		"204":       func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) },
+		"JSON without response": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"success":true,"conversationId":"c1"}`)
+		},
+	}
+	for name, answer := range answers {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := newCounter(t, false, func(w http.ResponseWriter, _ *http.Request) { answer(w) })
+			var chunks []chatbot.Chunk
+			var last error
+			for ch, err := range newBot(t, secProviders[1], srv.URL).Stream(t.Context(), req) {
+				chunks = append(chunks, ch)
+				last = err
+			}
+			require.ErrorIs(t, last, io.ErrUnexpectedEOF)
+			assert.Contains(t, last.Error(), "userdesk: stream: the response carried no reply")
+			for _, ch := range chunks {
+				assert.False(t, ch.Done, "no Done chunk")
+				assert.Empty(t, ch.Text)
+			}
+			assert.Equal(t, 1, srv.n("POST"))
+		})
 	}
 }

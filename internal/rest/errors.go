@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -45,6 +46,34 @@ func (c *Client) code(providerCode string, status int) chatbot.Code {
 func (c *Client) ErrorFor(r *Response) *chatbot.Error {
 	return c.errorFrom(r.StatusCode, r.Header, r.Body)
 }
+
+// MissingReply is the error for a 2xx response r that lacks the field
+// carrying the reply (absent, not present and empty): there is nothing to
+// return, and an empty reply would invent one. It carries r's status and
+// body, a message naming the field (and the provider's own message, if the
+// body has one), and [chatbot.CodeUnknown], so that no retry layer resends a
+// message the provider may have processed.
+func (c *Client) MissingReply(r *Response, field string) *chatbot.Error {
+	e := c.ErrorFor(r)
+	e.Code = chatbot.CodeUnknown
+	msg := "the response has no " + field
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	e.Message = msg
+	return e
+}
+
+// NoReply is the error of a stream whose 2xx response carried no reply text
+// and no end marker (an empty body, a 204, a JSON answer without the reply):
+// never a complete, empty reply. It wraps io.ErrUnexpectedEOF, as for a
+// reply that ended before its first word.
+func (c *Client) NoReply() error {
+	return fmt.Errorf("%s: stream: %w: %w", c.cfg.Provider, errNoReply, io.ErrUnexpectedEOF)
+}
+
+// errNoReply is the reason [Client.NoReply] gives.
+var errNoReply = errors.New("the response carried no reply")
 
 // errorFrom builds the one *chatbot.Error for a failure the provider reported
 // with this status, headers and body, parsing the body once. The body is
