@@ -38,8 +38,9 @@ var (
 	ErrServer         = errors.New("chatbot: server error")
 )
 
-// ErrIdleTimeout ends a stream that stayed silent for longer than the idle
-// timeout set with [WithStreamIdleTimeout]. It is wrapped, not an *Error.
+// ErrIdleTimeout ends a call or a stream whose provider stayed silent (no
+// headers, or no byte of the body) for longer than the idle timeout set with
+// [WithStreamIdleTimeout]. It is wrapped, not an *Error.
 var ErrIdleTimeout = errors.New("chatbot: stream idle timeout")
 
 var sentinels = map[Code]error{
