@@ -31,10 +31,10 @@ type envelope struct {
 	} `json:"data"`
 }
 
-// chatReply is envelope as Chat reads it, where an absent data or response
-// (nil) is told from an empty one.
+// chatReply is envelope as Chat reads it, where an absent response (nil,
+// whether data is absent or not) is told from an empty one.
 type chatReply struct {
-	Data *struct {
+	Data struct {
 		Response       *string `json:"response"`
 		ConversationID string  `json:"conversationId"`
 		MessageID      string  `json:"messageId"`
@@ -66,7 +66,7 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 	if err != nil {
 		return nil, err
 	}
-	if env.Data == nil || env.Data.Response == nil {
+	if env.Data.Response == nil {
 		return nil, c.rest.MissingReply(resp, "data.response")
 	}
 	return &chatbot.Reply{

@@ -209,7 +209,7 @@ func (c *Client) Do(ctx context.Context, call Call, out any) (_ *Response, err e
 	if ctx == nil {
 		return nil, c.Invalid("nil context")
 	}
-	_, body, err := c.open(ctx, call, call.Method+" "+call.Path)
+	_, body, err := c.open(ctx, call, false)
 	if err != nil {
 		return nil, err
 	}

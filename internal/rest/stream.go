@@ -72,16 +72,16 @@ type Guard struct {
 // as *chatbot.Error.
 func (g *Guard) Open(ctx context.Context, call Call) (_ *Response, _ *Body, err error) {
 	defer func() { err = g.c.Safe(err) }()
-	return g.c.open(ctx, call, "stream")
+	return g.c.open(ctx, call, true)
 }
 
 // open sends the call and returns the 2xx response with its body unread,
-// every read of it bounded by the idle timeout. what names the call in
-// errors ("stream", "POST chat"). A body whose Content-Type may not hold
-// markup is sniffed first (see [Body.sniff]), so that an HTML page is an
-// error and not a reply; the rate-limit headers of the API reply are then
-// observed for the pre-check.
-func (c *Client) open(ctx context.Context, call Call, what string) (*Response, *Body, error) {
+// every read of it bounded by the idle timeout. A body to be streamed
+// (stream is true; errors then name the call "stream") is sniffed first
+// (see [Body.sniff]), so that an HTML page is an error and not a reply, and
+// the rate-limit headers of the API reply are then observed for the
+// pre-check; a body read whole is classified by [Body.Decode] instead.
+func (c *Client) open(ctx context.Context, call Call, stream bool) (*Response, *Body, error) {
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	idle := c.newIdleTimer(cancel)
@@ -89,18 +89,37 @@ func (c *Client) open(ctx context.Context, call Call, what string) (*Response, *
 	if err != nil {
 		idle.stop()
 		cancel(nil)
-		return nil, nil, c.streamError(parent, ctx, what, err, false)
+		return nil, nil, c.streamError(parent, ctx, callName(call, stream), err, false)
 	}
 	idle.pause() // the headers arrived; each Read re-arms it
-	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header}
-	body := &Body{c: c, resp: r, rc: resp.Body, what: what, parent: parent, ctx: ctx, cancel: cancel, idle: idle}
-	if err := body.sniff(); err != nil {
-		body.Close()
-		return nil, nil, err
+	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: c.rateLimit(resp.Header)}
+	body := &Body{c: c, resp: r, rc: resp.Body, call: call, stream: stream, parent: parent, ctx: ctx, cancel: cancel, idle: idle}
+	if stream {
+		if err := body.sniff(); err != nil {
+			body.Close()
+			return nil, nil, err
+		}
+		body.observe()
 	}
-	r.RateLimit = c.rateLimit(resp.Header)
-	c.observe(ctx, call, resp.Header)
 	return r, body, nil
+}
+
+// callName names a call in errors: "stream" for a stream's requests, else
+// its method and path.
+func callName(call Call, stream bool) string {
+	if stream {
+		return "stream"
+	}
+	return call.Method + " " + call.Path
+}
+
+// observe hands the response's rate-limit headers to the pre-check, once,
+// when the body has been classified as an API reply.
+func (b *Body) observe() {
+	if !b.observed {
+		b.observed = true
+		b.c.observe(b.ctx, b.call, b.resp.Header)
+	}
 }
 
 // Do is [Client.Do] for a request a stream makes: a conversation created
@@ -120,16 +139,18 @@ func (g *Guard) Do(ctx context.Context, call Call, out any) (*Response, error) {
 // io.ErrUnexpectedEOF for a connection cut mid-body. It is not safe for
 // concurrent use.
 type Body struct {
-	c       *Client
-	resp    *Response
-	rc      io.ReadCloser
-	what    string          // the call, as errors name it
-	pending []byte          // bytes read by sniff, not yet returned by Read
-	parent  context.Context // the caller's context
-	ctx     context.Context // parent plus the idle timer's cancellation
-	cancel  context.CancelCauseFunc
-	idle    *idleTimer
-	err     error // the first read error, sticky
+	c        *Client
+	resp     *Response
+	rc       io.ReadCloser
+	call     Call
+	stream   bool            // the body is streamed, and errors name the call "stream"
+	observed bool            // the rate-limit headers were handed to the pre-check
+	pending  []byte          // bytes read by sniff, not yet returned by Read
+	parent   context.Context // the caller's context
+	ctx      context.Context // parent plus the idle timer's cancellation
+	cancel   context.CancelCauseFunc
+	idle     *idleTimer
+	err      error // the first read error, sticky
 }
 
 // Read reads from the body.
@@ -147,7 +168,7 @@ func (b *Body) Read(p []byte) (int, error) {
 	b.idle.pause()
 	if err != nil {
 		if err != io.EOF {
-			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, b.what, err, true))
+			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, callName(b.call, b.stream), err, true))
 		}
 		b.err = err
 	}
@@ -221,8 +242,8 @@ func (b *Body) Decode(out any) (*Response, error) {
 	if isHTML(b.resp.Header, data) {
 		return nil, b.c.htmlError(b.resp.StatusCode, b.resp.Header, nil, data)
 	}
-	r := *b.resp
-	return b.c.answer(&r, data, out)
+	b.observe()
+	return b.c.answer(b.resp, data, out)
 }
 
 // Finish is for a stream whose reply is complete before its body ends (an
