@@ -186,9 +186,9 @@ func (r *Response) IsJSON() bool {
 	return ct == "application/json" || strings.HasSuffix(ct, "+json")
 }
 
-// Doer sends a call and reads its whole answer. *Client is one; a stream's
-// *Guard is another, bounded by the stream idle timeout. Provider code that a
-// stream shares with a plain call takes a Doer.
+// Doer sends a call and reads its whole answer, bounded by the idle timeout.
+// *Client is one; a stream's *Guard is another, whose errors name the
+// stream. Provider code that a stream shares with a plain call takes a Doer.
 type Doer interface {
 	Do(ctx context.Context, call Call, out any) (*Response, error)
 }

@@ -134,10 +134,10 @@ func (g *Guard) Do(ctx context.Context, call Call, out any) (*Response, error) {
 	return body.Decode(out)
 }
 
-// Body is a streamed response body: the idle timer runs while a read waits
-// for the server, and read errors are reported as the caller's context error, ErrIdleTimeout, or
-// io.ErrUnexpectedEOF for a connection cut mid-body. It is not safe for
-// concurrent use.
+// Body is a response body, streamed or read whole: the idle timer runs
+// while a read waits for the server, and read errors are reported as the
+// caller's context error, ErrIdleTimeout, or io.ErrUnexpectedEOF for a
+// connection cut mid-body. It is not safe for concurrent use.
 type Body struct {
 	c        *Client
 	resp     *Response
@@ -180,13 +180,13 @@ func (b *Body) Read(p []byte) (int, error) {
 // and the byte that ends it.
 const sniffLen = len("<!DOCTYPE HTML ")
 
-// sniff reads the first bytes of a body whose Content-Type is not
-// text/plain, where a reply could itself begin with markup, until it can
-// tell an HTML page (a login page or captive portal served without a
-// Content-Type, or under a wrong one) from an API reply, and returns the
-// *chatbot.Error [isHTML] calls for. It holds nothing back from a body whose
-// first non-space byte is not '<', which is every JSON and event-stream
-// reply; the bytes it read are returned by the next Reads.
+// sniff reads the first bytes of a streamed body until it can tell an HTML
+// page (a login page or captive portal served without a Content-Type, or
+// under a wrong one) from an API reply, and returns the *chatbot.Error
+// [isHTML] calls for. A text/plain body is not sniffed: a reply in plain
+// text may itself begin with markup ("<b>Hello</b>"). Nothing is held back
+// from a body whose first non-space byte is not '<', which is every JSON and
+// event-stream reply; the bytes sniff read are returned by the next Reads.
 func (b *Body) sniff() error {
 	if contentType(b.resp.Header) == "text/plain" {
 		return nil
