@@ -51,7 +51,7 @@ func TestKeyStraddlingTheErrorBodyCapIsRemovedWhole(t *testing.T) {
 			// The key starts 40 bytes, 1 byte and len(key)-1 bytes before
 			// the cut, and exactly at it.
 			for _, before := range []int{40, 1, len(secKey) - 1, 0} {
-				t.Run(path.name+"/"+mode, func(t *testing.T) {
+				t.Run(path.name+"/"+mode+"/"+strconv.Itoa(before)+" bytes before the cut", func(t *testing.T) {
 					t.Parallel()
 					body := "<html>" + strings.Repeat("x", errorBodyCap-before-len("<html>")) + secKey + strings.Repeat("y", 100)
 					srv := newCounter(t, false, func(w http.ResponseWriter, _ *http.Request) {
