@@ -31,9 +31,10 @@
 // streams Server-Sent Events; Stammer and SiteGPT do not stream, so their
 // Stream yields the whole reply as one final chunk.
 //
-// A stream that stays silent for [DefaultStreamIdleTimeout] ends with an
-// error wrapping [ErrIdleTimeout] ([WithStreamIdleTimeout] changes it). A
-// connection cut mid-reply ends with an error wrapping io.ErrUnexpectedEOF.
+// A call or a stream that stays silent for [DefaultStreamIdleTimeout] (no
+// headers, or no byte of the body) ends with an error wrapping
+// [ErrIdleTimeout] ([WithStreamIdleTimeout] changes it). A connection cut
+// mid-reply ends with an error wrapping io.ErrUnexpectedEOF.
 //
 // # Errors
 //
@@ -50,9 +51,18 @@
 // StatusCode 0. Transport, context and decoding failures are wrapped with %w,
 // so errors.Is(err, context.Canceled) keeps working. The API key never
 // appears in an error, even when a provider echoes it back escaped or
-// encoded, and an error's text is at most 8 KiB. A redirect a chat message
-// would follow, and a 2xx HTML page (a login page or captive portal), are
-// *Error values with [CodeUnknown], never retried.
+// encoded: literally, JSON-escaped ("\/", "\u002f"), URL-encoded (once or
+// twice), as HTML character references (numeric, and named such as "&amp;"
+// or "&sol;"), base64 (standard or URL alphabet, at any alignment, so
+// "Bearer <key>" encoded whole too) or hex. The key is removed before a body
+// is cut to the 64 KiB an Error keeps, so no part of it survives the cut. An
+// error's text is at most 8 KiB and always one line: control characters in
+// what the provider sent are escaped (Error.Message keeps them). A redirect a
+// chat message would follow, a 2xx HTML page (a login page or captive
+// portal, even one sent without a Content-Type) and a 2xx body in a
+// Content-Encoding the SDK does not decode are *Error values with
+// [CodeUnknown], never retried. A 2xx answer without its reply field is an
+// error too, never an empty reply.
 //
 // # Retries
 //

@@ -38,8 +38,9 @@ var (
 	ErrServer         = errors.New("chatbot: server error")
 )
 
-// ErrIdleTimeout ends a stream that stayed silent for longer than the idle
-// timeout set with [WithStreamIdleTimeout]. It is wrapped, not an *Error.
+// ErrIdleTimeout ends a call or a stream whose provider stayed silent (no
+// headers, or no byte of the body) for longer than the idle timeout set with
+// [WithStreamIdleTimeout]. It is wrapped, not an *Error.
 var ErrIdleTimeout = errors.New("chatbot: stream idle timeout")
 
 var sentinels = map[Code]error{
@@ -89,10 +90,14 @@ func (b ErrorBody) Format(f fmt.State, verb rune) {
 
 // Error returns a one-line description such as
 // "workspace: 429 RATE_LIMIT_EXCEEDED: Rate limit exceeded (retry after 1m0s)".
+// It is always one line: control characters (C0, DEL, C1) and the Unicode
+// line and paragraph separators in the provider's text are escaped as Go
+// escapes them ("\n", "\x1b", "\u2028"), so that a provider's message
+// cannot forge log lines. The fields themselves (Message) stay verbatim.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Provider != "" {
-		b.WriteString(e.Provider)
+		writeLine(&b, e.Provider)
 		b.WriteString(": ")
 	}
 	if e.StatusCode != 0 {
@@ -100,13 +105,15 @@ func (e *Error) Error() string {
 		b.WriteByte(' ')
 	}
 	code := string(e.code())
-	if e.ProviderCode != "" && e.ProviderCode != code {
-		code += " (" + e.ProviderCode + ")"
-	}
 	b.WriteString(code)
+	if e.ProviderCode != "" && e.ProviderCode != code {
+		b.WriteString(" (")
+		writeLine(&b, e.ProviderCode)
+		b.WriteByte(')')
+	}
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		writeLine(&b, e.Message)
 	}
 	if e.RetryAfter > 0 {
 		b.WriteString(" (retry after ")
@@ -115,10 +122,41 @@ func (e *Error) Error() string {
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [request id ")
-		b.WriteString(e.RequestID)
+		writeLine(&b, e.RequestID)
 		b.WriteByte(']')
 	}
 	return b.String()
+}
+
+// writeLine writes s to b with every character that could break a line or
+// drive a terminal escaped: C0 controls, DEL, C1 controls, U+2028 and
+// U+2029. Text without them, the common case, is written as it is.
+func writeLine(b *strings.Builder, s string) {
+	if !strings.ContainsFunc(s, breaksLine) {
+		b.WriteString(s)
+		return
+	}
+	for _, r := range s {
+		switch {
+		case !breaksLine(r):
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x80:
+			fmt.Fprintf(b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(b, `\u%04x`, r)
+		}
+	}
+}
+
+// breaksLine reports the characters [writeLine] escapes.
+func breaksLine(r rune) bool {
+	return r < 0x20 || 0x7f <= r && r <= 0x9f || r == '\u2028' || r == '\u2029'
 }
 
 // Is reports whether target is the sentinel for e's Code, so that

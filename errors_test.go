@@ -56,3 +56,12 @@ func TestErrorBodyIsNotDumpedWhenAnErrorIsLogged(t *testing.T) {
 	var apiErr *chatbot.Error
 	require.True(t, errors.As(fmt.Errorf("x: %w", &e), &apiErr))
 }
+
+func TestErrorTextIsOneLineAndMessageStaysVerbatim(t *testing.T) {
+	msg := "bad input\nworkspace: 200 fake log line\r\x1b[31mred\u2028\u0085end\ttab"
+	e := &chatbot.Error{Provider: "workspace", StatusCode: 400, Code: chatbot.CodeInvalidRequest,
+		ProviderCode: "X\nY", Message: msg, RequestID: "r\n1"}
+	assert.Equal(t, `workspace: 400 INVALID_REQUEST (X\nY): bad input\nworkspace: 200 fake log line\r\x1b[31mred\u2028\u0085end\ttab [request id r\n1]`, e.Error())
+	assert.Equal(t, msg, e.Message, "the field is verbatim")
+	assert.Equal(t, "workspace: 400 INVALID_REQUEST: ok é 日本", (&chatbot.Error{Provider: "workspace", StatusCode: 400, Message: "ok é 日本"}).Error())
+}

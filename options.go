@@ -95,13 +95,15 @@ func WithMaxRetryWait(d time.Duration) Option {
 }
 
 // WithStreamIdleTimeout sets how long a request may stay silent before it
-// ends with an error wrapping [ErrIdleTimeout]; default 2 minutes. For every
-// call it bounds the wait for the response headers, from the request being
-// sent. For a stream it also bounds each wait between reads of the body,
-// and covers any request the stream makes first (Userdesk's conversation)
-// and the one-body answers of providers that do not stream. Waits before a
-// retry, and the time the consumer of a stream spends in its loop body, do
-// not count. 0 disables the idle timeout (the context still applies).
+// ends with an error wrapping [ErrIdleTimeout]; default 2 minutes. It bounds
+// every wait for the server in every call, Chat and the typed methods as
+// well as Stream: the wait for the response headers, from the request being
+// sent, and then each read of the body, a Chat's included, so that a
+// provider that stalls after its headers cannot hang a call that has no
+// deadline. For a stream it also covers any request the stream makes first
+// (Userdesk's conversation). Waits before a retry, and the time the consumer
+// of a stream spends in its loop body, do not count. 0 disables the idle
+// timeout (the context still applies).
 func WithStreamIdleTimeout(d time.Duration) Option {
 	return config.New(func(s *config.Settings) error {
 		if d < 0 {

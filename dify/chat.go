@@ -259,6 +259,7 @@ func (c *Client) chatCall(req ChatRequest, streaming bool) (rest.Call, string, e
 	}
 	if streaming {
 		call.Accept = "text/event-stream"
+		call.WatchContent = true // pings must not keep a stalled run open
 	}
 	return call, user, nil
 }

@@ -100,7 +100,6 @@ func (c *Client) StreamWith(ctx context.Context, req ChatRequest) iter.Seq2[chat
 			return c.streamBlocking(body, w)
 		}
 		var run runState
-		body.WatchContent()
 		err = dialect.Run(c.rest, body, w, dialect.New(dialect.Dify, resp.Header), dialect.Options{
 			OnEvent: func(e *dialect.Event) error {
 				run.see(e, body)

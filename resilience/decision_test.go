@@ -94,7 +94,7 @@ func decisionRows() []row {
 		{name: "response header timeout", modes: []string{"Chat"}, cfg: rigConfig{headerTimeout: 3 * time.Second},
 			arrange: func(r *rig) { r.ws.StallNext(1) }, sent: 1, // held before the headers
 			isErr: func(t *testing.T, err error) { assert.ErrorContains(t, err, "timeout awaiting response headers") }, verdict: failure},
-		{name: "idle timeout", modes: []string{"Stream"}, cfg: rigConfig{idle: 500 * time.Millisecond},
+		{name: "idle timeout", cfg: rigConfig{idle: 500 * time.Millisecond}, // a Chat's body read as a stream's
 			arrange: func(r *rig) { r.ws.StallAfter(0) }, sent: 1, isErr: is(chatbot.ErrIdleTimeout), verdict: failure}, // held after the headers
 		{name: "cut before the first chunk", arrange: func(r *rig) { r.ws.CutAfter(10) }, sent: 1, isErr: is(io.ErrUnexpectedEOF), verdict: failure},
 		{name: "cut mid-reply", modes: []string{"Stream"}, arrange: func(r *rig) { r.ws.SplitWrites(0); r.ws.CutAfter(150) }, sent: 1, isErr: is(io.ErrUnexpectedEOF), verdict: failure},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
@@ -61,6 +62,7 @@ func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 // API: its address, its auth scheme and its errors
 // ({"success": false, "message": "…", "error": {"code": "…", "message": "…"}}).
 var restConfig = rest.Config{
+	RateWindow:     time.Minute, // quotas are requests per minute
 	Provider:       provider,
 	DefaultBaseURL: DefaultBaseURL,
 	AuthScheme:     "Bearer",

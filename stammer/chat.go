@@ -71,9 +71,9 @@ type messageBody struct {
 type messageEnvelope struct {
 	Message json.RawMessage `json:"message"`
 	Data    *struct {
-		Answer  *string `json:"answer"`
-		ChatID  flexID  `json:"chat_id"`
-		UserKey string  `json:"user_key"`
+		Answer  json.RawMessage `json:"answer"` // empty when absent; null is an empty answer
+		ChatID  flexID          `json:"chat_id"`
+		UserKey string          `json:"user_key"`
 	} `json:"data"`
 }
 
@@ -173,7 +173,8 @@ func (c *Client) checkText(what, s string) error {
 
 // decodeMessage maps a 2xx body. A JSON body without a data object is
 // Stammer reporting a failure with a success status, returned as a
-// *chatbot.Error.
+// *chatbot.Error; so is a data object without an answer (absent; a null or
+// empty answer is an empty one), which is no reply.
 func (c *Client) decodeMessage(resp *rest.Response) (*MessageResponse, error) {
 	var env messageEnvelope
 	if err := json.Unmarshal(resp.Body, &env); err != nil {
@@ -193,8 +194,11 @@ func (c *Client) decodeMessage(resp *rest.Response) (*MessageResponse, error) {
 		RateLimit:  resp.RateLimit,
 		Raw:        json.RawMessage(resp.Body),
 	}
-	if env.Data.Answer != nil {
-		out.Answer = *env.Data.Answer
+	if len(env.Data.Answer) == 0 {
+		return nil, c.rest.MissingReply(resp, "data.answer")
+	}
+	if err := json.Unmarshal(env.Data.Answer, &out.Answer); err != nil {
+		return nil, c.rest.Safe(fmt.Errorf("stammer: message: decoding %d response: answer: %w", resp.StatusCode, err))
 	}
 	return out, nil
 }

@@ -26,8 +26,8 @@ type messageRequest struct {
 // {"success": true, "conversationId": "…", "response": "…"}. A
 // "success": false is turned into an error by rest (restConfig).
 type envelope struct {
-	ConversationID string `json:"conversationId"`
-	Response       string `json:"response"`
+	ConversationID string  `json:"conversationId"`
+	Response       *string `json:"response"` // nil when absent
 }
 
 // Chat sends req.Message to the chatbot and waits for the whole reply. An
@@ -40,8 +40,10 @@ type envelope struct {
 // An invalid request (empty message, invalid UTF-8) is refused before
 // anything is sent. Failures Userdesk reports are [*chatbot.Error]; an
 // unknown or expired conversation id, which Userdesk answers with a 400, is
-// [chatbot.ErrNotFound] (its status stays 400). A POST is never resent once
-// Userdesk may have processed it.
+// [chatbot.ErrNotFound] (its status stays 400). A 2xx response without
+// "response" is no reply: a [*chatbot.Error] with [chatbot.CodeUnknown]
+// carrying the body, never an empty reply (a present, empty response is
+// one). A POST is never resent once Userdesk may have processed it.
 //
 // API reference: https://docs.userdesk.io/api/send-a-message
 func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
@@ -54,12 +56,15 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 	if err != nil {
 		return nil, err
 	}
+	if env.Response == nil {
+		return nil, c.rc.MissingReply(resp, "response")
+	}
 	convID := env.ConversationID
 	if convID == "" {
 		convID = headerConversationID(resp.Header)
 	}
 	return &chatbot.Reply{
-		Text:           env.Response,
+		Text:           *env.Response,
 		ConversationID: convID,
 		RateLimit:      resp.RateLimit,
 		Raw:            json.RawMessage(resp.Body),

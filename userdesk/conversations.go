@@ -68,5 +68,9 @@ func (c *Client) createConversation(ctx context.Context, d rest.Doer, req Conver
 	if convID == "" {
 		return nil, errors.New("userdesk: create conversation: response carries no conversationId")
 	}
-	return &Conversation{ConversationID: convID, WelcomeMessage: env.Response, Raw: json.RawMessage(resp.Body)}, nil
+	conv := &Conversation{ConversationID: convID, Raw: json.RawMessage(resp.Body)}
+	if env.Response != nil {
+		conv.WelcomeMessage = *env.Response // optional: a chatbot may have none
+	}
+	return conv, nil
 }

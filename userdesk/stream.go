@@ -24,7 +24,10 @@ import (
 // streams into it: every chunk carries its id. If the response carries a
 // conversation id in an X-Conversation-Id or Conversation-Id header, that id
 // is used instead. A 200 response with a JSON Content-Type is read as the
-// non-streaming reply and yielded as one final chunk.
+// non-streaming reply and yielded as one final chunk. A response that
+// carried no reply (an empty body, a 204, a JSON answer without "response")
+// is never a complete, empty reply: it ends with an error wrapping
+// io.ErrUnexpectedEOF, as a reply cut before its first word would.
 //
 // Errors come as the last pair: [*chatbot.Error] for what Userdesk reports, an
 // error wrapping io.ErrUnexpectedEOF for a connection cut mid-reply (after the
@@ -61,7 +64,10 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 			}
 			w.SetIDs(headerConversationID(resp.Header), "")
 			w.SetIDs(env.ConversationID, "")
-			w.Final(env.Response)
+			if env.Response == nil {
+				return c.rc.NoReply()
+			}
+			w.Final(*env.Response)
 			return nil
 		}
 		w.SetIDs(headerConversationID(resp.Header), "")
@@ -72,6 +78,9 @@ func (c *Client) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chat
 			if !w.Text(text) {
 				return nil
 			}
+		}
+		if !w.Wrote() {
+			return c.rc.NoReply() // an empty body, a 204: no end marker, no text
 		}
 		return nil
 	})

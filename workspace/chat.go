@@ -31,6 +31,16 @@ type envelope struct {
 	} `json:"data"`
 }
 
+// chatReply is envelope as Chat reads it, where an absent response (nil,
+// whether data is absent or not) is told from an empty one.
+type chatReply struct {
+	Data struct {
+		Response       *string `json:"response"`
+		ConversationID string  `json:"conversationId"`
+		MessageID      string  `json:"messageId"`
+	} `json:"data"`
+}
+
 // Chat sends req.Message to the chatbot and waits for the whole reply. It
 // always sends "stream": false. req.ConversationID continues a conversation;
 // req.Metadata is sent as "metadata", with "userId", "userName" and
@@ -40,7 +50,10 @@ type envelope struct {
 // rate-limit state from the X-RateLimit-* headers, and the raw body. Every
 // failure the provider reports, and a request refused before sending (empty
 // or invalid message), is a [*chatbot.Error]; a 429 carries
-// [chatbot.Error.RetryAfter] from the body's retryAfter or the headers.
+// [chatbot.Error.RetryAfter] from the body's retryAfter or the headers. A
+// 2xx response without data.response ({"success":true}, null) is no reply:
+// a [*chatbot.Error] with [chatbot.CodeUnknown] carrying the body, never an
+// empty reply (a present, empty response is one).
 //
 // See https://pollybot.app/docs/api-endpoints/chat/send.
 func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
@@ -48,13 +61,16 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 	if err != nil {
 		return nil, err
 	}
-	var env envelope
+	var env chatReply
 	resp, err := c.rest.Do(ctx, call, &env)
 	if err != nil {
 		return nil, err
 	}
+	if env.Data.Response == nil {
+		return nil, c.rest.MissingReply(resp, "data.response")
+	}
 	return &chatbot.Reply{
-		Text:           env.Data.Response,
+		Text:           *env.Data.Response,
 		ConversationID: env.Data.ConversationID,
 		MessageID:      env.Data.MessageID,
 		RateLimit:      resp.RateLimit,
@@ -73,7 +89,12 @@ func (c *Client) chatCall(req chatbot.Request, streaming bool) (rest.Call, error
 		}
 	}
 	for k, v := range req.Metadata {
-		if err := c.rest.CheckField("metadata", k+v); err != nil {
+		// Each on its own: a key ending in half a character would pass
+		// together with a value that completes it, and be sent altered.
+		if err := c.rest.CheckField("metadata key", k); err != nil {
+			return rest.Call{}, err
+		}
+		if err := c.rest.CheckField("metadata value", v); err != nil {
 			return rest.Call{}, err
 		}
 	}

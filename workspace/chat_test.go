@@ -135,6 +135,27 @@ func TestChatInvalidMessage(t *testing.T) {
 	}
 }
 
+func TestMetadataKeyAndValueAreValidatedEachOnItsOwn(t *testing.T) {
+	t.Parallel()
+	for name, md := range map[string]map[string]string{
+		"key ends in half a character the value completes":  {"note\xe2\x82": "\xac"},
+		"value starts with the rest of the key's character": {"\xe2": "\x82\xac"},
+		"invalid UTF-8 key":   {"\xff": "ok"},
+		"invalid UTF-8 value": {"ok": "\xff"},
+		"NUL in key":          {"a\x00": "b"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t, workspacetest.Config{})
+			_, err := c.Chat(t.Context(), chatbot.Request{Message: "hi", Metadata: md})
+			require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
+			_, err = chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "hi", Metadata: md}))
+			require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
+			assert.Equal(t, 0, srv.Count(), "nothing is sent")
+		})
+	}
+}
+
 func TestChatErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

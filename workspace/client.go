@@ -1,6 +1,8 @@
 package workspace
 
 import (
+	"time"
+
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
@@ -62,6 +64,7 @@ func NewClient(apiKey, chatbotID string, opts ...chatbot.Option) (*Client, error
 // workspace API: its address, its auth scheme and its errors
 // ({"success": false, "error": "…", "code": "…", "retryAfter": 60}).
 var restConfig = rest.Config{
+	RateWindow:     time.Hour, // 1,000 requests an hour per key (https://pollybot.app/docs/rate-limiting)
 	Provider:       provider,
 	DefaultBaseURL: DefaultBaseURL,
 	AuthScheme:     "Bearer",

@@ -122,3 +122,32 @@ func TestPrecheckIsSharedByConcurrentCalls(t *testing.T) {
 	}
 	assert.Equal(t, 2, srv.Count(), "none of 200 concurrent calls was sent")
 }
+
+// TestPrecheckNeverSendsBeforeTheReset: when the client holds a call back
+// until the announced reset, it waits at least until that second, never up
+// to half a second less (rounding the wait to the nearest second did).
+func TestPrecheckNeverSendsBeforeTheReset(t *testing.T) {
+	t.Parallel()
+	for _, after := range []time.Duration{400 * time.Millisecond, 600 * time.Millisecond, 999 * time.Millisecond} {
+		t.Run(after.String(), func(t *testing.T) {
+			t.Parallel()
+			clk := clocktest.New(time.Unix(1_800_000_000, 0))
+			srv, c := exhaust(t, clk, chatbot.WithMaxRetryWait(2*time.Minute))
+			reset := clk.Now().Add(time.Minute) // X-RateLimit-Reset, in whole seconds
+			clk.Advance(after)
+
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.Chat(t.Context(), chatbot.Request{Message: "third"})
+				done <- err
+			}()
+			clk.WaitArmed(t, 1)
+			wait := clk.Pending()[0]
+			assert.False(t, clk.Now().Add(wait).Before(reset), "a wait of %s from %s ends before the reset", wait, clk.Now())
+			assert.True(t, clk.Now().Add(wait).Before(reset.Add(time.Second)), "less than a second is added")
+			clk.Advance(wait)
+			require.NoError(t, <-done, "the provider accepted the call: its window had moved on")
+			assert.Equal(t, 3, srv.Count())
+		})
+	}
+}

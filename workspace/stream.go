@@ -162,7 +162,7 @@ func (c *Client) streamEnvelope(body *rest.Body, w *rest.ChunkWriter) error {
 // (an HTML page from a proxy, a login wall or a wrong base URL).
 func (c *Client) unexpectedType(resp *rest.Response, body io.Reader) error {
 	r := *resp
-	r.Body, _ = io.ReadAll(io.LimitReader(body, 64<<10))
+	r.Body = c.rest.ReadErrorBody(body)
 	e := c.rest.ErrorFor(&r)
 	ct := mediaType(resp)
 	e.Code = chatbot.CodeUnknown // the 2xx status says nothing about what went wrong

@@ -2,11 +2,11 @@ package rest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,23 +52,30 @@ type Config struct {
 	// response, after Codes and the status were applied, for knowledge a
 	// table cannot hold.
 	Classify func(*chatbot.Error)
+
+	// RateWindow is the provider's longest rate-limit window, its
+	// documented quota period: an X-RateLimit-Reset further ahead than it
+	// (plus a minute of clock skew) is not believed by the pre-check. Zero:
+	// [DefaultRateWindow].
+	RateWindow time.Duration
 }
 
 // Client sends requests to one provider. It is immutable after [New] and safe
 // for concurrent use.
 type Client struct {
-	cfg      Config
-	base     *url.URL
-	basePath string // base.EscapedPath()
-	auth     string // the Authorization header value
-	secret   string // redacted from everything the provider sends back
-	ua       string
-	hc       *http.Client
-	policy   retryPolicy
-	idle     time.Duration
-	log      *slog.Logger
-	clock    config.Clock
-	success  []byte // `"<SuccessField>"`, to skip bodies that cannot fail the check
+	cfg        Config
+	base       *url.URL
+	basePath   string // base.EscapedPath()
+	auth       string // the Authorization header value
+	secret     string // redacted from everything the provider sends back
+	ua         string
+	hc         *http.Client
+	policy     retryPolicy
+	idle       time.Duration
+	rateWindow time.Duration // Config.RateWindow or its default
+	log        *slog.Logger
+	clock      config.Clock
+	success    []byte // `"<SuccessField>"`, to skip bodies that cannot fail the check
 
 	redactor *redactor // removes the secret, in every form, from what the provider sends back
 	window   *window   // the remembered rate-limit state; nil when the pre-check is off
@@ -108,6 +115,7 @@ func New(cfg Config, secret string, opts []chatbot.Option) (*Client, error) {
 	if !s.NoPrecheck {
 		c.window = &window{}
 	}
+	c.rateWindow = cmp.Or(cfg.RateWindow, DefaultRateWindow)
 	c.hc = s.HTTPClient
 	if c.hc == nil {
 		c.hc = defaultHTTPClient()
@@ -176,6 +184,14 @@ type Call struct {
 	Query  url.Values // optional
 	Body   any        // JSON-encoded when non-nil
 	Accept string     // default "application/json"
+
+	// WatchContent makes the idle timeout count from the last event that
+	// carried content instead of from the last byte received, from the
+	// request on: a read no longer restarts the countdown, only
+	// [Body.Content] does. It is for a provider whose keep-alive events
+	// (Dify's "event: ping") must not keep a stalled reply open forever. The
+	// countdown still runs only while the client waits for the server.
+	WatchContent bool
 }
 
 // Response is a successful (2xx) response.
@@ -192,9 +208,9 @@ func (r *Response) IsJSON() bool {
 	return ct == "application/json" || strings.HasSuffix(ct, "+json")
 }
 
-// Doer sends a call and reads its whole answer. *Client is one; a stream's
-// *Guard is another, bounded by the stream idle timeout. Provider code that a
-// stream shares with a plain call takes a Doer.
+// Doer sends a call and reads its whole answer, bounded by the idle timeout.
+// *Client is one; a stream's *Guard is another, whose errors name the
+// stream. Provider code that a stream shares with a plain call takes a Doer.
 type Doer interface {
 	Do(ctx context.Context, call Call, out any) (*Response, error)
 }
@@ -207,40 +223,20 @@ var (
 // Do sends the call, with retries, and reads the whole response. A non-2xx
 // response, or a 2xx one whose envelope reports a failure (see
 // [Config.SuccessField]), is returned as *chatbot.Error. When out is non-nil
-// the body is decoded into it as JSON. The wait for the response headers is
-// bounded by the stream idle timeout, with an error wrapping
-// chatbot.ErrIdleTimeout.
+// the body is decoded into it as JSON. The idle timeout bounds every wait
+// for the server, the response headers and each read of the body alike,
+// with an error wrapping chatbot.ErrIdleTimeout.
 func (c *Client) Do(ctx context.Context, call Call, out any) (_ *Response, err error) {
 	defer func() { err = c.Safe(err) }()
 	if ctx == nil {
 		return nil, c.Invalid("nil context")
 	}
-	parent := ctx
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	idle := c.newIdleTimer(cancel)
-	resp, err := c.send(ctx, call, idle)
-	idle.stop()
+	_, body, err := c.open(ctx, call, false)
 	if err != nil {
-		if parent.Err() == nil && errors.Is(context.Cause(ctx), chatbot.ErrIdleTimeout) {
-			err = fmt.Errorf("%s: %s %s: %w: no response for %s", c.cfg.Provider, call.Method, call.Path, chatbot.ErrIdleTimeout, c.idle)
-		}
 		return nil, err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxSuccessBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading response body: %w", c.cfg.Provider, err)
-	}
-	if isHTML(resp.Header, b) {
-		return nil, c.htmlError(resp.StatusCode, resp.Header, nil, b)
-	}
-	return c.answer(c.response(resp), b, out)
-}
-
-// response describes resp, its body not yet read.
-func (c *Client) response(resp *http.Response) *Response {
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: c.rateLimit(resp.Header)}
+	defer body.Close()
+	return body.Decode(out)
 }
 
 // answer completes r with its whole body b: it refuses an oversized body,
@@ -358,8 +354,37 @@ func (c *Client) send(ctx context.Context, call Call, idle *idleTimer) (*http.Re
 	case isHTML(resp.Header, nil):
 		defer resp.Body.Close()
 		return nil, c.htmlError(resp.StatusCode, resp.Header, resp.Body, nil)
+	case undecoded(resp.Header) != "":
+		resp.Body.Close()
+		return nil, c.encodingError(resp)
 	}
 	return resp, nil
+}
+
+// undecoded returns the response's Content-Encoding when it is one the body
+// is still encoded with: anything but none and "identity" (the transport, or
+// [guardedTransport] for gzip, removes the header of a body it decoded).
+func undecoded(h http.Header) string {
+	enc := strings.TrimSpace(h.Get("Content-Encoding"))
+	if enc == "" || strings.EqualFold(enc, "identity") {
+		return ""
+	}
+	return enc
+}
+
+// encodingError is the error for a 2xx body in a Content-Encoding the SDK
+// does not decode (deflate, br, zstd, reaching it when the caller's
+// transport sets DisableCompression): the bytes are not the reply, and
+// delivering them as text would invent one. Its code is [chatbot.CodeUnknown]
+// so that no retry layer resends a message the provider has processed.
+func (c *Client) encodingError(resp *http.Response) *chatbot.Error {
+	return c.Scrub(&chatbot.Error{
+		Provider:   c.cfg.Provider,
+		StatusCode: resp.StatusCode,
+		Code:       chatbot.CodeUnknown,
+		Message:    fmt.Sprintf("the response body is encoded with Content-Encoding %q, which the SDK does not decode (only gzip); let the transport decode it", undecoded(resp.Header)),
+		RequestID:  requestID(resp.Header),
+	})
 }
 
 // request builds the call's request, without its body. The URL is built as
@@ -416,10 +441,6 @@ func withoutURL(err error) error {
 // Redact removes the secret from s.
 func (c *Client) Redact(s string) string {
 	return c.redactor.string(s)
-}
-
-func (c *Client) redactBytes(b []byte) []byte {
-	return c.redactor.bytes(b)
 }
 
 // CheckMessage validates a chat message before anything is sent: not blank,

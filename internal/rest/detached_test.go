@@ -77,12 +77,11 @@ func TestWatchContent(t *testing.T) {
 	go func() {
 		var last error
 		for _, err := range c.Stream(t.Context(), func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
-			_, body, err := g.Open(ctx, rest.Call{Method: http.MethodPost, Path: "chat"})
+			_, body, err := g.Open(ctx, rest.Call{Method: http.MethodPost, Path: "chat", WatchContent: true})
 			if err != nil {
 				return err
 			}
 			defer body.Close()
-			body.WatchContent()
 			p := make([]byte, 64)
 			for {
 				n, err := body.Read(p)

@@ -2,7 +2,9 @@ package rest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -45,11 +47,40 @@ func (c *Client) ErrorFor(r *Response) *chatbot.Error {
 	return c.errorFrom(r.StatusCode, r.Header, r.Body)
 }
 
+// MissingReply is the error for a 2xx response r that lacks the field
+// carrying the reply (absent, not present and empty): there is nothing to
+// return, and an empty reply would invent one. It carries r's status and
+// body, a message naming the field (and the provider's own message, if the
+// body has one), and [chatbot.CodeUnknown], so that no retry layer resends a
+// message the provider may have processed.
+func (c *Client) MissingReply(r *Response, field string) *chatbot.Error {
+	e := c.ErrorFor(r)
+	e.Code = chatbot.CodeUnknown
+	msg := "the response has no " + field
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	e.Message = msg
+	return e
+}
+
+// NoReply is the error of a stream whose 2xx response carried no reply text
+// and no end marker (an empty body, a 204, a JSON answer without the reply):
+// never a complete, empty reply. It wraps io.ErrUnexpectedEOF, as for a
+// reply that ended before its first word.
+func (c *Client) NoReply() error {
+	return fmt.Errorf("%s: stream: %w: %w", c.cfg.Provider, errNoReply, io.ErrUnexpectedEOF)
+}
+
+// errNoReply is the reason [Client.NoReply] gives.
+var errNoReply = errors.New("the response carried no reply")
+
 // errorFrom builds the one *chatbot.Error for a failure the provider reported
 // with this status, headers and body, parsing the body once. The body is
-// capped at 64 KiB and the secret is redacted from everything kept.
+// redacted and capped at 64 KiB (see [Client.errorBody]) and the secret is
+// redacted from everything kept.
 func (c *Client) errorFrom(status int, h http.Header, body []byte) *chatbot.Error {
-	body = body[:min(len(body), maxErrorBody)]
+	body = c.errorBody(body)
 	f := ParseErrorBody(body)
 	e := &chatbot.Error{
 		Provider:     c.cfg.Provider,
@@ -59,7 +90,7 @@ func (c *Client) errorFrom(status int, h http.Header, body []byte) *chatbot.Erro
 		Message:      c.Redact(f.Message),
 		RetryAfter:   c.retryAfter(status, h, f.RetryAfter),
 		RequestID:    c.Redact(requestID(h)),
-		Body:         c.redactBytes(body),
+		Body:         body,
 	}
 	if c.cfg.Classify != nil {
 		c.cfg.Classify(e)
@@ -80,6 +111,27 @@ func (c *Client) EventError(e *chatbot.Error, status int) *chatbot.Error {
 	}
 	return c.Scrub(e)
 }
+
+// errorBody is the one place that bounds what an error keeps of a body (the
+// plain error path, the HTML page path and the redirect path alike): the
+// secret is redacted first, in every form, from the first 64 KiB and the
+// longest span a match can have after them, and the result is then cut to
+// 64 KiB, so that a secret straddling the cut is never kept in part. body
+// should hold what [Client.readErrorBody] reads; a shorter one is used whole.
+func (c *Client) errorBody(body []byte) []byte {
+	return c.redactor.boundedBytes(body, maxErrorBody)
+}
+
+// readErrorBody reads what [Client.errorBody] needs of an error body.
+func (c *Client) readErrorBody(r io.Reader) []byte {
+	body, _ := io.ReadAll(io.LimitReader(r, c.redactor.readLimit(maxErrorBody)))
+	return body
+}
+
+// ReadErrorBody reads from r as much of a response body as an error keeps
+// (see [Client.ErrorFor]), for a response the provider's code turns into an
+// error itself.
+func (c *Client) ReadErrorBody(r io.Reader) []byte { return c.readErrorBody(r) }
 
 // ErrorFields is what the error decoder found in a body.
 type ErrorFields struct {
@@ -248,7 +300,8 @@ func textOf(v any) string {
 	return ""
 }
 
-// seconds reads a JSON number or numeric string of seconds (see parseWait).
+// seconds reads a JSON number, or a string holding one, of seconds (see
+// parseWait).
 func seconds(raw json.RawMessage) time.Duration {
 	if s := jsonString(raw); s != "" {
 		return parseWait(s, time.Second)
@@ -257,19 +310,21 @@ func seconds(raw json.RawMessage) time.Duration {
 }
 
 // retryAfter returns the wait the provider asked for, from, in order:
-// Retry-After-Ms, Retry-After (seconds or HTTP date), the body's retryAfter
-// (inBody), and for a 429 with X-RateLimit-Remaining 0 the X-RateLimit-Reset
-// time. Dates are converted on the client's clock.
+// Retry-After-Ms (a JSON number), Retry-After (digits or an HTTP date, RFC
+// 9110 §10.2.3; any other form is ignored), the body's retryAfter (inBody),
+// and for a 429 with X-RateLimit-Remaining 0 the X-RateLimit-Reset time.
+// Dates are converted on the client's clock, and the wait until one is
+// rounded up to a whole second.
 func (c *Client) retryAfter(status int, h http.Header, inBody time.Duration) time.Duration {
 	if d := parseWait(h.Get("Retry-After-Ms"), time.Millisecond); d > 0 {
 		return d
 	}
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if d := parseWait(v, time.Second); d > 0 {
+		if d, ok := delaySeconds(v); ok && d > 0 {
 			return d
 		} else if t, err := http.ParseTime(v); err == nil {
 			if d := t.Sub(c.clock.Now()); d > 0 {
-				return d.Round(time.Second)
+				return ceilSecond(d)
 			}
 		}
 	}
@@ -280,7 +335,7 @@ func (c *Client) retryAfter(status int, h http.Header, inBody time.Duration) tim
 		now := c.clock.Now()
 		if rl := ParseRateLimit(h, now); rl != nil && !rl.Reset.IsZero() {
 			if d := rl.Reset.Sub(now); d > 0 {
-				return d.Round(time.Second)
+				return ceilSecond(d)
 			}
 		}
 	}

@@ -32,13 +32,13 @@ func isHTML(h http.Header, body []byte) bool {
 // [chatbot.CodeUnknown]: the page did not come from the provider's API (or the
 // provider is misconfigured), the SDK cannot tell whether the message reached
 // the provider, and so the error must match none of the sentinels a retry
-// layer would resend on. body is what has been read already (nil: read up to
-// 64 KiB of resp's body).
+// layer would resend on. body is what has been read already (nil: read what
+// [Client.readErrorBody] reads of r).
 func (c *Client) htmlError(status int, h http.Header, r io.Reader, body []byte) *chatbot.Error {
 	if body == nil && r != nil {
-		body, _ = io.ReadAll(io.LimitReader(r, maxErrorBody))
+		body = c.readErrorBody(r)
 	}
-	body = body[:min(len(body), maxErrorBody)]
+	body = c.errorBody(body)
 	return c.Scrub(&chatbot.Error{
 		Provider:   c.cfg.Provider,
 		StatusCode: status,

@@ -24,10 +24,24 @@ type window struct {
 	until atomic.Int64 // unix nanoseconds; 0 when the window is not known to be used up
 }
 
-// observe records the rate-limit headers of a response, any status: a
-// Remaining of 0 with a Reset is a used-up window until the reset; any other
-// Remaining clears it. A response without X-RateLimit-Remaining says nothing.
-func (c *Client) observe(h http.Header) {
+// DefaultRateWindow is the longest rate-limit window assumed of a provider
+// whose [Config] names none.
+const DefaultRateWindow = time.Hour
+
+// resetSkew is how far a provider's clock may run ahead of the client's: a
+// reset is believed up to the provider's window plus this much ahead.
+const resetSkew = time.Minute
+
+// observe records the rate-limit headers of a response that was classified
+// as an API reply (a 2xx JSON or stream body, or an error the API sent; not
+// a redirect, nor an HTML page, whose headers may come from a proxy or a
+// login page): a Remaining of 0 with a Reset is a used-up window until the
+// reset; any other Remaining clears it. A response without
+// X-RateLimit-Remaining says nothing. A reset further ahead than the
+// provider's window ([Config.RateWindow]) plus a minute of clock skew is
+// not plausible: the headers are ignored, with a Warn line, so that one bad
+// response cannot lock the client out of a provider it no longer calls.
+func (c *Client) observe(ctx context.Context, call Call, h http.Header) {
 	if c.window == nil {
 		return
 	}
@@ -37,7 +51,13 @@ func (c *Client) observe(h http.Header) {
 	}
 	var until int64
 	if rem == 0 {
-		if rl := ParseRateLimit(h, c.clock.Now()); rl != nil && !rl.Reset.IsZero() {
+		now := c.clock.Now()
+		if rl := ParseRateLimit(h, now); rl != nil && !rl.Reset.IsZero() {
+			if ahead := rl.Reset.Sub(now); ahead > c.rateWindow+resetSkew {
+				c.logCall(ctx, slog.LevelWarn, "chatbot: implausible X-RateLimit-Reset ignored", call,
+					slog.Duration("ahead", ahead), slog.Duration("window", c.rateWindow))
+				return
+			}
 			until = rl.Reset.UnixNano()
 		}
 	}
@@ -45,7 +65,8 @@ func (c *Client) observe(h http.Header) {
 }
 
 // precheck applies the remembered rate-limit state before a call is sent:
-// while the window is used up, it waits for the reset when the wait fits the
+// while the window is used up, it waits until the reset (rounded up to a
+// whole second) when the wait fits the
 // same rules as a wait the provider asks for (at most the client's max retry
 // wait, and before ctx's deadline), and otherwise returns the typed
 // rate-limit error at once, nothing sent.
@@ -58,12 +79,14 @@ func (c *Client) precheck(ctx context.Context, call Call) error {
 		return nil
 	}
 	now := c.clock.Now()
-	// The reset has a resolution of seconds: round as for a wait the
-	// provider asks for with it (see retryAfter).
-	wait := time.Unix(0, until).Sub(now).Round(time.Second)
+	wait := time.Unix(0, until).Sub(now)
 	if wait <= 0 {
 		return nil
 	}
+	// The reset has a resolution of seconds: round up, as for a wait the
+	// provider asks for with it (see retryAfter), so that the call is never
+	// sent before the reset.
+	wait = ceilSecond(wait)
 	dl, hasDeadline := ctx.Deadline()
 	if wait > c.policy.maxWait || (hasDeadline && wait > dl.Sub(now)) {
 		c.logCall(ctx, slog.LevelWarn, "chatbot: rate-limit window used up, not sent", call, slog.Duration("retry_after", wait))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -119,7 +120,16 @@ func TestParseWait(t *testing.T) {
 		{"99999999999999999999999999", time.Second, longestWait},
 		{"1e300", time.Millisecond, longestWait},
 		{"1e400", time.Second, longestWait},
-		{"+Inf", time.Second, longestWait},
+		{"+Inf", time.Second, 0},
+		{"Inf", time.Second, 0},
+		{"Infinity", time.Second, 0},
+		{"0x1p4", time.Second, 0},
+		{"1_0", time.Second, 0},
+		{"+5", time.Second, 0},
+		{".5", time.Second, 0},
+		{"05", time.Second, 0},
+		{"2e3", time.Millisecond, 2 * time.Second},
+		{"1.5E+1", time.Second, 15 * time.Second},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, parseWait(tt.in, tt.unit), "%q", tt.in)
@@ -169,4 +179,23 @@ func TestGuardDoesNotMutateTheCallersClient(t *testing.T) {
 	assert.Same(t, tr, g.Transport.(*guardedTransport).rt)
 	_, closes := any(g.Transport).(interface{ CloseIdleConnections() })
 	assert.False(t, closes, "the guarded transport must not forward CloseIdleConnections")
+}
+
+func TestHTMLNamesAreTheCharactersTheyName(t *testing.T) {
+	t.Parallel()
+	for r, names := range htmlNames {
+		for _, name := range names {
+			assert.Equal(t, string(r), html.UnescapeString("&"+name+";"), "&%s;", name)
+			assert.LessOrEqual(t, len(name)+2, maxEncodedRune, "the margin covers &%s;", name)
+		}
+	}
+}
+
+func BenchmarkRedact64KiB(b *testing.B) {
+	r := newRedactor(slashKey)
+	body := []byte(strings.Repeat(`{"error":"sk-live is not a key","detail":"lorem ipsum dolor"}`, (64<<10)/60))
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		r.boundedBytes(body, 64<<10)
+	}
 }

@@ -94,7 +94,7 @@ func port(u *url.URL) string {
 func isRedirect(status int) bool { return status >= 300 && status <= 399 }
 
 // redirectError is the error for a 3xx response that was not followed, whose
-// body (at most maxErrorBody bytes) has been read. Its
+// body has been read by [Client.readErrorBody]. Its
 // code is [chatbot.CodeUnknown] whatever the body says: the SDK cannot tell
 // whether the provider processed the request (after a 303 it did), so the
 // error must match none of the sentinels a retry layer would resend on
@@ -106,7 +106,7 @@ func (c *Client) redirectError(resp *http.Response, body []byte) *chatbot.Error 
 		StatusCode: resp.StatusCode,
 		Code:       chatbot.CodeUnknown,
 		RequestID:  requestID(resp.Header),
-		Body:       body,
+		Body:       c.errorBody(body),
 	}
 	var target *url.URL
 	if loc := resp.Header.Get("Location"); loc != "" && resp.Request != nil {

@@ -159,16 +159,18 @@ func (a *attempts) started(retryablehttp.Logger, *http.Request, int) {
 func (a *attempts) check(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	o := outcome{err: err}
 	if resp != nil {
-		a.c.observe(resp.Header)
 		o.status = resp.StatusCode
 		if o.status < 200 || o.status > 299 {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+			body := a.c.readErrorBody(resp.Body)
 			resp.Body.Close()
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			if isRedirect(o.status) {
 				a.failure = a.c.redirectError(resp, body)
 			} else {
 				a.failure = a.c.errorFrom(resp.StatusCode, resp.Header, body)
+				if !isHTML(resp.Header, body) {
+					a.c.observe(ctx, Call{Method: a.method, Path: a.path}, resp.Header) // an error the API sent
+				}
 			}
 			o.retryAfter = a.failure.RetryAfter
 		}

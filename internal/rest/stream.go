@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,20 +71,58 @@ type Guard struct {
 // streaming. The caller must close the body. A non-2xx response is returned
 // as *chatbot.Error.
 func (g *Guard) Open(ctx context.Context, call Call) (_ *Response, _ *Body, err error) {
-	c := g.c
-	defer func() { err = c.Safe(err) }()
+	defer func() { err = g.c.Safe(err) }()
+	return g.c.open(ctx, call, true)
+}
+
+// open sends the call and returns the 2xx response with its body unread,
+// every read of it bounded by the idle timeout. A body to be streamed
+// (stream is true; errors then name the call "stream") is sniffed first
+// (see [Body.sniff]), so that an HTML page is an error and not a reply, and
+// the rate-limit headers of the API reply are then observed for the
+// pre-check; a body read whole is classified by [Body.Decode] instead.
+func (c *Client) open(ctx context.Context, call Call, stream bool) (*Response, *Body, error) {
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	idle := c.newIdleTimer(cancel)
+	if call.WatchContent {
+		idle.watchContent()
+	}
 	resp, err := c.send(ctx, call, idle)
 	if err != nil {
 		idle.stop()
 		cancel(nil)
-		return nil, nil, c.streamError(parent, ctx, err, false)
+		return nil, nil, c.streamError(parent, ctx, callName(call, stream), err, false)
 	}
 	idle.pause() // the headers arrived; each Read re-arms it
-	r := c.response(resp)
-	return r, &Body{c: c, resp: r, rc: resp.Body, parent: parent, ctx: ctx, cancel: cancel, idle: idle}, nil
+	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, RateLimit: c.rateLimit(resp.Header)}
+	body := &Body{c: c, resp: r, rc: resp.Body, call: call, stream: stream, parent: parent, ctx: ctx, cancel: cancel, idle: idle}
+	if stream {
+		if err := body.sniff(); err != nil {
+			body.Close()
+			return nil, nil, err
+		}
+		body.observe()
+	}
+	return r, body, nil
+}
+
+// callName names a call in errors: "stream" for a stream's requests, else
+// its method and path.
+func callName(call Call, stream bool) string {
+	if stream {
+		return "stream"
+	}
+	return call.Method + " " + call.Path
+}
+
+// observe hands the response's rate-limit headers to the pre-check, once,
+// when the body has been classified as an API reply.
+func (b *Body) observe() {
+	if !b.observed {
+		b.observed = true
+		b.c.observe(b.ctx, b.call, b.resp.Header)
+	}
 }
 
 // Do is [Client.Do] for a request a stream makes: a conversation created
@@ -98,36 +137,37 @@ func (g *Guard) Do(ctx context.Context, call Call, out any) (*Response, error) {
 	return body.Decode(out)
 }
 
-// Body is a streamed response body: the idle timer runs while a read waits
-// for the server, and read errors are reported as the caller's context error, ErrIdleTimeout, or
-// io.ErrUnexpectedEOF for a connection cut mid-body. It is not safe for
-// concurrent use.
+// Body is a response body, streamed or read whole: the idle timer runs
+// while a read waits for the server, and read errors are reported as the
+// caller's context error, ErrIdleTimeout, or io.ErrUnexpectedEOF for a
+// connection cut mid-body. It is not safe for concurrent use.
 type Body struct {
-	c      *Client
-	resp   *Response
-	rc     io.ReadCloser
-	parent context.Context // the caller's context
-	ctx    context.Context // parent plus the idle timer's cancellation
-	cancel context.CancelCauseFunc
-	idle   *idleTimer
-	err    error // the first read error, sticky
+	c        *Client
+	resp     *Response
+	rc       io.ReadCloser
+	call     Call
+	stream   bool            // the body is streamed, and errors name the call "stream"
+	observed bool            // the rate-limit headers were handed to the pre-check
+	pending  []byte          // bytes read by sniff, not yet returned by Read
+	parent   context.Context // the caller's context
+	ctx      context.Context // parent plus the idle timer's cancellation
+	cancel   context.CancelCauseFunc
+	idle     *idleTimer
+	err      error // the first read error, sticky
 }
 
-// WatchContent makes the body's idle timeout count from the last event that
-// carried content instead of from the last byte received: from now on a
-// read no longer restarts the countdown, only [Body.Content] does. It is
-// for a provider whose keep-alive events (Dify's "event: ping") must not
-// keep a stalled reply open forever. The countdown still runs only while a
-// read waits for the server.
-func (b *Body) WatchContent() { b.idle.watchContent() }
-
 // Content restarts the idle countdown of a body in the mode set by
-// [Body.WatchContent]: the event just parsed carried content (anything but
+// [Call.WatchContent]: the event just parsed carried content (anything but
 // a keep-alive).
 func (b *Body) Content() { b.idle.content() }
 
 // Read reads from the body.
 func (b *Body) Read(p []byte) (int, error) {
+	if len(b.pending) > 0 {
+		n := copy(p, b.pending)
+		b.pending = b.pending[n:]
+		return n, nil
+	}
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -138,13 +178,48 @@ func (b *Body) Read(p []byte) (int, error) {
 		switch {
 		case err == io.EOF:
 		case b.idle != nil && b.idle.watch && b.parent.Err() == nil && errors.Is(context.Cause(b.ctx), chatbot.ErrIdleTimeout):
-			err = fmt.Errorf("%s: stream: %w: no content for %s (keep-alives do not count)", b.c.cfg.Provider, chatbot.ErrIdleTimeout, b.c.idle)
+			err = fmt.Errorf("%s: %s: %w: no content for %s (keep-alives do not count)", b.c.cfg.Provider, callName(b.call, b.stream), chatbot.ErrIdleTimeout, b.c.idle)
 		default:
-			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, err, true))
+			err = b.c.Safe(b.c.streamError(b.parent, b.ctx, callName(b.call, b.stream), err, true))
 		}
 		b.err = err
 	}
 	return n, err
+}
+
+// sniffLen is how many bytes after the first '<' decide whether a body is
+// markup: http.DetectContentType's longest HTML signature, "<!DOCTYPE HTML"
+// and the byte that ends it.
+const sniffLen = len("<!DOCTYPE HTML ")
+
+// sniff reads the first bytes of a streamed body until it can tell an HTML
+// page (a login page or captive portal served without a Content-Type, or
+// under a wrong one) from an API reply, and returns the *chatbot.Error
+// [isHTML] calls for. A text/plain body is not sniffed: a reply in plain
+// text may itself begin with markup ("<b>Hello</b>"). Nothing is held back
+// from a body whose first non-space byte is not '<', which is every JSON and
+// event-stream reply; the bytes sniff read are returned by the next Reads.
+func (b *Body) sniff() error {
+	if contentType(b.resp.Header) == "text/plain" {
+		return nil
+	}
+	var buf [512]byte
+	n := 0
+	for n < len(buf) {
+		if rest := bytes.TrimLeft(buf[:n], " \t\r\n"); len(rest) > 0 && (rest[0] != '<' || len(rest) >= sniffLen) {
+			break
+		}
+		m, err := b.Read(buf[n:])
+		n += m
+		if err != nil {
+			break // the error is sticky: Read returns it after the bytes read
+		}
+	}
+	b.pending = bytes.Clone(buf[:n])
+	if isHTML(b.resp.Header, b.pending) {
+		return b.c.htmlError(b.resp.StatusCode, b.resp.Header, b, nil)
+	}
+	return nil
 }
 
 // Err returns the body's first read error other than io.EOF, already
@@ -179,8 +254,8 @@ func (b *Body) Decode(out any) (*Response, error) {
 	if isHTML(b.resp.Header, data) {
 		return nil, b.c.htmlError(b.resp.StatusCode, b.resp.Header, nil, data)
 	}
-	r := *b.resp
-	return b.c.answer(&r, data, out)
+	b.observe()
+	return b.c.answer(b.resp, data, out)
 }
 
 // Finish is for a stream whose reply is complete before its body ends (an
@@ -203,21 +278,22 @@ const finishWithin = 100 * time.Millisecond
 // errFinished cancels a [Body.Finish] that waited too long for the body's end.
 var errFinished = errors.New("rest: stream finished; body not drained in time")
 
-// streamError classifies a failure of a stream: the caller's own
-// cancellation, the idle timeout, or (once the body has started, mid is
-// true) a cut connection, which wraps io.ErrUnexpectedEOF.
-func (c *Client) streamError(parent, ctx context.Context, err error, mid bool) error {
+// streamError classifies a failure of a call (what names it: "stream",
+// "POST chat"): the caller's own cancellation, the idle timeout, or (once
+// the body has started, mid is true) a cut connection, which wraps
+// io.ErrUnexpectedEOF.
+func (c *Client) streamError(parent, ctx context.Context, what string, err error, mid bool) error {
 	switch {
 	case parent.Err() != nil:
-		return fmt.Errorf("%s: stream: %w", c.cfg.Provider, parent.Err())
+		return fmt.Errorf("%s: %s: %w", c.cfg.Provider, what, parent.Err())
 	case errors.Is(context.Cause(ctx), chatbot.ErrIdleTimeout):
-		return fmt.Errorf("%s: stream: %w: nothing received for %s", c.cfg.Provider, chatbot.ErrIdleTimeout, c.idle)
+		return fmt.Errorf("%s: %s: %w: nothing received for %s", c.cfg.Provider, what, chatbot.ErrIdleTimeout, c.idle)
 	case !mid:
 		return err // already a *chatbot.Error or a wrapped transport error
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%s: stream: %w", c.cfg.Provider, err)
+		return fmt.Errorf("%s: %s: %w", c.cfg.Provider, what, err)
 	}
-	return fmt.Errorf("%s: stream: connection cut: %w: %w", c.cfg.Provider, io.ErrUnexpectedEOF, err)
+	return fmt.Errorf("%s: %s: connection cut: %w: %w", c.cfg.Provider, what, io.ErrUnexpectedEOF, err)
 }
 
 // idleTimer cancels a request's context with ErrIdleTimeout when it stays
@@ -231,7 +307,7 @@ type idleTimer struct {
 	t       config.Timer // set on the first arm
 	stopped bool
 
-	// In the mode of Body.WatchContent, arm continues a countdown that
+	// In the mode of Call.WatchContent, arm continues a countdown that
 	// ends at deadline, which only content moves.
 	watch    bool
 	deadline time.Time
