@@ -177,6 +177,11 @@ func (a *attempts) check(ctx context.Context, resp *http.Response, err error) (b
 	if ctx.Err() != nil {
 		return false, nil
 	}
+	if a.failure != nil && a.failure.Code == chatbot.CodeQuotaExceeded {
+		// Used-up credits or a plan limit, whatever the status (a provider
+		// may send them with a 429 or a 503): no wait cures them.
+		return false, nil
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		o.deadline, o.left = true, dl.Sub(a.c.clock.Now())
 	}

@@ -313,3 +313,25 @@ func TestLoggerAtInfoSeesWaitsAndRefusals(t *testing.T) {
 	assert.NotContains(t, out, "http attempt", "per-attempt lines stay Debug")
 	assert.NotContains(t, out, testKey)
 }
+
+// TestQuotaIsNeverRetried: a quota code is not retried even when the
+// provider sends it with a status that is (a 429 or a 503 asking to wait),
+// for a GET as for a POST.
+func TestQuotaIsNeverRetried(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			c, srv := setup(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "1")
+				fake.WriteBody(w, status, `{"success":false,"error":"Out of credits","code":"INSUFFICIENT_CREDITS"}`)
+			})
+			call := rest.Call{Method: method, Path: "chatbots/bot/chat"}
+			if method == http.MethodPost {
+				call.Body = map[string]any{"message": "hi"}
+			}
+			_, err := c.Do(t.Context(), call, nil)
+			require.ErrorIs(t, err, chatbot.ErrQuotaExceeded, "%s %d", method, status)
+			assert.Equal(t, 1, srv.Count(), "%s %d: sent once, not retried", method, status)
+		}
+	}
+}
