@@ -165,6 +165,11 @@ type Call struct {
 	Query  url.Values // optional
 	Body   any        // JSON-encoded when non-nil
 	Accept string     // default "application/json"
+
+	// Header holds extra request headers (CustomGPT's Cache-Control:
+	// no-cache). A header the SDK sets itself (Authorization, User-Agent,
+	// Accept, Content-Type) is never replaced.
+	Header http.Header
 }
 
 // Response is a successful (2xx) response.
@@ -345,6 +350,12 @@ func (c *Client) request(ctx context.Context, call Call, hasBody bool) *http.Req
 	h["Accept"] = v[2:3:3]
 	if hasBody {
 		h["Content-Type"] = v[3:4:4]
+	}
+
+	for k, vs := range call.Header {
+		if k = http.CanonicalHeaderKey(k); h[k] == nil {
+			h[k] = vs
+		}
 	}
 	u := c.url(call.Path, call.Query)
 	// The fields http.NewRequestWithContext sets, for a RoundTripper of the
