@@ -50,7 +50,6 @@ func (u *customGPT) decode(d *Decoder, ev stream.Event, out *Event) {
 		u.text.WriteString(out.Text)
 	case "finish":
 		out.End = true
-		out.FinishReason = chatbot.FinishComplete
 		out.MessageID = FirstText(e.PromptID, e.MessageID, e.ID)
 		out.Sources = CitationSources(e.Citations)
 		u.finish(d, whole(nonEmpty(e.OpenAIResponse, e.Message)), out)
