@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -95,4 +96,10 @@ func mustData(t *testing.T, body []byte) json.RawMessage {
 	var env struct{ Data json.RawMessage }
 	require.NoError(t, json.Unmarshal(body, &env))
 	return env.Data
+}
+
+// customgpttestCitation is a citation of the fake with id.
+func customgpttestCitation(id int64) customgpttest.Citation {
+	return customgpttest.Citation{ID: id, URL: "https://example.com/page-" + strconv.FormatInt(id, 10),
+		Title: "Page " + strconv.FormatInt(id, 10), Description: "About page " + strconv.FormatInt(id, 10)}
 }
