@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/customgpt"
+	"github.com/chatbot-go/chatbot/customgpt/customgpttest"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -48,6 +50,13 @@ func TestEachProviderEnforcesItsExportedMessageLimit(t *testing.T) {
 			srv := sitegpttest.NewServer(sitegpttest.Config{})
 			t.Cleanup(srv.Close)
 			bot, err := sitegpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
+			require.NoError(t, err)
+			return bot, srv
+		}},
+		{"customgpt", customgpt.MaxMessageChars, func(t *testing.T) (chatbot.Chatbot, fake) {
+			srv := customgpttest.NewServer(customgpttest.Config{})
+			t.Cleanup(srv.Close)
+			bot, err := customgpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 			require.NoError(t, err)
 			return bot, srv
 		}},

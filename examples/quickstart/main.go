@@ -11,6 +11,7 @@
 //	USERDESK_API_KEY, USERDESK_CHATBOT_ID
 //	STAMMER_TOKEN, STAMMER_CHATBOT_UUID (and optionally STAMMER_BASE_URL, such as https://<agency domain>/en/ for Lety)
 //	SITEGPT_API_KEY, SITEGPT_CHATBOT_ID
+//	CUSTOMGPT_API_KEY, CUSTOMGPT_PROJECT_ID
 //
 // Flags: -provider limits the run to one provider; -pace sets the delay
 // between the pieces of the fakes' streamed replies.

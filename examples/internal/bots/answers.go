@@ -25,6 +25,8 @@ func DemoAnswer(provider, message string) string {
 		how = "Stammer does not stream, so this reply arrived as one final chunk."
 	case "sitegpt":
 		how = "SiteGPT's REST API does not stream, so this reply arrived as one final chunk."
+	case "customgpt":
+		how = "CustomGPT streams progress events, so this reply came in word by word."
 	}
 	m := strings.ToLower(message)
 	switch {

@@ -13,6 +13,7 @@
 //	           STAMMER_BASE_URL (optional: a white-label such as Lety,
 //	           https://<agency domain>/en/; default https://app.stammer.ai/en/)
 //	sitegpt    SITEGPT_API_KEY, SITEGPT_CHATBOT_ID
+//	customgpt  CUSTOMGPT_API_KEY, CUSTOMGPT_PROJECT_ID
 //
 // A provider talks to the real service only when both of its required
 // variables are set; setting one without the other is an error. The
@@ -20,7 +21,7 @@
 // examples' main), so tests control it.
 //
 // The fakes answer every message with a short scripted text chosen by
-// [DemoAnswer], which the streaming providers (workspace, userdesk) stream
+// [DemoAnswer], which the streaming providers (workspace, userdesk, customgpt) stream
 // word by word with [Config.Pace] between words, so that a demo shows
 // streaming without taking long.
 package bots
@@ -32,6 +33,8 @@ import (
 	"time"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/customgpt"
+	"github.com/chatbot-go/chatbot/customgpt/customgpttest"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -47,7 +50,7 @@ import (
 const DefaultPace = 25 * time.Millisecond
 
 // Names returns the provider names in the order the examples use them.
-func Names() []string { return []string{"workspace", "userdesk", "stammer", "sitegpt"} }
+func Names() []string { return []string{"workspace", "userdesk", "stammer", "sitegpt", "customgpt"} }
 
 // LookupEnv looks up an environment variable, like [os.LookupEnv].
 type LookupEnv func(key string) (string, bool)
@@ -78,6 +81,8 @@ func VarsFor(provider string) (Vars, bool) {
 		return Vars{"STAMMER_TOKEN", "STAMMER_CHATBOT_UUID", "STAMMER_BASE_URL"}, true
 	case "sitegpt":
 		return Vars{"SITEGPT_API_KEY", "SITEGPT_CHATBOT_ID", ""}, true
+	case "customgpt":
+		return Vars{"CUSTOMGPT_API_KEY", "CUSTOMGPT_PROJECT_ID", ""}, true
 	}
 	return Vars{}, false
 }
@@ -116,7 +121,7 @@ type Fake interface {
 type Bot struct {
 	chatbot.Chatbot
 
-	// Provider is "workspace", "userdesk", "stammer" or "sitegpt".
+	// Provider is "workspace", "userdesk", "stammer", "sitegpt" or "customgpt".
 	Provider string
 	// Fake is the in-process fake the bot talks to, or nil when it talks to
 	// the real service.
@@ -223,6 +228,8 @@ func newClient(provider, key, id string, opts []chatbot.Option) (chatbot.Chatbot
 		return stammer.NewClient(key, id, opts...)
 	case "sitegpt":
 		return sitegpt.NewClient(key, id, opts...)
+	case "customgpt":
+		return customgpt.NewClient(key, id, opts...)
 	}
 	return nil, errors.New("unknown provider " + provider)
 }
@@ -254,6 +261,10 @@ func openFake(provider string, vars Vars, cfg Config) (*Bot, func(), error) {
 		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	case "sitegpt":
 		s := sitegpttest.NewServer(sitegpttest.Config{})
+		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+	case "customgpt":
+		s := customgpttest.NewServer(customgpttest.Config{})
+		s.SetPace(cfg.Pace)
 		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	}
 	srv.SetAnswer(func(message string) string { return DemoAnswer(provider, message) })
