@@ -183,37 +183,36 @@ func citationSources(ids []int64) []chatbot.Source {
 //
 // API reference: https://docs.customgpt.ai/reference/post_api-v1-projects-projectid-conversations-sessionid-messages
 func (c *Client) SendMessage(ctx context.Context, req MessageRequest) (*Message, error) {
-	body, query, header, err := c.messageParts(req, false)
+	call, err := c.messageCall(req, false)
 	if err != nil {
 		return nil, err
 	}
-	sessionID, created := req.SessionID, false
-	if sessionID == "" {
-		conv, err := c.createConversation(ctx, c.rc, "")
-		if err != nil {
-			return nil, err
-		}
-		sessionID, created = conv.SessionID, true
-	}
-	m, err := c.send(ctx, c.rc, sessionID, body, query, header)
+	sessionID, created, err := c.session(ctx, c.rc, req.SessionID)
 	if err != nil {
-		return nil, c.afterCreate(created, sessionID, err)
+		return nil, err
 	}
-	return m, nil
-}
-
-// send sends a message without streaming through d.
-func (c *Client) send(ctx context.Context, d rest.Doer, sessionID string, body messageBody, query url.Values, header map[string][]string) (*Message, error) {
-	path, err := c.messagesPath(sessionID)
-	if err != nil {
+	if call.Path, err = c.messagesPath(sessionID); err != nil {
 		return nil, err
 	}
 	var raw json.RawMessage
-	resp, err := do(ctx, c, d, rest.Call{Method: http.MethodPost, Path: path, Query: query, Body: body, Header: header}, &raw)
+	resp, err := do(ctx, c, c.rc, call, &raw)
 	if err != nil {
-		return nil, err
+		return nil, c.afterCreate(created, sessionID, err)
 	}
 	return c.message(raw, sessionID, resp)
+}
+
+// session returns sessionID, or when it is empty the session id of a
+// conversation it creates through d, and whether it created one.
+func (c *Client) session(ctx context.Context, d rest.Doer, sessionID string) (string, bool, error) {
+	if sessionID != "" {
+		return sessionID, false, nil
+	}
+	conv, err := c.createConversation(ctx, d, "")
+	if err != nil {
+		return "", false, err
+	}
+	return conv.SessionID, true, nil
 }
 
 // afterCreate wraps the error of a message sent to a conversation the SDK
@@ -230,50 +229,53 @@ func (c *Client) messagesPath(sessionID string) (string, error) {
 	return c.rc.Path("api/v1/projects/%s/conversations/%s/messages", c.projectID, sessionID)
 }
 
-// messageParts validates req and builds the body, the query and the
-// headers of its message.
-func (c *Client) messageParts(req MessageRequest, streaming bool) (messageBody, url.Values, map[string][]string, error) {
+// messageCall validates req and builds its call, all but the path, which
+// names the conversation.
+func (c *Client) messageCall(req MessageRequest, streaming bool) (rest.Call, error) {
 	if err := c.rc.CheckMessage(req.Prompt, MaxMessageChars); err != nil {
-		return messageBody{}, nil, nil, err
+		return rest.Call{}, err
 	}
 	for _, f := range [][2]string{{"session id", req.SessionID}, {"custom persona", req.CustomPersona},
 		{"chatbot model", req.ChatbotModel}, {"lang", req.Lang}, {"external id", req.ExternalID}} {
 		if err := c.rc.CheckField(f[0], f[1]); err != nil {
-			return messageBody{}, nil, nil, err
+			return rest.Call{}, err
 		}
 	}
 	if req.SessionID != "" {
 		if _, err := c.messagesPath(req.SessionID); err != nil {
-			return messageBody{}, nil, nil, err
+			return rest.Call{}, err
 		}
 	}
 	switch req.ResponseSource {
 	case "", SourceDefault, SourceOwnContent, SourceOpenAIContent:
 	default:
-		return messageBody{}, nil, nil, c.rc.Invalid("response source must be default, own_content or openai_content")
+		return rest.Call{}, c.rc.Invalid("response source must be default, own_content or openai_content")
 	}
 	if utf8.RuneCountInString(req.ExternalID) > maxExternalIDChars {
-		return messageBody{}, nil, nil, c.rc.Invalid("external id is longer than 128 characters")
+		return rest.Call{}, c.rc.Invalid("external id is longer than 128 characters")
 	}
-	// The official SDK sends stream as 1 or 0, which a server validating a
-	// boolean accepts where it may refuse "true".
-	query := url.Values{"stream": {"0"}}
+	call := rest.Call{
+		Method: http.MethodPost,
+		Body: messageBody{Prompt: req.Prompt, CustomPersona: req.CustomPersona, ChatbotModel: req.ChatbotModel,
+			ResponseSource: req.ResponseSource},
+		// The official SDK sends stream as 1 or 0, which a server validating
+		// a boolean accepts where it may refuse "true".
+		Query: url.Values{"stream": {"0"}},
+	}
 	if streaming {
-		query.Set("stream", "1")
+		call.Query.Set("stream", "1")
+		call.Accept = "text/event-stream"
 	}
 	if req.Lang != "" {
-		query.Set("lang", req.Lang)
+		call.Query.Set("lang", req.Lang)
 	}
 	if req.ExternalID != "" {
-		query.Set("external_id", req.ExternalID)
+		call.Query.Set("external_id", req.ExternalID)
 	}
-	var header map[string][]string
 	if req.NoCache {
-		header = map[string][]string{"Cache-Control": {"no-cache"}}
+		call.Header = http.Header{"Cache-Control": {"no-cache"}}
 	}
-	body := messageBody{Prompt: req.Prompt, CustomPersona: req.CustomPersona, ChatbotModel: req.ChatbotModel,
-		ResponseSource: req.ResponseSource}
-	return body, query, header, nil
+	return call, nil
 }
 
 // Chat sends req.Message and waits for the whole answer. An empty

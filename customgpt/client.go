@@ -158,6 +158,9 @@ type envelope[T any] struct {
 	Data   T      `json:"data"`
 }
 
+// failed reports whether the answer says it failed.
+func (e *envelope[T]) failed() bool { return strings.EqualFold(e.Status, "error") }
+
 // do sends call through d and decodes the data of its answer into out. A
 // 2xx answer whose status is "error" is a *chatbot.Error.
 func do[T any](ctx context.Context, c *Client, d rest.Doer, call rest.Call, out *T) (*rest.Response, error) {
@@ -166,7 +169,7 @@ func do[T any](ctx context.Context, c *Client, d rest.Doer, call rest.Call, out 
 	if err != nil {
 		return nil, err
 	}
-	if strings.EqualFold(env.Status, "error") {
+	if env.failed() {
 		return nil, c.rc.ErrorFor(resp)
 	}
 	*out = env.Data

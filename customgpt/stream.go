@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
-	"net/http"
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/internal/dialect"
@@ -37,22 +36,16 @@ import (
 // API reference: https://docs.customgpt.ai/reference/post_api-v1-projects-projectid-conversations-sessionid-messages
 func (c *Client) SendMessageStream(ctx context.Context, req MessageRequest) iter.Seq2[chatbot.Chunk, error] {
 	return c.rc.Stream(ctx, func(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter) error {
-		body, query, header, err := c.messageParts(req, true)
+		call, err := c.messageCall(req, true)
 		if err != nil {
 			return err
 		}
-		sessionID, created := req.SessionID, false
-		if sessionID == "" {
-			conv, err := c.createConversation(ctx, g, "")
-			if err != nil {
-				return err
-			}
-			sessionID, created = conv.SessionID, true
+		sessionID, created, err := c.session(ctx, g, req.SessionID)
+		if err != nil {
+			return err
 		}
 		w.SetIDs(sessionID, "")
-		return c.afterCreate(created, sessionID, c.stream(ctx, g, w, sessionID, rest.Call{
-			Method: http.MethodPost, Body: body, Query: query, Header: header, Accept: "text/event-stream",
-		}))
+		return c.afterCreate(created, sessionID, c.stream(ctx, g, w, sessionID, call))
 	})
 }
 
@@ -75,7 +68,7 @@ func (c *Client) stream(ctx context.Context, g *rest.Guard, w *rest.ChunkWriter,
 		if err != nil {
 			return err
 		}
-		if env.Status == "error" {
+		if env.failed() {
 			return c.rc.ErrorFor(r)
 		}
 		m, err := c.message(env.Data, sessionID, r)
