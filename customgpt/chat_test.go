@@ -221,10 +221,12 @@ func TestErrorInSuccessEnvelope(t *testing.T) {
 		fake.WriteBody(w, http.StatusOK, `{"status":"error","data":{"code":500,"message":"Something went wrong"}}`)
 	})
 	_, err := c.Chat(t.Context(), chatbot.Request{Message: "Hi", ConversationID: session})
+	require.ErrorIs(t, err, chatbot.ErrServer)
 	var apiErr *chatbot.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "Something went wrong", apiErr.Message)
 	assert.Equal(t, "500", apiErr.ProviderCode)
+	assert.Equal(t, http.StatusOK, apiErr.StatusCode)
 }
 
 // TestGoldenErrors: CustomGPT's documented error bodies.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/dialect"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -87,7 +88,23 @@ var restConfig = rest.Config{
 	Provider:       provider,
 	DefaultBaseURL: DefaultBaseURL,
 	AuthScheme:     "Bearer",
+	Codes:          codes,
 	Classify:       classify,
+}
+
+// codes maps CustomGPT's error codes, which are HTTP statuses, for the
+// errors a 2xx answer or a stream event reports with one; a 429 is then
+// judged by [classify].
+var codes = map[string]chatbot.Code{
+	"400": chatbot.CodeInvalidRequest,
+	"401": chatbot.CodeUnauthorized,
+	"403": chatbot.CodeForbidden,
+	"404": chatbot.CodeNotFound,
+	"429": chatbot.CodeRateLimitExceeded,
+	"500": chatbot.CodeServerError,
+	"502": chatbot.CodeServerError,
+	"503": chatbot.CodeServerError,
+	"504": chatbot.CodeServerError,
 }
 
 // classify reads CustomGPT's error body, whose message and code sit under
@@ -107,7 +124,10 @@ func classify(e *chatbot.Error) {
 		if json.Unmarshal(e.Body, &body) == nil {
 			e.Message = strings.TrimSpace(body.Data.Message)
 			if e.ProviderCode == "" {
-				e.ProviderCode = strings.Trim(string(body.Data.Code), `"`)
+				e.ProviderCode = dialect.FirstText(body.Data.Code)
+			}
+			if code, ok := codes[e.ProviderCode]; ok && e.StatusCode < 300 {
+				e.Code = code // a failure in a 2xx answer: its code is all there is
 			}
 		}
 	}
