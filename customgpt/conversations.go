@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
@@ -55,7 +56,7 @@ func (c *Client) createConversation(ctx context.Context, d rest.Doer, name strin
 	if err := c.rc.CheckField("conversation name", name); err != nil {
 		return nil, err
 	}
-	if n := len([]rune(name)); n > maxNameChars {
+	if utf8.RuneCountInString(name) > maxNameChars {
 		return nil, c.rc.Invalid("conversation name is longer than 255 characters")
 	}
 	var raw json.RawMessage
