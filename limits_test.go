@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/customgpt"
+	"github.com/chatbot-go/chatbot/customgpt/customgpttest"
 	"github.com/chatbot-go/chatbot/flowise"
 	"github.com/chatbot-go/chatbot/flowise/flowisetest"
 	"github.com/chatbot-go/chatbot/sitegpt"
@@ -57,6 +59,13 @@ func TestEachProviderEnforcesItsExportedMessageLimit(t *testing.T) {
 			srv := flowisetest.NewServer(flowisetest.Config{})
 			t.Cleanup(srv.Close)
 			bot, err := flowise.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
+			require.NoError(t, err)
+			return bot, srv
+		}},
+		{"customgpt", customgpt.MaxMessageChars, func(t *testing.T) (chatbot.Chatbot, fake) {
+			srv := customgpttest.NewServer(customgpttest.Config{})
+			t.Cleanup(srv.Close)
+			bot, err := customgpt.NewClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(srv.URL))
 			require.NoError(t, err)
 			return bot, srv
 		}},

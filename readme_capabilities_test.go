@@ -10,6 +10,8 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbase"
 	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
+	"github.com/chatbot-go/chatbot/customgpt"
+	"github.com/chatbot-go/chatbot/customgpt/customgpttest"
 	"github.com/chatbot-go/chatbot/dify"
 	"github.com/chatbot-go/chatbot/dify/difytest"
 	"github.com/chatbot-go/chatbot/flowise"
@@ -36,6 +38,7 @@ func capabilityProviders() []provided {
 		client(workspace.NewClient(workspacetest.DefaultAPIKey, workspacetest.DefaultChatbotID)),
 		client(chatbase.NewClient(chatbasetest.DefaultAPIKey, chatbasetest.DefaultAgentID)),
 		client(dify.NewClient(difytest.DefaultAPIKey)),
+		client(customgpt.NewClient(customgpttest.DefaultAPIKey, customgpttest.DefaultChatbotID)),
 		client(flowise.NewClient(flowisetest.DefaultAPIKey, flowisetest.DefaultChatbotID, chatbot.WithBaseURL("https://flowise.example/"))),
 	}
 }

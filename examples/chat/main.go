@@ -4,7 +4,8 @@
 //
 //	go run ./examples/chat -provider userdesk
 //
-// -provider is one of workspace (the default), userdesk, stammer, sitegpt and flowise.
+// -provider is one of workspace (the default), userdesk, stammer, sitegpt, chatbase,
+// flowise, dify and customgpt.
 // Without that provider's credentials in the environment (see package
 // examples/internal/bots, or the quickstart) it chats with the provider's
 // built-in fake; -pace sets the delay between the fake's streamed pieces.

@@ -14,6 +14,7 @@
 //	CHATBASE_API_KEY, CHATBASE_AGENT_ID
 //	FLOWISE_CHATFLOW_ID, FLOWISE_BASE_URL (and FLOWISE_API_KEY unless the flow is public)
 //	DIFY_API_KEY (and optionally DIFY_BASE_URL for a self-hosted Dify)
+//	CUSTOMGPT_API_KEY, CUSTOMGPT_PROJECT_ID
 //
 // Flags: -provider limits the run to one provider; -pace sets the delay
 // between the pieces of the fakes' streamed replies.

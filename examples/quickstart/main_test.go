@@ -41,7 +41,7 @@ func TestQuickstartWithFakes(t *testing.T) {
 			assert.Equal(t, ids[0][1], ids[1][1], "the second question continues the conversation")
 		})
 	}
-	assert.Contains(t, text, "Ran against the built-in fake (no network) for: workspace, userdesk, stammer, sitegpt, chatbase, flowise, dify.\n")
+	assert.Contains(t, text, "Ran against the built-in fake (no network) for: workspace, userdesk, stammer, sitegpt, chatbase, flowise, dify, customgpt.\n")
 	assert.Contains(t, text, "STAMMER_TOKEN and STAMMER_CHATBOT_UUID, optionally STAMMER_BASE_URL\n")
 	assert.NotContains(t, text, "real service of")
 }

@@ -32,7 +32,7 @@ const testKey = "sk-test-0123456789abcdef"
 var dirs = map[string]dialect.Dialect{
 	"ui": dialect.UIMessage, "data": dialect.DataStream, "flowise": dialect.Flowise, "dify": dialect.Dify,
 	"openai": dialect.OpenAI, "anthropic": dialect.Anthropic, "quoted": dialect.Quoted, "plain": dialect.Plain,
-	"sniff": dialect.Sniff,
+	"sniff": dialect.Sniff, "customgpt": dialect.CustomGPT,
 }
 
 // serveBody starts a server that answers every request with body, in

@@ -9,7 +9,7 @@
 // A [Dialect] names a format: [UIMessage] (AI SDK 5+ UI message stream,
 // Chatbase), [DataStream] (AI SDK 3.x–4.x "code:JSON" lines), [Flowise],
 // [Dify], [OpenAI] chat completion chunks, [Anthropic] Messages, [Quoted]
-// (LangChain.js JSON strings), [Plain] text, and [Sniff]. Each unit's rules
+// (LangChain.js JSON strings), [Plain] text, [CustomGPT], and [Sniff]. Each unit's rules
 // are documented on its type in its own file (uimessage.go, dify.go, …),
 // with golden inputs in testdata/ and a fuzz target seeded from them.
 //

@@ -108,11 +108,16 @@ const (
 	// Plain is plain text: every text event's data is the text, byte for
 	// byte.
 	Plain
+
+	// CustomGPT is CustomGPT.ai's message stream: data-only JSON events
+	// with a "status" (progress, finish, error).
+	CustomGPT
 )
 
 var dialectNames = [...]string{
 	Sniff: "sniff", UIMessage: "ai-sdk-ui", DataStream: "ai-sdk-data", Flowise: "flowise", Dify: "dify",
 	OpenAI: "openai", Anthropic: "anthropic", Quoted: "quoted", Plain: "plain",
+	CustomGPT: "customgpt",
 }
 
 // String returns the dialect's name.
@@ -164,6 +169,8 @@ func New(d Dialect, h http.Header) *Decoder {
 		dec.unit = quoted{}
 	case Plain:
 		dec.unit = plain{}
+	case CustomGPT:
+		dec.unit, dec.needEnd = &customGPT{}, true
 	default:
 		dec.dialect = Sniff
 		dec.unit = &sniffer{}

@@ -89,7 +89,7 @@ func FuzzDecodeEvents(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for d := Sniff; d <= Plain; d++ {
+		for d := Sniff; d <= CustomGPT; d++ {
 			if d != DataStream {
 				checkRechunked(t, d, body)
 			}

@@ -139,6 +139,11 @@ func (r *runner) apply() (bool, error) {
 		w.Text(r.dec.Flush())
 		return true, fmt.Errorf("%s: stream: %w: %w", r.rc.Provider(), ErrAborted, io.ErrUnexpectedEOF)
 	case e.End:
+		// Text an end event carries (a last delta, or a whole reply that
+		// replaces the deltas) is part of the reply.
+		if (e.Replace && !w.Replace(e.Text)) || (!e.Replace && e.Text != "" && !w.Text(e.Text)) {
+			return true, nil
+		}
 		delivered, err := r.finish()
 		if delivered {
 			// The reply is complete and delivered: read the body's end so

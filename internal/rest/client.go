@@ -192,6 +192,10 @@ type Call struct {
 	// (Dify's "event: ping") must not keep a stalled reply open forever. The
 	// countdown still runs only while the client waits for the server.
 	WatchContent bool
+	// Header holds extra request headers (CustomGPT's Cache-Control:
+	// no-cache). A header the SDK sets itself (Authorization, User-Agent,
+	// Accept, Content-Type) is never replaced.
+	Header http.Header
 }
 
 // Response is a successful (2xx) response.
@@ -406,6 +410,12 @@ func (c *Client) request(ctx context.Context, call Call, hasBody bool) *http.Req
 	h["Accept"] = v[2:3:3]
 	if hasBody {
 		h["Content-Type"] = v[3:4:4]
+	}
+
+	for k, vs := range call.Header {
+		if k = http.CanonicalHeaderKey(k); h[k] == nil {
+			h[k] = vs
+		}
 	}
 	u := c.url(call.Path, call.Query)
 	// The fields http.NewRequestWithContext sets, for a RoundTripper of the

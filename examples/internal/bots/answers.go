@@ -31,6 +31,8 @@ func DemoAnswer(provider, message string) string {
 		how = "Flowise streams its answer token by token, so this reply came in word by word."
 	case "dify":
 		how = "Dify streams Server-Sent Events, so this reply came in word by word."
+	case "customgpt":
+		how = "CustomGPT streams progress events, so this reply came in word by word."
 	}
 	m := strings.ToLower(message)
 	switch {

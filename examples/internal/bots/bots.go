@@ -19,6 +19,7 @@
 //	           default https://api.dify.ai/v1/)
 //	flowise    FLOWISE_CHATFLOW_ID, FLOWISE_BASE_URL (the Flowise server: there
 //	           is no default), FLOWISE_API_KEY (optional: a public flow has none)
+//	customgpt  CUSTOMGPT_API_KEY, CUSTOMGPT_PROJECT_ID
 //
 // A provider talks to the real service only when its required variables are
 // set; setting some without the others is an error. The
@@ -27,7 +28,7 @@
 //
 // The fakes answer every message with a short scripted text chosen by
 // [DemoAnswer], which the streaming providers (workspace, userdesk, chatbase,
-// flowise, dify) stream
+// flowise, dify, customgpt) stream
 // word by word with [Config.Pace] between words, so that a demo shows
 // streaming without taking long.
 package bots
@@ -42,6 +43,8 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbase"
 	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
+	"github.com/chatbot-go/chatbot/customgpt"
+	"github.com/chatbot-go/chatbot/customgpt/customgpttest"
 	"github.com/chatbot-go/chatbot/dify"
 	"github.com/chatbot-go/chatbot/dify/difytest"
 	"github.com/chatbot-go/chatbot/flowise"
@@ -62,7 +65,7 @@ const DefaultPace = 25 * time.Millisecond
 
 // Names returns the provider names in the order the examples use them.
 func Names() []string {
-	return []string{"workspace", "userdesk", "stammer", "sitegpt", "chatbase", "flowise", "dify"}
+	return []string{"workspace", "userdesk", "stammer", "sitegpt", "chatbase", "flowise", "dify", "customgpt"}
 }
 
 // LookupEnv looks up an environment variable, like [os.LookupEnv].
@@ -103,6 +106,8 @@ func VarsFor(provider string) (Vars, bool) {
 		return Vars{"FLOWISE_API_KEY", "FLOWISE_CHATFLOW_ID", "FLOWISE_BASE_URL", true, true}, true
 	case "dify":
 		return Vars{"DIFY_API_KEY", "", "DIFY_BASE_URL", false, false}, true
+	case "customgpt":
+		return Vars{"CUSTOMGPT_API_KEY", "CUSTOMGPT_PROJECT_ID", "", false, false}, true
 	}
 	return Vars{}, false
 }
@@ -272,6 +277,8 @@ func newClient(provider, key, id string, opts []chatbot.Option) (chatbot.Chatbot
 		return flowise.NewClient(key, id, opts...)
 	case "dify":
 		return dify.NewClient(key, opts...)
+	case "customgpt":
+		return customgpt.NewClient(key, id, opts...)
 	}
 	return nil, errors.New("unknown provider " + provider)
 }
@@ -316,6 +323,10 @@ func openFake(provider string, vars Vars, cfg Config) (*Bot, func(), error) {
 		s := difytest.NewServer(difytest.Config{})
 		s.SetPace(cfg.Pace)
 		srv, url, key = s, s.URL, s.APIKey()
+	case "customgpt":
+		s := customgpttest.NewServer(customgpttest.Config{})
+		s.SetPace(cfg.Pace)
+		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	}
 	srv.SetAnswer(func(message string) string { return DemoAnswer(provider, message) })
 	opts := append([]chatbot.Option{chatbot.WithBaseURL(url)}, cfg.Options...)
