@@ -5,7 +5,9 @@
 // stall or split its replies. It speaks the vocabulary every provider fake
 // shares (see package [fakes]): SetReply, SetAnswer, FailNext,
 // RateLimitNext, StallNext, Requests, Connections, Disconnects; shapes its
-// streams with SetPace, SplitWrites, CutAfter and StallAfter; and adds
+// streams with SetPace, SplitWrites, CutAfter and StallAfter; scripts what
+// replies report with SetSources and SetUsage, the setters chatbottest.Run's
+// checks use; and adds
 // Dify's own: app modes, keep-alive pings, a moderation replace, an error
 // event after the 200, several events per write, and a record of the stop
 // calls ([Server.Stops], [Server.Stopped]).
@@ -27,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 )
@@ -78,14 +81,6 @@ type Stop struct {
 	User   string
 }
 
-// Source is a retriever resource the server attaches to its replies'
-// message_end (see [Server.SetSources]).
-type Source struct {
-	DocumentName string
-	Content      string
-	Score        float64
-}
-
 // Server is a running fake. Its setters may be called at any time, from any
 // goroutine; they apply to the requests that follow. Close it when done.
 type Server struct {
@@ -104,7 +99,9 @@ type Server struct {
 	order     []string                 // conversation ids, oldest first
 	messages  map[string]*message      // by id
 	stops     []Stop
-	sources   []Source
+	sources   []chatbot.Source
+	usage     *chatbot.Usage // scripted by SetUsage; nil: counted in words, or none with noUsage
+	noUsage   bool
 	pings     int // keep-alives before the first event
 	pingOnly  bool
 	replaceAt int    // parts before a message_replace; <0: none
@@ -273,11 +270,29 @@ func (s *Server) SetBatch(n int) {
 	s.batch = n
 }
 
-// SetSources makes message_end carry these retriever resources.
-func (s *Server) SetSources(sources ...Source) {
+// SetSources makes every later reply carry these sources as Dify's
+// retriever_resources, in the blocking answer's metadata and in
+// message_end's: each source's ID is the segment_id ("seg-<n>" when
+// empty), its Title the document_name, its Snippet the content, its Score
+// the score; a resource has no URL. No sources restores none.
+func (s *Server) SetSources(sources ...chatbot.Source) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sources = slices.Clone(sources)
+}
+
+// SetUsage makes every later reply report u as Dify's metadata.usage:
+// prompt_tokens, completion_tokens, total_tokens, total_price and currency
+// (Dify's usage has no credits). Nil makes replies report no usage at all;
+// by default they report one counted in words.
+func (s *Server) SetUsage(u *chatbot.Usage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.usage, s.noUsage = nil, u == nil
+	if u != nil {
+		c := *u
+		s.usage = &c
+	}
 }
 
 // Messages returns the queries received in a conversation, in order, or
@@ -447,7 +462,9 @@ type turn struct {
 	mode                   Mode
 	task, conv, msg, query string
 	parts                  []string
-	sources                []Source
+	sources                []chatbot.Source
+	usage                  *chatbot.Usage
+	noUsage                bool
 	pings                  int
 	pingOnly               bool
 	replaceAt              int
@@ -497,7 +514,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	t := turn{
 		mode: s.mode, task: s.newIDLocked(), conv: conv.ID, msg: s.newIDLocked(), query: *body.Query,
-		sources: slices.Clone(s.sources), pings: s.pings, pingOnly: s.pingOnly, replaceAt: s.replaceAt,
+		sources: slices.Clone(s.sources), usage: s.usage, noUsage: s.noUsage, pings: s.pings, pingOnly: s.pingOnly, replaceAt: s.replaceAt,
 		replace: s.replace, streamErr: s.streamErr, batch: s.batch, created: now,
 	}
 	conv.UpdatedAt = now
@@ -542,24 +559,30 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// metadata is the message_end (and blocking) metadata of the turn: usage
-// counted in words, and the scripted sources.
+// metadata is the message_end (and blocking) metadata of the turn: the
+// scripted usage (by default counted in words) and sources.
 func (t *turn) metadata() map[string]any {
-	prompt, completion := len(strings.Fields(t.query)), len(t.parts)
 	res := make([]map[string]any, len(t.sources))
 	for i, src := range t.sources {
 		res[i] = map[string]any{
 			"position": i + 1, "dataset_id": "ds-1", "dataset_name": "Knowledge", "document_id": fmt.Sprintf("doc-%d", i+1),
-			"document_name": src.DocumentName, "segment_id": fmt.Sprintf("seg-%d", i+1), "score": src.Score, "content": src.Content,
+			"document_name": src.Title, "segment_id": cmp.Or(src.ID, fmt.Sprintf("seg-%d", i+1)), "score": src.Score, "content": src.Snippet,
 		}
 	}
-	return map[string]any{
-		"usage": map[string]any{
-			"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-			"total_price": fmt.Sprintf("0.%07d", 19*(prompt+completion)), "currency": "USD", "latency": 0.5,
-		},
-		"retriever_resources": res,
+	m := map[string]any{"retriever_resources": res}
+	u := t.usage
+	if u == nil {
+		prompt, completion := int64(len(strings.Fields(t.query))), int64(len(t.parts))
+		u = &chatbot.Usage{InputTokens: prompt, OutputTokens: completion, TotalTokens: prompt + completion,
+			Price: fmt.Sprintf("0.%07d", 19*(prompt+completion)), Currency: "USD"}
 	}
+	if !t.noUsage {
+		m["usage"] = map[string]any{
+			"prompt_tokens": u.InputTokens, "completion_tokens": u.OutputTokens, "total_tokens": u.TotalTokens,
+			"total_price": u.Price, "currency": u.Currency, "latency": 0.5,
+		}
+	}
+	return m
 }
 
 // events renders the turn as Server-Sent Events in the app's mode.
