@@ -71,8 +71,10 @@ type Request = fakes.Request
 // Failure is an error answer for [Server.FailNext] (the type every provider
 // fake shares), written as Dify writes errors: the status and
 // {"code": Code, "message": Message, "status": Status}. An empty Code is
-// Dify's code for the status (429 "too_many_requests", 404 "not_found",
-// 401 "unauthorized", 400 "invalid_param", 5xx "internal_server_error").
+// Dify's code for the status (400 "invalid_param", 5xx
+// "internal_server_error", any other the status's name in snake case:
+// 401 "unauthorized", 403 "forbidden", 404 "not_found", 429
+// "too_many_requests").
 type Failure = fakes.Failure
 
 // Stop is one stop call the server received.
@@ -348,19 +350,17 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, errorBody{Code: code, Message: msg, Status: status})
 }
 
-// codeFor is Dify's code for a status.
+// codeFor is Dify's code for a status: its own for the statuses it
+// documents, else what its error handler makes of an HTTP exception, the
+// status's name in snake case ("forbidden", "payment_required").
 func codeFor(status int) string {
 	switch {
-	case status == http.StatusTooManyRequests:
-		return "too_many_requests"
-	case status == http.StatusNotFound:
-		return "not_found"
-	case status == http.StatusUnauthorized:
-		return "unauthorized"
+	case status == http.StatusBadRequest:
+		return "invalid_param"
 	case status >= 500:
 		return "internal_server_error"
 	}
-	return "invalid_param"
+	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
 }
 
 // writeFailure answers f in Dify's error format.

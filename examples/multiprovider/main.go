@@ -1,4 +1,4 @@
-// Multiprovider sends the same question to all four providers at once, each
+// Multiprovider sends the same question to every provider at once, each
 // through the chatbot.Chatbot interface, and prints their replies and a table
 // of time to first chunk, total time and reply length.
 //

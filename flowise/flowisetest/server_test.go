@@ -7,39 +7,11 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/chatbot-go/chatbot/chatbottest"
-	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/flowise/flowisetest"
-)
-
-// The fake speaks the vocabulary every provider fake shares, and is a
-// server chatbottest.Run can hold and watch.
-var (
-	_ interface {
-		APIKey() string
-		ChatbotID() string
-		SetReply(parts ...string)
-		SetAnswer(fn func(message string) string)
-		FailNext(n int, f fakes.Failure)
-		RateLimitNext(n int, retryAfter time.Duration)
-		StallNext(n int)
-		Stalled() <-chan struct{}
-		Requests() []fakes.Request
-		Count() int
-		Connections() int
-		Disconnects() <-chan struct{}
-		Close()
-		SetPace(d time.Duration)
-		SplitWrites(size int, offsets ...int)
-		CutAfter(n int)
-		StallAfter(n int)
-	} = (*flowisetest.Server)(nil)
-	_ chatbottest.Server = (*flowisetest.Server)(nil)
 )
 
 // post sends a prediction request to the fake's flow.
