@@ -32,6 +32,7 @@ import (
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
+	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
 // DefaultAPIKey is the key a zero [Config] accepts.
@@ -444,19 +445,6 @@ type chatBody struct {
 	ConversationID string          `json:"conversation_id"`
 }
 
-// isUUID reports whether s has the 8-4-4-4-12 form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) != (s[i] == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // turn is what one reply's events depend on, copied under the lock.
 type turn struct {
 	mode                   Mode
@@ -489,7 +477,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	case body.User == "":
 		writeError(w, http.StatusBadRequest, "invalid_param", "user is required")
 		return
-	case body.ConversationID != "" && !isUUID(body.ConversationID):
+	case body.ConversationID != "" && !rest.IsUUID(body.ConversationID):
 		writeError(w, http.StatusBadRequest, "invalid_param", "conversation_id is not a valid uuid")
 		return
 	}
