@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/dialect"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -140,7 +141,6 @@ func replyOf(out *chatResponse) (*chatbot.Reply, error) {
 		ConversationID: meta.ConversationID,
 		MessageID:      cmpOr(d.ID, meta.MessageID),
 		Usage:          meta.usage(),
-		FinishReason:   finishReason(meta.FinishReason),
 	}
 	var text strings.Builder
 	for _, p := range d.Parts {
@@ -152,11 +152,9 @@ func replyOf(out *chatResponse) (*chatbot.Reply, error) {
 		}
 	}
 	reply.Text = text.String()
-	if reply.FinishReason == chatbot.FinishActionRequired && reply.Actions == nil {
-		// Tools that ran on the server: nothing waits for the caller (as
-		// the stream dialect reads the same finish).
-		reply.FinishReason = chatbot.FinishOther
-	}
+	// "tool-calls" with no call left to the caller: the tools ran on the
+	// server, as the stream dialect reads the same finish.
+	reply.FinishReason = dialect.FinishReason(meta.FinishReason, len(reply.Actions) > 0)
 	return reply, nil
 }
 
@@ -167,25 +165,6 @@ func actionRequired(reply *chatbot.Reply) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w (%d pending; post each result with SubmitToolResult, then Continue)", provider, chatbot.ErrActionRequired, len(reply.Actions))
-}
-
-// finishReason maps Chatbase's finishReason (the AI SDK's values).
-func finishReason(s string) chatbot.FinishReason {
-	switch s {
-	case "":
-		return chatbot.FinishUnknown
-	case "stop":
-		return chatbot.FinishComplete
-	case "length":
-		return chatbot.FinishLength
-	case "content-filter":
-		return chatbot.FinishContentFilter
-	case "tool-calls":
-		return chatbot.FinishActionRequired
-	case "error":
-		return chatbot.FinishError
-	}
-	return chatbot.FinishOther
 }
 
 // chatCall validates req and builds the chat call.

@@ -20,11 +20,11 @@ const promptly = 10 * time.Second
 
 // Server is what [Run] needs of the server behind a Chatbot to check, at
 // the wire, that a cancelled call and an early break give the connection
-// up. Every provider fake (workspacetest.Server, userdesktest.Server,
-// stammertest.Server, sitegpttest.Server) implements it, and so does
-// [Bot]. If it also has a StallAfter(n int) method, as the fakes of
-// streaming providers and Bot do, Run holds a stream after its first chunk
-// to check breaks and cancellation midway.
+// up. Every provider fake (the Server of workspacetest, userdesktest,
+// stammertest, sitegpttest, chatbasetest, difytest and flowisetest)
+// implements it, and so does [Bot]. If it also has a StallAfter(n int)
+// method, as the fakes of streaming providers and Bot do, Run holds a
+// stream after its first chunk to check breaks and cancellation midway.
 type Server interface {
 	SetReply(parts ...string)
 	StallNext(n int)
@@ -67,7 +67,8 @@ type (
 
 	// UsageSetter is a Server whose every later reply reports u in the
 	// provider's wire form (the fields the wire has no place for are left
-	// out); nil restores no usage.
+	// out); nil makes them report none, even where the fake's default
+	// reports some (as the provider's own replies always do).
 	UsageSetter interface{ SetUsage(u *chatbot.Usage) }
 
 	// FinishReasonSetter is a Server whose every later reply ends with r,

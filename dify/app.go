@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/chatbot-go/chatbot/internal/dialect"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -60,7 +61,7 @@ func (p *Parameters) UnmarshalJSON(b []byte) error {
 			if json.Unmarshal(raw, &f) != nil {
 				continue
 			}
-			def, ok := jsonText(f.Default)
+			def, ok := dialect.JSONText(f.Default)
 			if !ok && string(f.Default) != "null" {
 				def = string(f.Default)
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/dialect"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -56,13 +57,13 @@ type chatRequest struct {
 // chatResponse is the blocking reply, and the fields of the stream's
 // message events that the SDK reads.
 type chatResponse struct {
-	Event          string   `json:"event"`
-	TaskID         string   `json:"task_id"`
-	ID             string   `json:"id"`
-	MessageID      string   `json:"message_id"`
-	ConversationID string   `json:"conversation_id"`
-	Answer         string   `json:"answer"`
-	Metadata       metadata `json:"metadata"`
+	Event          string          `json:"event"`
+	TaskID         string          `json:"task_id"`
+	ID             string          `json:"id"`
+	MessageID      string          `json:"message_id"`
+	ConversationID string          `json:"conversation_id"`
+	Answer         string          `json:"answer"`
+	Metadata       json.RawMessage `json:"metadata"` // usage and sources: dialect.DifyMetadata
 }
 
 // messageID returns the message id: message_id, or id where Dify sends only
@@ -72,91 +73,6 @@ func (r *chatResponse) messageID() string {
 		return r.MessageID
 	}
 	return r.ID
-}
-
-// metadata is the "metadata" of a reply: what it cost and what it drew on.
-type metadata struct {
-	Usage              *wireUsage        `json:"usage"`
-	RetrieverResources []json.RawMessage `json:"retriever_resources"`
-}
-
-// wireUsage is Dify's metadata.usage. Prices are decimal strings in Dify's
-// answers; a number is kept as written.
-type wireUsage struct {
-	PromptTokens     int64           `json:"prompt_tokens"`
-	CompletionTokens int64           `json:"completion_tokens"`
-	TotalTokens      int64           `json:"total_tokens"`
-	TotalPrice       json.RawMessage `json:"total_price"`
-	Currency         string          `json:"currency"`
-}
-
-// resource is one of Dify's retriever_resources.
-type resource struct {
-	Position     int     `json:"position"`
-	DatasetID    string  `json:"dataset_id"`
-	DatasetName  string  `json:"dataset_name"`
-	DocumentID   string  `json:"document_id"`
-	DocumentName string  `json:"document_name"`
-	SegmentID    string  `json:"segment_id"`
-	Score        float64 `json:"score"`
-	Content      string  `json:"content"`
-}
-
-// usage maps metadata.usage; nil when Dify sent none.
-func (m *metadata) usage() *chatbot.Usage {
-	u := m.Usage
-	if u == nil {
-		return nil
-	}
-	price := string(u.TotalPrice)
-	if s, ok := jsonText(u.TotalPrice); ok {
-		price = s
-	} else if price == "null" {
-		price = ""
-	}
-	return &chatbot.Usage{
-		InputTokens:  u.PromptTokens,
-		OutputTokens: u.CompletionTokens,
-		TotalTokens:  u.TotalTokens,
-		Price:        price,
-		Currency:     u.Currency,
-	}
-}
-
-// sources maps retriever_resources, keeping each as Raw. A resource that is
-// not an object is skipped.
-func (m *metadata) sources() []chatbot.Source {
-	if len(m.RetrieverResources) == 0 {
-		return nil
-	}
-	out := make([]chatbot.Source, 0, len(m.RetrieverResources))
-	for _, raw := range m.RetrieverResources {
-		var r resource
-		if json.Unmarshal(raw, &r) != nil {
-			continue
-		}
-		id := r.SegmentID
-		if id == "" {
-			id = r.DocumentID
-		}
-		out = append(out, chatbot.Source{
-			ID:      id,
-			Title:   r.DocumentName,
-			Snippet: r.Content,
-			Score:   r.Score,
-			Raw:     append(json.RawMessage(nil), raw...),
-		})
-	}
-	return out
-}
-
-// jsonText returns raw as a Go string when it is a JSON string.
-func jsonText(raw json.RawMessage) (string, bool) {
-	var s string
-	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-		return "", false
-	}
-	return s, true
 }
 
 // Chat sends req.Message to the app and waits for the whole reply
@@ -206,13 +122,14 @@ func (c *Client) ChatWith(ctx context.Context, req ChatRequest) (*chatbot.Reply,
 	if err != nil {
 		return nil, err
 	}
+	usage, sources := dialect.DifyMetadata(r.Metadata)
 	return &chatbot.Reply{
 		Text:           r.Answer,
 		ConversationID: r.ConversationID,
 		MessageID:      r.messageID(),
 		RateLimit:      resp.RateLimit,
-		Sources:        r.Metadata.sources(),
-		Usage:          r.Metadata.usage(),
+		Sources:        sources,
+		Usage:          usage,
 		FinishReason:   chatbot.FinishComplete,
 		Raw:            json.RawMessage(resp.Body),
 	}, nil

@@ -28,7 +28,7 @@ func TestChat(t *testing.T) {
 	t.Parallel()
 	bot, srv := setup(t)
 	srv.SetReply("We open ", "at nine.")
-	srv.SetSources(difytest.Source{DocumentName: "hours.md", Content: "9 to 5", Score: 0.75})
+	srv.SetSources(chatbot.Source{Title: "hours.md", Snippet: "9 to 5", Score: 0.75})
 
 	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "When do you open?"})
 	require.NoError(t, err)

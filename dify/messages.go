@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/internal/dialect"
 	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
@@ -49,10 +50,9 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	meta := metadata{RetrieverResources: w.RetrieverResources}
 	*m = Message{
 		ID: w.ID, ConversationID: w.ConversationID, Query: w.Query, Answer: w.Answer, Inputs: w.Inputs,
-		Sources: meta.sources(), CreatedAt: unix(w.CreatedAt), Raw: bytes.Clone(b),
+		Sources: dialect.DifySources(w.RetrieverResources), CreatedAt: unix(w.CreatedAt), Raw: bytes.Clone(b),
 	}
 	if w.Feedback != nil {
 		m.Rating = w.Feedback.Rating

@@ -164,8 +164,9 @@ func (c *Client) streamBlocking(body *rest.Body, w *rest.ChunkWriter) error {
 	if resp.Answer == "" {
 		return dialect.NoReply(c.rest)
 	}
-	w.AddSources(resp.Metadata.sources()...)
-	w.SetFinish(resp.Metadata.usage(), chatbot.FinishComplete, nil)
+	usage, sources := dialect.DifyMetadata(resp.Metadata)
+	w.AddSources(sources...)
+	w.SetFinish(usage, chatbot.FinishComplete, nil)
 	w.Final(resp.Answer)
 	return nil
 }

@@ -71,7 +71,7 @@ func TestStreamModes(t *testing.T) {
 			srv.SetMode(mode)
 			srv.SetBatch(batch)
 			srv.SetPings(1)
-			srv.SetSources(difytest.Source{DocumentName: "a.md", Content: "A", Score: 0.5})
+			srv.SetSources(chatbot.Source{Title: "a.md", Snippet: "A", Score: 0.5})
 			reply, err := chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "What is Dify?"}))
 			require.NoError(t, err, "%s, %d per write", mode, batch)
 			require.Equal(t, "You said: What is Dify?", reply.Text, "%s, %d per write", mode, batch)

@@ -66,7 +66,7 @@ func NewClient(token, chatbotUUID string, opts ...chatbot.Option) (*Client, erro
 	switch {
 	case chatbotUUID == "":
 		return nil, rc.Invalid("chatbot UUID is empty")
-	case !isUUID(chatbotUUID):
+	case !rest.IsUUID(chatbotUUID):
 		return nil, rc.Invalid(fmt.Sprintf("chatbot UUID %q is not a UUID", chatbotUUID))
 	}
 	base, err := url.Parse(rc.BaseURL())
@@ -105,32 +105,6 @@ func (c *Client) ChatbotUUID() string { return c.chatbotUUID }
 
 // BaseURL returns the base URL requests are joined onto, ending in "/".
 func (c *Client) BaseURL() string { return c.base.String() }
-
-// isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hexadecimal
-// form, in either case.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if ch != '-' {
-				return false
-			}
-		default:
-			if !isHex(ch) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func isHex(ch byte) bool {
-	return '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F'
-}
 
 // newUserKey returns a random UUID version 4, used as the user_key of a new
 // conversation.

@@ -87,6 +87,12 @@ func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 // Info reports the provider ("workspace"), the chatbot id and the client's
 // [chatbot.Capabilities], for middleware, logs and the conformance suite
 // (see [chatbot.InfoOf]).
+//
+// The Capabilities claim no sources, usage or finish reasons: the documented
+// JSON reply of [Client.Chat] carries none of them, and the stream format is
+// unpublished. [Client.Stream] still fills them (and actions) when the
+// stream it reads sends them, as an AI SDK or Dify stream does; a caller
+// that relies on them must check each reply.
 func (c *Client) Info() chatbot.Info {
 	return chatbot.Info{Provider: provider, ChatbotID: c.chatbotID, Capabilities: chatbot.Capabilities{
 		Streaming:        true,

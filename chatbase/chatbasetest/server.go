@@ -7,8 +7,10 @@
 // throttle, cut, stall or split its replies. It speaks the vocabulary every
 // provider fake shares (see package [fakes]): SetReply, SetAnswer, FailNext,
 // RateLimitNext, StallNext, Requests, Connections, Disconnects; and shapes
-// its streams with SetPace, SplitWrites, CutAfter and StallAfter. Its
-// sliding rate-limit window runs on [Config.Clock].
+// its streams with SetPace, SplitWrites, CutAfter and StallAfter. What its
+// replies report is scripted with SetUsage and SetFinishReason, the setters
+// chatbottest.Run's checks use. Its sliding rate-limit window runs on
+// [Config.Clock].
 //
 //	srv := chatbasetest.NewServer(chatbasetest.Config{})
 //	defer srv.Close()
@@ -28,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbase"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
@@ -130,6 +133,8 @@ type Server struct {
 	style     Style
 	streamErr string    // errorText of a scripted error part
 	tool      *toolCall // the next reply's scripted client action
+	credits   *float64  // the credits replies report; nil: no usage
+	finish    string    // the finishReason of replies without a tool call; "": "stop"
 }
 
 // conversation is one conversation the server keeps.
@@ -171,6 +176,7 @@ func NewServer(cfg Config) *Server {
 		cfg.Credits = DefaultCredits
 	}
 	s := &Server{cfg: cfg, window: fake.NewWindow(cfg.RateLimit, cfg.RateWindow), convs: make(map[string]*conversation)}
+	s.credits = &s.cfg.Credits
 	s.srv = fake.NewServerWithClock(http.HandlerFunc(s.serve), cfg.Clock)
 	s.URL = s.srv.URL + "/api/v2/"
 	return s
@@ -252,6 +258,40 @@ func (s *Server) CutAfter(n int) { s.srv.CutAfter(n) }
 // signalling [Server.Stalled], until its client goes away or the server is
 // closed. A negative n, the default, turns it off.
 func (s *Server) StallAfter(n int) { s.srv.StallAfter(n) }
+
+// SetUsage makes every later reply report u as Chatbase does, in its
+// metadata's usage: only u.Credits, the one count Chatbase's usage carries.
+// Nil makes replies report no usage at all (by default they report
+// [Config.Credits]).
+func (s *Server) SetUsage(u *chatbot.Usage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.credits = nil
+	if u != nil {
+		credits := u.Credits
+		s.credits = &credits
+	}
+}
+
+// SetFinishReason makes every later reply that calls no client action end
+// with r, written as Chatbase writes it (the AI SDK's "stop", "length",
+// "content-filter", "tool-calls", "error", "other"); the empty reason
+// restores the default, "stop".
+func (s *Server) SetFinishReason(r chatbot.FinishReason) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.finish = wireFinish[r]
+}
+
+// wireFinish is the AI SDK's spelling of each finish reason.
+var wireFinish = map[chatbot.FinishReason]string{
+	chatbot.FinishComplete:       "stop",
+	chatbot.FinishLength:         "length",
+	chatbot.FinishContentFilter:  "content-filter",
+	chatbot.FinishActionRequired: "tool-calls",
+	chatbot.FinishError:          "error",
+	chatbot.FinishOther:          "other",
+}
 
 // SetStyle sets how the streams that follow are written.
 func (s *Server) SetStyle(st Style) {
@@ -483,7 +523,8 @@ type turn struct {
 	toolCallID       string
 	style            Style
 	streamErr        string
-	credits          float64
+	credits          *float64
+	finish           string
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
@@ -570,7 +611,7 @@ func (s *Server) startTurn(body chatBody, continuing bool) (t turn, status int, 
 		}
 	}
 	now := s.srv.Now()
-	t = turn{conv: c.id, userID: c.userID, style: s.style, streamErr: s.streamErr, credits: s.cfg.Credits, parts: reply}
+	t = turn{conv: c.id, userID: c.userID, style: s.style, streamErr: s.streamErr, credits: s.credits, finish: s.finish, parts: reply}
 	if continuing {
 		switch {
 		case len(c.pending) > 0:
@@ -617,11 +658,14 @@ func (t turn) finishReason() string {
 	if t.tool != nil {
 		return "tool-calls"
 	}
-	return "stop"
+	return cmp.Or(t.finish, "stop")
 }
 
 func (t turn) metadata() map[string]any {
-	m := map[string]any{"messageId": t.msgID, "conversationId": t.conv, "userId": nil, "usage": map[string]any{"credits": t.credits}}
+	m := map[string]any{"messageId": t.msgID, "conversationId": t.conv, "userId": nil}
+	if t.credits != nil {
+		m["usage"] = map[string]any{"credits": *t.credits}
+	}
 	if t.userMsgID != "" {
 		m["userMessageId"] = t.userMsgID
 	}

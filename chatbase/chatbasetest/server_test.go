@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 )
@@ -86,4 +87,32 @@ func TestFakeValidatesLikeChatbase(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, chatbasetest.StatusFor("AUTH_INSUFFICIENT_PERMISSIONS"))
 	assert.Equal(t, http.StatusUnauthorized, chatbasetest.StatusFor("AUTH_INVALID_API_KEY"))
 	assert.Equal(t, http.StatusBadRequest, chatbasetest.StatusFor("CHAT_CONVERSATION_NOT_ONGOING"))
+}
+
+// TestFakeScriptsUsageAndFinishReason: SetUsage writes the credits, the one
+// count Chatbase's usage carries, and SetUsage(nil) drops the usage;
+// SetFinishReason writes the AI SDK's word, in the JSON reply and in the
+// stream's finish part.
+func TestFakeScriptsUsageAndFinishReason(t *testing.T) {
+	t.Parallel()
+	srv := chatbasetest.NewServer(chatbasetest.Config{})
+	t.Cleanup(srv.Close)
+	srv.SetReply("Hi")
+	srv.SetUsage(&chatbot.Usage{InputTokens: 3, Credits: 2.5})
+	srv.SetFinishReason(chatbot.FinishLength)
+	_, body := post(t, srv, `{"message":"hello","stream":false}`)
+	assert.Contains(t, body, `"usage":{"credits":2.5}`)
+	assert.Contains(t, body, `"finishReason":"length"`)
+	assert.NotContains(t, body, "inputTokens")
+	_, body = post(t, srv, `{"message":"hello"}`)
+	assert.Contains(t, body, `"finishReason":"length"`)
+	assert.Contains(t, body, `"usage":{"credits":2.5}`)
+
+	srv.SetUsage(nil)
+	srv.SetFinishReason("")
+	for _, req := range []string{`{"message":"hello","stream":false}`, `{"message":"hello"}`} {
+		_, body = post(t, srv, req)
+		assert.NotContains(t, body, `"usage"`, req)
+		assert.Contains(t, body, `"finishReason":"stop"`, req)
+	}
 }

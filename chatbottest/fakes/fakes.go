@@ -1,16 +1,17 @@
-// Package fakes is the vocabulary the four provider fakes share
-// (workspace/workspacetest, userdesk/userdesktest, stammer/stammertest and
-// sitegpt/sitegpttest): what a test scripts ([Failure]), what a fake records
-// ([Request]) and the clock its rate windows run on ([Clock],
+// Package fakes is the vocabulary the provider fakes share
+// (workspace/workspacetest, userdesk/userdesktest, stammer/stammertest,
+// sitegpt/sitegpttest, chatbase/chatbasetest, dify/difytest and
+// flowise/flowisetest): what a test scripts ([Failure]), what a fake
+// records ([Request]) and the clock its rate windows run on ([Clock],
 // [ManualClock]). Each fake names these types under its own package too
 // (workspacetest.Failure is fakes.Failure), so a test imports only the fake
 // it uses, and a helper written for one fake accepts the values of another.
 //
-// Every fake has the same methods for what the four have in common:
+// Every fake has the same methods for what they all have in common:
 //
-//	NewServer(Config) *Server      starts it; Config{APIKey, ChatbotID} default to DefaultAPIKey, DefaultChatbotID
+//	NewServer(Config) *Server      starts it; Config{APIKey, …} defaults to DefaultAPIKey, …
 //	URL (field), Close()           the base URL for chatbot.WithBaseURL; Close ends held requests, then stops
-//	APIKey(), ChatbotID()          the credentials it accepts
+//	APIKey(), ChatbotID()          the credentials it accepts (difytest has no ChatbotID: a Dify key names its app)
 //	SetReply(parts ...string)      every reply is these parts (streamed one piece per part where the provider streams)
 //	SetAnswer(func(string) string) every reply is computed from the message (streamed word by word)
 //	FailNext(n, Failure)           the next n requests fail, in the provider's own error format
@@ -19,17 +20,22 @@
 //	Requests(), Count()            what it received, as [Request] records
 //	Connections(), Disconnects()   TCP connections accepted; each request whose client went away
 //
-// The two fakes of streaming providers (workspacetest, userdesktest) also
-// shape how a reply is written, with the same setters: SetPace, SplitWrites,
-// CutAfter and StallAfter. Provider-specific behaviour (workspace formats and
-// leads, Stammer conversations and Q&A, SiteGPT threads, Userdesk
-// conversations) is in each fake's own methods.
+// The fakes of streaming providers (workspacetest, userdesktest,
+// chatbasetest, difytest, flowisetest) also shape how a reply is written,
+// with the same setters: SetPace, SplitWrites, CutAfter and StallAfter. A
+// fake whose provider's replies carry sources, usage or finish reasons
+// scripts them with SetSources, SetUsage and SetFinishReason, the setters
+// chatbottest.Run's checks look for. Provider-specific behaviour
+// (workspace formats and leads, Stammer conversations and Q&A, SiteGPT
+// threads, Userdesk conversations, Chatbase client actions, Dify app modes,
+// Flowise's broken streams) is in each fake's own methods.
 //
 // A test that scripts the fakes waits on what they observed (Stalled,
 // Disconnects, Requests), never on the passing of time. The time the fakes
-// read (workspace's sliding rate-limit window and X-RateLimit-Reset, the
-// timestamps of Stammer conversations and workspace leads) comes from their
-// Config.Clock, which a test sets to a [ManualClock] and moves itself.
+// read (the sliding rate-limit windows of workspace and Chatbase and their
+// X-RateLimit-Reset, the timestamps of conversations and leads) comes from
+// their Config.Clock, which a test sets to a [ManualClock] and moves
+// itself.
 //
 // These types live in this small public package, which imports nothing of
 // the module, so that users can name them, the fakes can share them without
@@ -80,7 +86,8 @@ type Failure struct {
 	Body string
 
 	// Details is sent as the error's details where the provider's error
-	// body has them (SiteGPT's error.details); the other fakes ignore it.
+	// body has them (the error.details of SiteGPT and Chatbase); the other
+	// fakes ignore it.
 	Details any
 }
 

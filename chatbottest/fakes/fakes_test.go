@@ -11,7 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/chatbase"
+	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
+	"github.com/chatbot-go/chatbot/dify"
+	"github.com/chatbot-go/chatbot/dify/difytest"
+	"github.com/chatbot-go/chatbot/flowise"
+	"github.com/chatbot-go/chatbot/flowise/flowisetest"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -22,11 +28,10 @@ import (
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
-// server is the vocabulary every provider fake shares. That the four
+// server is the vocabulary every provider fake shares. That the seven
 // fakes are assigned to it below is part of the test.
 type server interface {
 	APIKey() string
-	ChatbotID() string
 	SetReply(parts ...string)
 	SetAnswer(fn func(message string) string)
 	FailNext(n int, f fakes.Failure)
@@ -40,11 +45,38 @@ type server interface {
 	Close()
 }
 
+// identified is a fake whose provider's client takes a chatbot id (all
+// but Dify's, whose key names the app).
+type identified interface {
+	server
+	ChatbotID() string
+}
+
+// streamer is a fake of a streaming provider: it also shapes how a reply
+// is written.
+type streamer interface {
+	server
+	SetPace(d time.Duration)
+	SplitWrites(size int, offsets ...int)
+	CutAfter(n int)
+	StallAfter(n int)
+}
+
 var (
-	_ server = (*workspacetest.Server)(nil)
-	_ server = (*userdesktest.Server)(nil)
-	_ server = (*stammertest.Server)(nil)
-	_ server = (*sitegpttest.Server)(nil)
+	_ identified = (*workspacetest.Server)(nil)
+	_ identified = (*userdesktest.Server)(nil)
+	_ identified = (*stammertest.Server)(nil)
+	_ identified = (*sitegpttest.Server)(nil)
+	_ identified = (*chatbasetest.Server)(nil)
+	_ server     = (*difytest.Server)(nil)
+	_ identified = (*flowisetest.Server)(nil)
+	// customgpttest joins here when the customgpt provider lands.
+
+	_ streamer = (*workspacetest.Server)(nil)
+	_ streamer = (*userdesktest.Server)(nil)
+	_ streamer = (*chatbasetest.Server)(nil)
+	_ streamer = (*difytest.Server)(nil)
+	_ streamer = (*flowisetest.Server)(nil)
 )
 
 // provider starts one fake and a client of it that does not retry.
@@ -55,9 +87,15 @@ type provider struct {
 	start        func(t *testing.T) (server, chatbot.Chatbot)
 }
 
-func client[C chatbot.Chatbot](t *testing.T, newClient func(string, string, ...chatbot.Option) (C, error), srv server, url string) chatbot.Chatbot {
+// noRetries are the options of every client under test.
+func noRetries(url string) []chatbot.Option {
+	return []chatbot.Option{chatbot.WithBaseURL(url), chatbot.WithMaxRetries(0)}
+}
+
+// client makes a client of srv's chatbot with newClient.
+func client[C chatbot.Chatbot](t *testing.T, newClient func(string, string, ...chatbot.Option) (C, error), srv identified, url string) chatbot.Chatbot {
 	t.Helper()
-	bot, err := newClient(srv.APIKey(), srv.ChatbotID(), chatbot.WithBaseURL(url), chatbot.WithMaxRetries(0))
+	bot, err := newClient(srv.APIKey(), srv.ChatbotID(), noRetries(url)...)
 	require.NoError(t, err)
 	return bot
 }
@@ -83,6 +121,24 @@ var providers = []provider{
 		t.Cleanup(srv.Close)
 		return srv, client(t, sitegpt.NewClient, srv, srv.URL)
 	}},
+	{name: "chatbase", messageField: "message", start: func(t *testing.T) (server, chatbot.Chatbot) {
+		srv := chatbasetest.NewServer(chatbasetest.Config{})
+		t.Cleanup(srv.Close)
+		return srv, client(t, chatbase.NewClient, srv, srv.URL)
+	}},
+	{name: "dify", messageField: "query", start: func(t *testing.T) (server, chatbot.Chatbot) {
+		srv := difytest.NewServer(difytest.Config{})
+		t.Cleanup(srv.Close)
+		bot, err := dify.NewClient(srv.APIKey(), noRetries(srv.URL)...)
+		require.NoError(t, err)
+		return srv, bot
+	}},
+	{name: "flowise", messageField: "question", start: func(t *testing.T) (server, chatbot.Chatbot) {
+		srv := flowisetest.NewServer(flowisetest.Config{})
+		t.Cleanup(srv.Close)
+		return srv, client(t, flowise.NewClient, srv, srv.URL)
+	}},
+	// customgpt: one entry here when the customgpt provider lands.
 }
 
 // await fails the test if c yields nothing within a bound far above any

@@ -5,7 +5,9 @@
 // stall or split its replies. It speaks the vocabulary every provider fake
 // shares (see package [fakes]): SetReply, SetAnswer, FailNext,
 // RateLimitNext, StallNext, Requests, Connections, Disconnects; shapes its
-// streams with SetPace, SplitWrites, CutAfter and StallAfter; and adds
+// streams with SetPace, SplitWrites, CutAfter and StallAfter; scripts what
+// replies report with SetSources and SetUsage, the setters chatbottest.Run's
+// checks use; and adds
 // Dify's own: app modes, keep-alive pings, a moderation replace, an error
 // event after the 200, several events per write, and a record of the stop
 // calls ([Server.Stops], [Server.Stopped]).
@@ -27,8 +29,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
+	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
 // DefaultAPIKey is the key a zero [Config] accepts.
@@ -68,22 +72,16 @@ type Request = fakes.Request
 // Failure is an error answer for [Server.FailNext] (the type every provider
 // fake shares), written as Dify writes errors: the status and
 // {"code": Code, "message": Message, "status": Status}. An empty Code is
-// Dify's code for the status (429 "too_many_requests", 404 "not_found",
-// 401 "unauthorized", 400 "invalid_param", 5xx "internal_server_error").
+// Dify's code for the status (400 "invalid_param", 5xx
+// "internal_server_error", any other the status's name in snake case:
+// 401 "unauthorized", 403 "forbidden", 404 "not_found", 429
+// "too_many_requests").
 type Failure = fakes.Failure
 
 // Stop is one stop call the server received.
 type Stop struct {
 	TaskID string
 	User   string
-}
-
-// Source is a retriever resource the server attaches to its replies'
-// message_end (see [Server.SetSources]).
-type Source struct {
-	DocumentName string
-	Content      string
-	Score        float64
 }
 
 // Server is a running fake. Its setters may be called at any time, from any
@@ -104,7 +102,9 @@ type Server struct {
 	order     []string                 // conversation ids, oldest first
 	messages  map[string]*message      // by id
 	stops     []Stop
-	sources   []Source
+	sources   []chatbot.Source
+	usage     *chatbot.Usage // scripted by SetUsage; nil: counted in words, or none with noUsage
+	noUsage   bool
 	pings     int // keep-alives before the first event
 	pingOnly  bool
 	replaceAt int    // parts before a message_replace; <0: none
@@ -273,11 +273,29 @@ func (s *Server) SetBatch(n int) {
 	s.batch = n
 }
 
-// SetSources makes message_end carry these retriever resources.
-func (s *Server) SetSources(sources ...Source) {
+// SetSources makes every later reply carry these sources as Dify's
+// retriever_resources, in the blocking answer's metadata and in
+// message_end's: each source's ID is the segment_id ("seg-<n>" when
+// empty), its Title the document_name, its Snippet the content, its Score
+// the score; a resource has no URL. No sources restores none.
+func (s *Server) SetSources(sources ...chatbot.Source) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sources = slices.Clone(sources)
+}
+
+// SetUsage makes every later reply report u as Dify's metadata.usage:
+// prompt_tokens, completion_tokens, total_tokens, total_price and currency
+// (Dify's usage has no credits). Nil makes replies report no usage at all;
+// by default they report one counted in words.
+func (s *Server) SetUsage(u *chatbot.Usage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.usage, s.noUsage = nil, u == nil
+	if u != nil {
+		c := *u
+		s.usage = &c
+	}
 }
 
 // Messages returns the queries received in a conversation, in order, or
@@ -333,19 +351,17 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, errorBody{Code: code, Message: msg, Status: status})
 }
 
-// codeFor is Dify's code for a status.
+// codeFor is Dify's code for a status: its own for the statuses it
+// documents, else what its error handler makes of an HTTP exception, the
+// status's name in snake case ("forbidden", "payment_required").
 func codeFor(status int) string {
 	switch {
-	case status == http.StatusTooManyRequests:
-		return "too_many_requests"
-	case status == http.StatusNotFound:
-		return "not_found"
-	case status == http.StatusUnauthorized:
-		return "unauthorized"
+	case status == http.StatusBadRequest:
+		return "invalid_param"
 	case status >= 500:
 		return "internal_server_error"
 	}
-	return "invalid_param"
+	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
 }
 
 // writeFailure answers f in Dify's error format.
@@ -429,25 +445,14 @@ type chatBody struct {
 	ConversationID string          `json:"conversation_id"`
 }
 
-// isUUID reports whether s has the 8-4-4-4-12 form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) != (s[i] == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // turn is what one reply's events depend on, copied under the lock.
 type turn struct {
 	mode                   Mode
 	task, conv, msg, query string
 	parts                  []string
-	sources                []Source
+	sources                []chatbot.Source
+	usage                  *chatbot.Usage
+	noUsage                bool
 	pings                  int
 	pingOnly               bool
 	replaceAt              int
@@ -472,7 +477,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	case body.User == "":
 		writeError(w, http.StatusBadRequest, "invalid_param", "user is required")
 		return
-	case body.ConversationID != "" && !isUUID(body.ConversationID):
+	case body.ConversationID != "" && !rest.IsUUID(body.ConversationID):
 		writeError(w, http.StatusBadRequest, "invalid_param", "conversation_id is not a valid uuid")
 		return
 	}
@@ -497,7 +502,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	t := turn{
 		mode: s.mode, task: s.newIDLocked(), conv: conv.ID, msg: s.newIDLocked(), query: *body.Query,
-		sources: slices.Clone(s.sources), pings: s.pings, pingOnly: s.pingOnly, replaceAt: s.replaceAt,
+		sources: slices.Clone(s.sources), usage: s.usage, noUsage: s.noUsage, pings: s.pings, pingOnly: s.pingOnly, replaceAt: s.replaceAt,
 		replace: s.replace, streamErr: s.streamErr, batch: s.batch, created: now,
 	}
 	conv.UpdatedAt = now
@@ -542,24 +547,30 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// metadata is the message_end (and blocking) metadata of the turn: usage
-// counted in words, and the scripted sources.
+// metadata is the message_end (and blocking) metadata of the turn: the
+// scripted usage (by default counted in words) and sources.
 func (t *turn) metadata() map[string]any {
-	prompt, completion := len(strings.Fields(t.query)), len(t.parts)
 	res := make([]map[string]any, len(t.sources))
 	for i, src := range t.sources {
 		res[i] = map[string]any{
 			"position": i + 1, "dataset_id": "ds-1", "dataset_name": "Knowledge", "document_id": fmt.Sprintf("doc-%d", i+1),
-			"document_name": src.DocumentName, "segment_id": fmt.Sprintf("seg-%d", i+1), "score": src.Score, "content": src.Content,
+			"document_name": src.Title, "segment_id": cmp.Or(src.ID, fmt.Sprintf("seg-%d", i+1)), "score": src.Score, "content": src.Snippet,
 		}
 	}
-	return map[string]any{
-		"usage": map[string]any{
-			"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-			"total_price": fmt.Sprintf("0.%07d", 19*(prompt+completion)), "currency": "USD", "latency": 0.5,
-		},
-		"retriever_resources": res,
+	m := map[string]any{"retriever_resources": res}
+	u := t.usage
+	if u == nil {
+		prompt, completion := int64(len(strings.Fields(t.query))), int64(len(t.parts))
+		u = &chatbot.Usage{InputTokens: prompt, OutputTokens: completion, TotalTokens: prompt + completion,
+			Price: fmt.Sprintf("0.%07d", 19*(prompt+completion)), Currency: "USD"}
 	}
+	if !t.noUsage {
+		m["usage"] = map[string]any{
+			"prompt_tokens": u.InputTokens, "completion_tokens": u.OutputTokens, "total_tokens": u.TotalTokens,
+			"total_price": u.Price, "currency": u.Currency, "latency": 0.5,
+		}
+	}
+	return m
 }
 
 // events renders the turn as Server-Sent Events in the app's mode.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/dify/difytest"
 )
 
@@ -99,4 +100,49 @@ func TestServerRecordsStops(t *testing.T) {
 	require.Equal(t, 400, status)
 	require.Len(t, srv.Stops(), 1)
 	require.True(t, bytes.Contains(srv.Requests()[1].Body, []byte("{}")))
+}
+
+// TestServerScriptsSourcesAndUsage: SetSources and SetUsage write Dify's
+// retriever_resources and metadata.usage, in the blocking answer and in
+// message_end; SetUsage(nil) drops the usage.
+func TestServerScriptsSourcesAndUsage(t *testing.T) {
+	t.Parallel()
+	srv := difytest.NewServer(difytest.Config{})
+	defer srv.Close()
+	srv.SetSources(chatbot.Source{ID: "seg-9", Title: "hours.md", URL: "https://example.com/hours", Snippet: "9 to 5", Score: 0.5})
+	srv.SetUsage(&chatbot.Usage{InputTokens: 1, OutputTokens: 2, TotalTokens: 3, Credits: 7, Price: "0.0000057", Currency: "USD"})
+	wantUsage := map[string]any{"prompt_tokens": 1.0, "completion_tokens": 2.0, "total_tokens": 3.0,
+		"total_price": "0.0000057", "currency": "USD", "latency": 0.5}
+	metadata := func(body string) map[string]any {
+		var v struct {
+			Metadata map[string]any `json:"metadata"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &v), body)
+		return v.Metadata
+	}
+	for _, mode := range []string{"blocking", "streaming"} {
+		status, _, body := post(t, srv, srv.APIKey(), "chat-messages", `{"query":"hi","inputs":{},"user":"u","response_mode":"`+mode+`"}`)
+		require.Equal(t, 200, status)
+		if mode == "streaming" {
+			events := strings.Split(strings.TrimSpace(body), "\n\n")
+			body = strings.TrimPrefix(events[len(events)-1], "data: ")
+		}
+		meta := metadata(body)
+		require.Equal(t, wantUsage, meta["usage"], mode)
+		res := meta["retriever_resources"].([]any)
+		require.Len(t, res, 1, mode)
+		r := res[0].(map[string]any)
+		require.Equal(t, "seg-9", r["segment_id"], mode)
+		require.Equal(t, "hours.md", r["document_name"], mode)
+		require.Equal(t, "9 to 5", r["content"], mode)
+		require.Equal(t, 0.5, r["score"], mode)
+		require.NotContains(t, r, "url", "a retriever resource has no URL")
+	}
+
+	srv.SetUsage(nil)
+	srv.SetSources()
+	_, _, body := post(t, srv, srv.APIKey(), "chat-messages", `{"query":"hi","inputs":{},"user":"u","response_mode":"blocking"}`)
+	meta := metadata(body)
+	require.NotContains(t, meta, "usage")
+	require.Empty(t, meta["retriever_resources"])
 }

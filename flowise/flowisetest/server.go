@@ -6,8 +6,10 @@
 // throttle, stall, cut or split its replies, and to break streams the way
 // Flowise Cloud has been reported to. It speaks the vocabulary every
 // provider fake shares (see package [fakes]): SetReply, SetAnswer, FailNext,
-// RateLimitNext, StallNext, Requests, Connections, Disconnects; and shapes
-// its streams with SetPace, SplitWrites, CutAfter and StallAfter.
+// RateLimitNext, StallNext, Requests, Connections, Disconnects; shapes its
+// streams with SetPace, SplitWrites, CutAfter and StallAfter; and scripts
+// the sources of its replies with SetSources, the setter chatbottest.Run's
+// checks use.
 //
 //	srv := flowisetest.NewServer(flowisetest.Config{})
 //	defer srv.Close()
@@ -25,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 )
@@ -216,6 +219,25 @@ func (s *Server) SetSourceDocuments(docs ...map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.docs = slices.Clone(docs)
+}
+
+// SetSources makes every answer carry these sources as Flowise's source
+// documents (see [Server.SetSourceDocuments]): each source's Snippet is the
+// "pageContent", and its ID, URL and Title are the metadata's "id",
+// "source" and "title" (a LangChain document has no score). It replaces
+// [Server.SetSourceDocuments]; no sources turns them off.
+func (s *Server) SetSources(sources ...chatbot.Source) {
+	docs := make([]map[string]any, len(sources))
+	for i, src := range sources {
+		meta := map[string]any{}
+		for k, v := range map[string]string{"id": src.ID, "source": src.URL, "title": src.Title} {
+			if v != "" {
+				meta[k] = v
+			}
+		}
+		docs[i] = map[string]any{"pageContent": src.Snippet, "metadata": meta}
+	}
+	s.SetSourceDocuments(docs...)
 }
 
 // SetUsedTools makes every answer carry these tool calls ("tool",

@@ -7,39 +7,12 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/chatbot-go/chatbot/chatbottest"
-	"github.com/chatbot-go/chatbot/chatbottest/fakes"
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/flowise/flowisetest"
-)
-
-// The fake speaks the vocabulary every provider fake shares, and is a
-// server chatbottest.Run can hold and watch.
-var (
-	_ interface {
-		APIKey() string
-		ChatbotID() string
-		SetReply(parts ...string)
-		SetAnswer(fn func(message string) string)
-		FailNext(n int, f fakes.Failure)
-		RateLimitNext(n int, retryAfter time.Duration)
-		StallNext(n int)
-		Stalled() <-chan struct{}
-		Requests() []fakes.Request
-		Count() int
-		Connections() int
-		Disconnects() <-chan struct{}
-		Close()
-		SetPace(d time.Duration)
-		SplitWrites(size int, offsets ...int)
-		CutAfter(n int)
-		StallAfter(n int)
-	} = (*flowisetest.Server)(nil)
-	_ chatbottest.Server = (*flowisetest.Server)(nil)
 )
 
 // post sends a prediction request to the fake's flow.
@@ -197,4 +170,31 @@ func TestUnknownFlowAndPath(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// TestSetSources: SetSources writes LangChain documents, in the JSON
+// answer's sourceDocuments and in the stream's sourceDocuments event.
+func TestSetSources(t *testing.T) {
+	t.Parallel()
+	srv := flowisetest.NewServer(flowisetest.Config{})
+	t.Cleanup(srv.Close)
+	srv.SetReply("Open.")
+	srv.SetSources(
+		chatbot.Source{ID: "d1", Title: "Hours", URL: "https://example.com/hours", Snippet: "9 to 5", Score: 0.9},
+		chatbot.Source{Snippet: "Closed on Sundays."},
+	)
+	want := `[{"metadata":{"id":"d1","source":"https://example.com/hours","title":"Hours"},"pageContent":"9 to 5"},` +
+		`{"metadata":{},"pageContent":"Closed on Sundays."}]`
+	_, body := post(t, srv, srv.APIKey(), `{"question":"When?"}`)
+	var answer struct {
+		SourceDocuments json.RawMessage `json:"sourceDocuments"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &answer))
+	assert.JSONEq(t, want, string(answer.SourceDocuments))
+	_, body = post(t, srv, srv.APIKey(), `{"question":"When?","streaming":true}`)
+	assert.Contains(t, body, `message:`+"\n"+`data:{"event":"sourceDocuments","data":`+want+"}\n\n")
+
+	srv.SetSources()
+	_, body = post(t, srv, srv.APIKey(), `{"question":"When?","streaming":true}`)
+	assert.NotContains(t, body, "sourceDocuments")
 }

@@ -207,3 +207,27 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestFinishReason(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		wire    string
+		pending bool
+		want    chatbot.FinishReason
+	}{
+		{"", false, chatbot.FinishUnknown},
+		{"stop", false, chatbot.FinishComplete},
+		{" End_Turn ", false, chatbot.FinishComplete},
+		{"max_tokens", false, chatbot.FinishLength},
+		{"content_filter", false, chatbot.FinishContentFilter},
+		{"refusal", false, chatbot.FinishContentFilter},
+		{"error", false, chatbot.FinishError},
+		{"tool-calls", true, chatbot.FinishActionRequired},
+		{"tool_calls", true, chatbot.FinishActionRequired},
+		{"tool-calls", false, chatbot.FinishOther},
+		{"stop", true, chatbot.FinishComplete},
+		{"something-new", false, chatbot.FinishOther},
+	} {
+		assert.Equal(t, tt.want, dialect.FinishReason(tt.wire, tt.pending), "%q, pending %v", tt.wire, tt.pending)
+	}
+}

@@ -98,17 +98,36 @@ func difyEnd(e *difyEvent, out *Event) {
 		return
 	}
 	out.Metadata = e.Metadata
+	out.Usage, out.Sources = DifyMetadata(e.Metadata)
+}
+
+// DifyMetadata reads the "metadata" of a Dify reply, a message_end event's
+// or a blocking answer's: the usage in "usage" (nil when there is none or
+// it counts nothing) and the sources in "retriever_resources" (see
+// [DifySources]). Metadata that is not a JSON object has neither.
+func DifyMetadata(raw json.RawMessage) (*chatbot.Usage, []chatbot.Source) {
 	var m struct {
 		Usage     *usageFields      `json:"usage"`
 		Resources []json.RawMessage `json:"retriever_resources"`
 	}
-	if !decodeLoose(string(e.Metadata), &m) {
-		return
+	if !decodeLoose(string(raw), &m) {
+		return nil, nil
 	}
+	var u *chatbot.Usage
 	if m.Usage != nil {
-		out.Usage = m.Usage.usage()
+		u = m.Usage.usage()
 	}
-	for _, raw := range m.Resources {
+	return u, DifySources(m.Resources)
+}
+
+// DifySources maps Dify's retriever resources onto [chatbot.Source]: the
+// segment_id (else the document_id) is the ID, the document_name (else a
+// "title") the Title, the content the Snippet, and a "url" the URL; Raw is
+// the resource as received. A resource that is not an object is skipped;
+// no resources give nil.
+func DifySources(resources []json.RawMessage) []chatbot.Source {
+	var sources []chatbot.Source
+	for _, raw := range resources {
 		var r struct {
 			DocumentName jsonString      `json:"document_name"`
 			Title        jsonString      `json:"title"`
@@ -121,7 +140,7 @@ func difyEnd(e *difyEvent, out *Event) {
 		if !decodeLoose(string(raw), &r) {
 			continue
 		}
-		out.Sources = append(out.Sources, chatbot.Source{
+		sources = append(sources, chatbot.Source{
 			ID:      FirstText(r.SegmentID, r.DocumentID),
 			Title:   whole(nonEmpty(r.DocumentName, r.Title)),
 			URL:     whole(r.URL.s),
@@ -130,4 +149,5 @@ func difyEnd(e *difyEvent, out *Event) {
 			Raw:     raw,
 		})
 	}
+	return sources
 }

@@ -206,9 +206,16 @@ func (d *Decoder) join(s string) string { return d.pending.join(s) }
 // isDone reports whether data is the "[DONE]" sentinel.
 func isDone(data string) bool { return strings.TrimSpace(data) == "[DONE]" }
 
-// finishReason maps the AI SDK's and OpenAI's finish reasons (which share
-// their spelling, modulo "-" and "_") onto the SDK's.
-func finishReason(s string) chatbot.FinishReason {
+// FinishReason maps a finish reason as the AI SDK and OpenAI write it
+// (their spellings agree, modulo case, "-" and "_") onto the SDK's: "stop"
+// is [chatbot.FinishComplete], "length" [chatbot.FinishLength], and so on,
+// "" [chatbot.FinishUnknown] and any reason it does not know
+// [chatbot.FinishOther]. "tool-calls" is [chatbot.FinishActionRequired]
+// when pending says calls wait for the caller's results, and
+// [chatbot.FinishOther] when none do (the tools ran on the server). The
+// streams of every dialect and the JSON replies of the providers that
+// speak the AI SDK's words (Chatbase) map them here.
+func FinishReason(s string, pending bool) chatbot.FinishReason {
 	switch strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "_", "-") {
 	case "":
 		return chatbot.FinishUnknown
@@ -220,6 +227,10 @@ func finishReason(s string) chatbot.FinishReason {
 		return chatbot.FinishContentFilter
 	case "error":
 		return chatbot.FinishError
+	case "tool-calls":
+		if pending {
+			return chatbot.FinishActionRequired
+		}
 	}
 	return chatbot.FinishOther
 }

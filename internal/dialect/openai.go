@@ -51,7 +51,7 @@ func (openAI) decode(d *Decoder, ev stream.Event, out *Event) {
 	out.Text = d.join(c.Choices[0].Delta.Content.s)
 	if c.Choices[0].FinishReason.s != "" {
 		d.ended = true
-		out.FinishReason = finishReason(c.Choices[0].FinishReason.s)
+		out.FinishReason = FinishReason(c.Choices[0].FinishReason.s, false)
 	}
 }
 
@@ -101,7 +101,7 @@ func (a *anthropic) decode(d *Decoder, ev stream.Event, out *Event) {
 		}
 	case "message_delta":
 		if e.Delta != nil {
-			out.FinishReason = finishReason(e.Delta.StopReason.s)
+			out.FinishReason = FinishReason(e.Delta.StopReason.s, false)
 		}
 		a.add(e.Usage)
 	case "message_stop":

@@ -240,12 +240,8 @@ func (t *toolCalls) done(id string) {
 // pending is [chatbot.FinishActionRequired], and out carries them; with
 // none pending (the tools ran on the server) it is [chatbot.FinishOther].
 func (t *toolCalls) finish(reason string, out *Event) chatbot.FinishReason {
-	fr := finishReason(reason)
-	if fr != chatbot.FinishOther || strings.ReplaceAll(strings.ToLower(reason), "_", "-") != "tool-calls" {
+	if fr := FinishReason(reason, len(t.calls) > 0); fr != chatbot.FinishActionRequired {
 		return fr
-	}
-	if len(t.calls) == 0 {
-		return chatbot.FinishOther
 	}
 	for i := range t.calls {
 		if t.calls[i].Input == nil && t.inputs[i] != "" && json.Valid([]byte(t.inputs[i])) {

@@ -286,8 +286,8 @@ func (c *Client) CheckField(name, value string) error {
 }
 
 // IsUUID reports whether s is a UUID in its canonical 8-4-4-4-12
-// hexadecimal form, in either case, as providers that issue UUIDs (Dify
-// conversations) require them.
+// hexadecimal form, in either case, as providers that issue UUIDs (Stammer
+// chatbots, Dify conversations) require them, and as their fakes check.
 func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false

@@ -26,6 +26,7 @@ import (
 
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
+	"github.com/chatbot-go/chatbot/internal/rest"
 )
 
 // Defaults of a [Server], and the query limit it enforces.
@@ -374,7 +375,7 @@ func fields(w http.ResponseWriter, r *http.Request, required ...string) map[stri
 			errs[k] = []string{"This field may not be blank."}
 		}
 	}
-	if v, ok := out["chatbot_uuid"]; ok && len(errs["chatbot_uuid"]) == 0 && !isUUID(v) {
+	if v, ok := out["chatbot_uuid"]; ok && len(errs["chatbot_uuid"]) == 0 && !rest.IsUUID(v) {
 		errs["chatbot_uuid"] = []string{"Must be a valid UUID."}
 	}
 	if len(errs) > 0 {
@@ -453,7 +454,7 @@ func (s *Server) conversations(w http.ResponseWriter, r *http.Request) {
 	switch id := q.Get("chatbot_uuid"); {
 	case id == "":
 		errs["chatbot_uuid"] = []string{"This field is required."}
-	case !isUUID(id):
+	case !rest.IsUUID(id):
 		errs["chatbot_uuid"] = []string{"Must be a valid UUID."}
 	}
 	var from, to time.Time
@@ -595,23 +596,4 @@ func writeRaw(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
-}
-
-// isUUID reports whether s is a UUID in 8-4-4-4-12 hexadecimal form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
-			return false
-		}
-	}
-	return true
 }

@@ -98,10 +98,9 @@ type Server struct {
 	srv *fake.Server
 	cfg Config
 
+	window *fake.Window
+
 	mu        sync.Mutex
-	hits      []time.Time // accepted requests in the sliding window
-	limit     int
-	window    time.Duration
 	format    Format
 	convs     map[string][]string
 	ids       int
@@ -130,7 +129,7 @@ func NewServer(cfg Config) *Server {
 		cfg.RateWindow = DefaultRateWindow
 	}
 	s := &Server{
-		cfg: cfg, limit: cfg.RateLimit, window: cfg.RateWindow, format: cfg.Format,
+		cfg: cfg, window: fake.NewWindow(cfg.RateLimit, cfg.RateWindow), format: cfg.Format,
 		convs: make(map[string][]string), leads: make(map[string]map[string]any),
 	}
 	s.srv = fake.NewServerWithClock(http.HandlerFunc(s.serve), cfg.Clock)
@@ -224,11 +223,7 @@ func (s *Server) SetFormat(f Format) {
 }
 
 // SetRateLimit resets the sliding-window limiter to size requests per window.
-func (s *Server) SetRateLimit(size int, window time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limit, s.window, s.hits = max(size, 1), max(window, time.Millisecond), nil
-}
+func (s *Server) SetRateLimit(size int, window time.Duration) { s.window.Set(size, window) }
 
 // FailStream makes streams end with an error event carrying code and
 // message after the reply's text, instead of their end marker. An empty
@@ -304,9 +299,7 @@ const rateLimited = "Rate limit exceeded. Please wait before sending another mes
 
 // writeFailure answers f in workspace's error format.
 func (s *Server) writeFailure(w http.ResponseWriter, f Failure) {
-	s.mu.Lock()
-	s.rateHeadersLocked(w.Header(), s.srv.Now())
-	s.mu.Unlock()
+	s.rateHeaders(w.Header())
 	fake.SetRetryAfter(w.Header(), f)
 	status := fake.StatusOr(f, http.StatusInternalServerError)
 	if f.Body != "" {
@@ -328,9 +321,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	auth := r.Header.Get("Authorization")
 	if auth != "Bearer "+s.cfg.APIKey {
-		s.mu.Lock()
-		s.rateHeadersLocked(w.Header(), s.srv.Now())
-		s.mu.Unlock()
+		s.rateHeaders(w.Header())
 	}
 	switch {
 	case auth == "":
@@ -375,39 +366,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // admit runs the sliding-window limiter for one request, sets the
 // X-RateLimit-* headers, and on refusal returns the seconds to wait.
 func (s *Server) admit(h http.Header) (int, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.srv.Now()
-	s.pruneLocked(now)
-	if len(s.hits) >= s.limit {
-		s.rateHeadersLocked(h, now)
-		wait := s.hits[0].Add(s.window).Sub(now)
-		return max(1, int(math.Ceil(wait.Seconds()))), false
-	}
-	s.hits = append(s.hits, now)
-	s.rateHeadersLocked(h, now)
-	return 0, true
+	wait, ok := s.window.Admit(s.srv.Now())
+	s.rateHeaders(h)
+	return max(1, int(math.Ceil(wait.Seconds()))), ok
 }
 
-func (s *Server) pruneLocked(now time.Time) {
-	cut := 0
-	for cut < len(s.hits) && !s.hits[cut].After(now.Add(-s.window)) {
-		cut++
-	}
-	s.hits = s.hits[cut:]
-}
-
-// rateHeadersLocked sets X-RateLimit-Limit, -Remaining, -Used and -Reset
-// (unix seconds when the oldest request in the window leaves it).
-func (s *Server) rateHeadersLocked(h http.Header, now time.Time) {
-	s.pruneLocked(now)
-	reset := now.Add(s.window)
-	if len(s.hits) > 0 {
-		reset = s.hits[0].Add(s.window)
-	}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, s.limit-len(s.hits))))
-	h.Set("X-RateLimit-Used", strconv.Itoa(len(s.hits)))
+// rateHeaders sets X-RateLimit-Limit, -Remaining, -Used and -Reset (unix
+// seconds when the oldest request in the window leaves it).
+func (s *Server) rateHeaders(h http.Header) {
+	limit, used, reset := s.window.State(s.srv.Now())
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-used)))
+	h.Set("X-RateLimit-Used", strconv.Itoa(used))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(int64(math.Ceil(float64(reset.UnixMilli())/1000)), 10))
 }
 
