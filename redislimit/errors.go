@@ -1,7 +1,9 @@
 package redislimit
 
 import (
+	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -38,7 +40,10 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // timeoutError is the cause of an [UnavailableError] when Redis did not
 // answer within the limiter's timeout. It is a net.Error-like timeout but
 // deliberately not context.DeadlineExceeded, which belongs to the caller.
-type timeoutError struct{ d time.Duration }
+type timeoutError struct {
+	d   time.Duration
+	err error // what go-redis reported
+}
 
 func (e timeoutError) Error() string { return "no answer within " + e.d.String() }
 func (e timeoutError) Timeout() bool { return true }
@@ -52,3 +57,20 @@ func (e cooldownError) Error() string {
 }
 
 func (e cooldownError) Unwrap() error { return e.last }
+
+// timeoutError's Unwrap keeps the network error behind a timeout (a
+// *net.OpError, say) reachable with errors.As, but never a context error.
+func (e timeoutError) Unwrap() error {
+	if e.err == nil || errors.Is(e.err, context.DeadlineExceeded) || errors.Is(e.err, context.Canceled) {
+		return nil
+	}
+	return e.err
+}
+
+// costError is the error of [Limiter.AllowN] for a cost its Rate can never
+// allow.
+type costError struct{ n, burst int }
+
+func (e *costError) Error() string {
+	return "redislimit: a cost of " + strconv.Itoa(e.n) + " exceeds the burst of " + strconv.Itoa(e.burst) + " and can never be allowed"
+}

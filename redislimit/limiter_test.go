@@ -94,7 +94,7 @@ func TestAllowSharesBudgetAcrossLimiters(t *testing.T) {
 
 	keys, err := testenv.NewClient(t, srv.Addr).Keys(t.Context(), "*").Result()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"rate:chatbot:workspace/bot", "rate:other-service:workspace/bot"}, keys)
+	assert.ElementsMatch(t, []string{"rate:8:chatbot:workspace/bot", "rate:14:other-service:workspace/bot"}, keys)
 }
 
 func TestAllowUnlimitedAndNilClient(t *testing.T) {

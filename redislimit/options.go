@@ -16,8 +16,7 @@ const (
 	// a busy Redis or a GC pause, and stays small next to a chat call, which
 	// takes seconds: only a sick Redis reaches it.
 	DefaultTimeout = 100 * time.Millisecond
-	// DefaultPrefix starts every Redis key the limiter writes (after
-	// redis_rate's own "rate:" prefix).
+	// DefaultPrefix starts every budget's name in Redis (see [WithPrefix]).
 	DefaultPrefix = "chatbot:"
 	// DefaultCooldown is how long a [Limiter] stops asking Redis after a
 	// failure. While Redis is down, go-redis retries the dial until the
@@ -68,7 +67,10 @@ type config = settings.Config
 
 // WithPrefix sets the prefix of the limiter's Redis keys (default
 // [DefaultPrefix]). Replicas that must share a budget use the same prefix;
-// services that share a Redis but not a key use different ones.
+// services that share a Redis but not a key use different ones. A budget's
+// Redis key is "rate:", the prefix's length in bytes, ":", the prefix and the
+// key ("rate:8:chatbot:workspace/bot"), so that no two distinct pairs of
+// prefix and key share a budget.
 func WithPrefix(p string) Option { return func(c *config) { c.Prefix = p } }
 
 // WithTimeout bounds each [Limiter.Allow] call to d (default

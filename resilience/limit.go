@@ -2,6 +2,7 @@ package resilience
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"sync/atomic"
@@ -68,7 +69,9 @@ func WithMaxWait(d time.Duration) LimitOption {
 // RetryAfter set to the limiter's wait and Provider set to the wrapped
 // chatbot's provider, so errors.Is(err, chatbot.ErrRateLimited) holds. A
 // cancelled wait returns ctx's error. When the limiter fails, the call
-// returns a *[LimiterError] and the message is not sent.
+// returns a *[LimiterError] and the message is not sent; when the limiter
+// returns early because ctx ended (or its deadline passed), the call returns
+// ctx's error instead: the caller's cancellation is not a limiter failure.
 //
 // Chat and Stream are limited alike. A stream asks the limiter on its first
 // iteration, not when Stream is called, so it stays lazy; ranging over it a
@@ -136,6 +139,9 @@ func (b *limited) admit(ctx context.Context, req chatbot.Request) error {
 		}
 		wait, err := b.l.Allow(ctx, key)
 		if err != nil {
+			if cerr := callerErr(ctx, err, b.cfg.clock.Now()); cerr != nil {
+				return cerr
+			}
 			return &LimiterError{Key: key, Err: err}
 		}
 		if wait <= 0 {
@@ -156,6 +162,19 @@ func (b *limited) admit(ctx context.Context, req chatbot.Request) error {
 		}
 		budget -= wait
 	}
+}
+
+// callerErr returns the caller's own context error when the limiter's error
+// is one (ctx was cancelled, or its deadline passed at now, while the limiter
+// asked its store), and nil when the limiter itself failed.
+func callerErr(ctx context.Context, err error, now time.Time) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if deadline, ok := ctx.Deadline(); ok && !now.Before(deadline) && errors.Is(err, context.DeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // clock is the time seam of this package: tests replace it with a fake that
