@@ -90,8 +90,12 @@ func WithTimeout(d time.Duration) Option {
 // (default [DefaultCooldown]): meanwhile every [Limiter.Allow] applies the
 // [Policy] at once, and the first call after it asks Redis again. A d of zero
 // or less asks Redis on every call, each paying up to the timeout while Redis
-// is down. The cooldown belongs to one Limiter: each replica finds out for
-// itself.
+// is down. The cooldown belongs to one Limiter (each replica finds out for
+// itself) and covers what failed: with a *redis.Client, every key (one node
+// serves them all); with a *redis.ClusterClient, the keys of the node that
+// failed, so tenants on healthy nodes are still decided by Redis; with any
+// other client (a ring), the key alone. A caller's own deadline or
+// cancellation never starts it.
 func WithCooldown(d time.Duration) Option { return func(c *config) { c.Cooldown = max(d, 0) } }
 
 // WithPolicy sets what happens when Redis cannot decide (default
