@@ -20,10 +20,12 @@ import (
 // its own: closing the Redis client is the application's business.
 type Limiter struct {
 	rl      *redis_rate.Limiter // nil when the rate is unlimited
+	client  redis.UniversalClient
 	limit   redis_rate.Limit
-	cluster *redis.ClusterClient // non-nil when the client is one: cooldowns are per node
-	single  bool                 // the client talks to one node: one cooldown for every key
-	bad     error                // non-nil when New had no client
+	cluster *redis.ClusterClient     // non-nil when the client is one: cooldowns are per node
+	single  bool                     // the client talks to one node: one cooldown for every key
+	bad     error                    // non-nil when New had no client
+	local   *resilience.LocalLimiter // the local tier of FailLocal
 	cfg     config
 
 	mu         sync.Mutex
@@ -54,11 +56,11 @@ var _ resilience.Limiter = (*Limiter)(nil)
 // inspect has it off). A nil client makes every Allow fail with an error
 // saying so, whatever the [Policy].
 func New(client redis.UniversalClient, r resilience.Rate, opts ...Option) *Limiter {
-	cfg := config{Prefix: DefaultPrefix, Timeout: DefaultTimeout, LogInterval: DefaultLogInterval, Cooldown: DefaultCooldown, Now: time.Now}
+	cfg := config{Prefix: DefaultPrefix, Timeout: DefaultTimeout, LogInterval: DefaultLogInterval, Cooldown: DefaultCooldown, Replicas: 1, Now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	l := &Limiter{cfg: cfg}
+	l := &Limiter{cfg: cfg, client: client}
 	if client == nil {
 		l.bad = errors.New("redislimit: nil Redis client")
 		return l
@@ -73,6 +75,10 @@ func New(client redis.UniversalClient, r resilience.Rate, opts ...Option) *Limit
 		r = r.WithDefaults()
 		l.rl = redis_rate.NewLimiter(client)
 		l.limit = redis_rate.Limit{Rate: r.Limit, Period: r.Period, Burst: r.Burst}
+		if Policy(cfg.Policy) == FailLocal {
+			n := cfg.Replicas
+			l.local = resilience.NewLocalLimiter(resilience.Rate{Limit: r.Limit, Period: r.Period * time.Duration(n), Burst: max(r.Burst/n, 1)})
+		}
 	}
 	if cfg.Logger != nil && !contextTimeouts(client) {
 		cfg.Logger.Warn("redislimit: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): "+
@@ -131,7 +137,8 @@ func (l *Limiter) scope(ctx context.Context, rkey, key string) string {
 // the caller's deadline is never taken for a Redis failure. When Redis cannot
 // decide, the [Policy] applies: [FailOpen] returns 0 and no error (and logs),
 // [FailClosed] returns an *[UnavailableError] matching [ErrUnavailable] and
-// unwrapping to the cause. After such a failure, Allow applies the policy at
+// unwrapping to the cause, [FailLocal] returns the local tier's decision
+// (and logs). After such a failure, Allow applies the policy at
 // once, without asking Redis, for the cooldown (see [WithCooldown]), to every
 // key served by what failed.
 func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) {
@@ -165,7 +172,7 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int) (time.Duration,
 	scope := l.scope(cctx, rkey, key)
 	if l.cfg.Cooldown > 0 {
 		if cause := l.cooling(scope); cause != nil {
-			return l.fail(key, cooldownError{cause})
+			return l.fail(ctx, key, n, cooldownError{cause})
 		}
 	}
 	res, err := l.rl.AllowN(cctx, rkey, l.limit, n)
@@ -191,7 +198,7 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int) (time.Duration,
 			l.down[scope] = outage{until: l.cfg.Now().Add(l.cfg.Cooldown), cause: err}
 			l.mu.Unlock()
 		}
-		return l.fail(key, err)
+		return l.fail(ctx, key, n, err)
 	}
 	if res.Allowed > 0 {
 		return 0, nil
@@ -215,25 +222,40 @@ func (l *Limiter) cooling(scope string) error {
 	return nil
 }
 
-// fail applies the policy to a Redis failure.
-func (l *Limiter) fail(key string, cause error) (time.Duration, error) {
-	if Policy(l.cfg.Policy) == FailClosed {
+// fail applies the policy to a Redis failure to decide a call of cost n.
+func (l *Limiter) fail(ctx context.Context, key string, n int, cause error) (time.Duration, error) {
+	p := Policy(l.cfg.Policy)
+	if p == FailClosed {
 		return 0, &UnavailableError{Key: key, Err: cause}
 	}
+	l.logFailure(p, cause)
+	if p == FailLocal {
+		// A cost above the local share's burst takes the whole burst: the
+		// share could never allow it, and the fleet could.
+		return l.local.AllowN(ctx, key, min(n, max(l.limit.Burst/l.cfg.Replicas, 1)))
+	}
+	return 0, nil
+}
+
+// logFailure logs a failure under FailOpen or FailLocal, at most once per
+// log interval, with the count of the failures in between.
+func (l *Limiter) logFailure(p Policy, cause error) {
 	if l.cfg.Logger == nil {
-		return 0, nil
+		return
 	}
 	now := l.cfg.Now()
 	l.mu.Lock()
 	if now.Before(l.nextLog) {
 		l.suppressed++
 		l.mu.Unlock()
-		return 0, nil
+		return
 	}
 	suppressed := l.suppressed
 	l.suppressed, l.nextLog = 0, now.Add(l.cfg.LogInterval)
 	l.mu.Unlock()
-	l.cfg.Logger.Warn("redislimit: redis unavailable, call allowed (fail-open)",
-		"err", cause.Error(), "suppressed", suppressed)
-	return 0, nil
+	msg := "redislimit: redis unavailable, call allowed (fail-open)"
+	if p == FailLocal {
+		msg = "redislimit: redis unavailable, call decided by the local tier (fail-local)"
+	}
+	l.cfg.Logger.Warn(msg, "err", cause.Error(), "suppressed", suppressed)
 }

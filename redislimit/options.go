@@ -45,15 +45,26 @@ const (
 	// matching [ErrUnavailable]. Choose it when overshooting the provider's
 	// limit costs more than refusing calls (a key that gets suspended).
 	FailClosed
+	// FailLocal falls back to a local tier: each replica decides alone, on
+	// an in-process [resilience.LocalLimiter] allowing its share of the Rate
+	// (the Limit over [WithReplicas]' count, over the same Period, and the
+	// Burst divided alike, at least 1), so that a fleet of that many replicas
+	// sends about the quota during an outage instead of the unbounded
+	// [FailOpen]. It logs as FailOpen does. Each replica's share starts whole
+	// when Redis first fails, whatever the fleet had spent, and is kept
+	// across outages.
+	FailLocal
 )
 
-// String returns "fail-open" or "fail-closed".
+// String returns "fail-open", "fail-closed" or "fail-local".
 func (p Policy) String() string {
 	switch p {
 	case FailOpen:
 		return "fail-open"
 	case FailClosed:
 		return "fail-closed"
+	case FailLocal:
+		return "fail-local"
 	}
 	return "Policy(" + strconv.Itoa(int(p)) + ")"
 }
@@ -102,7 +113,13 @@ func WithCooldown(d time.Duration) Option { return func(c *config) { c.Cooldown 
 // [FailOpen]).
 func WithPolicy(p Policy) Option { return func(c *config) { c.Policy = int(p) } }
 
-// WithLogger sets the logger for Redis failures under [FailOpen] (one Warn
+// WithReplicas sets how many replicas share the budget (default 1), for the
+// local tier of [FailLocal]: each then allows 1/n of the Rate while Redis
+// cannot decide. An n below 1 keeps 1.
+func WithReplicas(n int) Option { return func(c *config) { c.Replicas = max(n, 1) } }
+
+// WithLogger sets the logger for Redis failures under [FailOpen] and
+// [FailLocal] (one Warn
 // line per [DefaultLogInterval] at most) and for the client warning of
 // [WithTimeout]. The default, nil, logs nothing. No line carries a Redis
 // password.

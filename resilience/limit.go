@@ -73,6 +73,12 @@ func WithMaxWait(d time.Duration) LimitOption {
 // returns early because ctx ended (or its deadline passed), the call returns
 // ctx's error instead: the caller's cancellation is not a limiter failure.
 //
+// When l is also a [Throttler] and the provider refuses a call with a
+// rate-limit error that gives a RetryAfter, Limit passes it on with
+// Throttle, so that l holds every call under the key (in every process that
+// shares l's store) until then. It sees the error the wrapped chatbot
+// returns: with the client's own retries on, that is after them.
+//
 // Chat and Stream are limited alike. A stream asks the limiter on its first
 // iteration, not when Stream is called, so it stays lazy; ranging over it a
 // second time yields only an error wrapping [chatbot.ErrStreamUsed] and
@@ -104,10 +110,15 @@ type limited struct {
 func (b *limited) Info() chatbot.Info { return b.info }
 
 func (b *limited) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
-	if err := b.admit(ctx, req); err != nil {
+	key, err := b.admit(ctx, req)
+	if err != nil {
 		return nil, err
 	}
-	return b.next.Chat(ctx, req)
+	reply, err := b.next.Chat(ctx, req)
+	if err != nil {
+		b.throttle(ctx, key, err)
+	}
+	return reply, err
 }
 
 func (b *limited) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
@@ -117,17 +128,43 @@ func (b *limited) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[cha
 			yield(chatbot.Chunk{}, fmt.Errorf("resilience: %w", chatbot.ErrStreamUsed))
 			return
 		}
-		if err := b.admit(ctx, req); err != nil {
+		key, err := b.admit(ctx, req)
+		if err != nil {
 			yield(chatbot.Chunk{}, err)
 			return
 		}
-		b.next.Stream(ctx, req)(yield) // the consumer's loop body, unwrapped: nothing is added per chunk
+		if _, ok := b.l.(Throttler); !ok {
+			b.next.Stream(ctx, req)(yield) // the consumer's loop body, unwrapped: nothing is added per chunk
+			return
+		}
+		b.next.Stream(ctx, req)(func(c chatbot.Chunk, err error) bool {
+			if err != nil {
+				b.throttle(ctx, key, err)
+			}
+			return yield(c, err)
+		})
+	}
+}
+
+// throttle tells a [Throttler] limiter about the provider's refusal of a
+// call under key: a rate-limit error from the provider (not the client's own
+// refusal) that says how long to wait.
+func (b *limited) throttle(ctx context.Context, key string, err error) {
+	t, ok := b.l.(Throttler)
+	if !ok {
+		return
+	}
+	var apiErr *chatbot.Error
+	if errors.As(err, &apiErr) && apiErr.Code == chatbot.CodeRateLimitExceeded &&
+		apiErr.ProviderCode != CodeClientRateLimited && apiErr.RetryAfter > 0 {
+		t.Throttle(ctx, key, apiErr.RetryAfter)
 	}
 }
 
 // admit asks the limiter until it allows the call, waiting between asks
-// while the waiting rule allows, and returns nil or the error to return.
-func (b *limited) admit(ctx context.Context, req chatbot.Request) error {
+// while the waiting rule allows, and returns the call's key, or the error to
+// return.
+func (b *limited) admit(ctx context.Context, req chatbot.Request) (string, error) {
 	key := b.key
 	if b.cfg.key != nil {
 		key = b.cfg.key(ctx, req)
@@ -135,21 +172,21 @@ func (b *limited) admit(ctx context.Context, req chatbot.Request) error {
 	budget := b.cfg.maxWait
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return "", err
 		}
 		wait, err := b.l.Allow(ctx, key)
 		if err != nil {
 			if cerr := callerErr(ctx, err, b.cfg.clock.Now()); cerr != nil {
-				return cerr
+				return "", cerr
 			}
-			return &LimiterError{Key: key, Err: err}
+			return "", &LimiterError{Key: key, Err: err}
 		}
 		if wait <= 0 {
-			return nil
+			return key, nil
 		}
 		deadline, hasDeadline := ctx.Deadline()
 		if wait > budget || (hasDeadline && b.cfg.clock.Now().Add(wait).After(deadline)) {
-			return &chatbot.Error{
+			return "", &chatbot.Error{
 				Provider:     b.info.Provider,
 				Code:         chatbot.CodeRateLimitExceeded,
 				ProviderCode: CodeClientRateLimited,
@@ -158,7 +195,7 @@ func (b *limited) admit(ctx context.Context, req chatbot.Request) error {
 			}
 		}
 		if err := b.cfg.clock.Sleep(ctx, wait); err != nil {
-			return err
+			return "", err
 		}
 		budget -= wait
 	}

@@ -2,6 +2,7 @@ package resilience
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -21,6 +22,18 @@ import (
 // Implementations must be safe for concurrent use.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (wait time.Duration, err error)
+}
+
+// Throttler is a [Limiter] that can hold a key's calls for a while: [Limit]
+// calls Throttle when the provider refused a call under key with a
+// rate-limit error that says how long to wait (its Retry-After), so that
+// the limiter holds the key's calls for that long, everywhere its budget is
+// shared, instead of letting them meet the provider's refusal one by one.
+// Throttle must not block longer than the limiter would in Allow; it reports
+// no error, since the provider's refusal is returned to the caller anyway.
+type Throttler interface {
+	Limiter
+	Throttle(ctx context.Context, key string, wait time.Duration)
 }
 
 // Rate is a budget of Limit events per Period, of which up to Burst may be
@@ -105,9 +118,20 @@ func NewLocalLimiter(r Rate) *LocalLimiter {
 // 0, or, when the bucket is empty, takes nothing and returns how long until
 // a token will be free, rounded up to the microsecond. It never fails and
 // does not look at ctx.
-func (l *LocalLimiter) Allow(_ context.Context, key string) (time.Duration, error) {
-	if l.limit == rate.Inf {
+func (l *LocalLimiter) Allow(ctx context.Context, key string) (time.Duration, error) {
+	return l.AllowN(ctx, key, 1)
+}
+
+// AllowN is [LocalLimiter.Allow] for a call that costs n tokens: it takes n,
+// or none and returns how long until n will be free. An n of 0 or less takes
+// nothing and returns 0; an n above the burst can never be allowed and
+// returns an error saying so.
+func (l *LocalLimiter) AllowN(_ context.Context, key string, n int) (time.Duration, error) {
+	if l.limit == rate.Inf || n <= 0 {
 		return 0, nil
+	}
+	if n > l.burst {
+		return 0, fmt.Errorf("resilience: a cost of %d exceeds the burst of %d and can never be allowed", n, l.burst)
 	}
 	l.mu.Lock()
 	lim := l.keys[key]
@@ -118,7 +142,7 @@ func (l *LocalLimiter) Allow(_ context.Context, key string) (time.Duration, erro
 	l.mu.Unlock()
 
 	now := l.now()
-	res := lim.ReserveN(now, 1)
+	res := lim.ReserveN(now, n)
 	if !res.OK() { // cannot happen with a burst of at least 1; refuse for an hour rather than allow
 		return time.Hour, nil
 	}

@@ -18,6 +18,7 @@ type Config struct {
 	Logger      *slog.Logger
 	LogInterval time.Duration
 	Cooldown    time.Duration
+	Replicas    int // for the local tier of redislimit.FailLocal
 	// Now is the clock of the cooldown and of the log interval: time.Now
 	// unless a test replaces it.
 	Now func() time.Time
