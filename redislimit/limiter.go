@@ -200,10 +200,24 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int) (time.Duration,
 		}
 		return l.fail(ctx, key, n, err)
 	}
-	if res.Allowed > 0 {
-		return 0, nil
+	wait := time.Duration(0)
+	if res.Allowed == 0 {
+		wait = max(res.RetryAfter, time.Nanosecond)
 	}
-	return max(res.RetryAfter, time.Nanosecond), nil
+	l.report(ctx, ByRedis, wait, nil)
+	return wait, nil
+}
+
+// report calls the WithMetrics function, if any, with a decision.
+func (l *Limiter) report(ctx context.Context, by string, wait time.Duration, err error) {
+	if l.cfg.Metrics == nil {
+		return
+	}
+	decision := DecisionAllowed
+	if wait > 0 || err != nil {
+		decision = DecisionRefused
+	}
+	l.cfg.Metrics(ctx, decision, by, wait)
 }
 
 // cooling returns the cause of scope's cooldown, or nil when it has none
@@ -223,18 +237,21 @@ func (l *Limiter) cooling(scope string) error {
 }
 
 // fail applies the policy to a Redis failure to decide a call of cost n.
-func (l *Limiter) fail(ctx context.Context, key string, n int, cause error) (time.Duration, error) {
+func (l *Limiter) fail(ctx context.Context, key string, n int, cause error) (wait time.Duration, err error) {
 	p := Policy(l.cfg.Policy)
-	if p == FailClosed {
-		return 0, &UnavailableError{Key: key, Err: cause}
-	}
-	l.logFailure(p, cause)
-	if p == FailLocal {
+	switch p {
+	case FailClosed:
+		err = &UnavailableError{Key: key, Err: cause}
+	case FailLocal:
 		// A cost above the local share's burst takes the whole burst: the
 		// share could never allow it, and the fleet could.
-		return l.local.AllowN(ctx, key, min(n, max(l.limit.Burst/l.cfg.Replicas, 1)))
+		wait, err = l.local.AllowN(ctx, key, min(n, max(l.limit.Burst/l.cfg.Replicas, 1)))
 	}
-	return 0, nil
+	if p != FailClosed {
+		l.logFailure(p, cause)
+	}
+	l.report(ctx, p.String(), wait, err)
+	return wait, err
 }
 
 // logFailure logs a failure under FailOpen or FailLocal, at most once per

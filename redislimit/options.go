@@ -1,6 +1,7 @@
 package redislimit
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 	"time"
@@ -117,6 +118,31 @@ func WithPolicy(p Policy) Option { return func(c *config) { c.Policy = int(p) } 
 // local tier of [FailLocal]: each then allows 1/n of the Rate while Redis
 // cannot decide. An n below 1 keeps 1.
 func WithReplicas(n int) Option { return func(c *config) { c.Replicas = max(n, 1) } }
+
+// Values of the decision and by arguments of a [WithMetrics] function.
+const (
+	DecisionAllowed = "allowed" // the call may go now
+	DecisionRefused = "refused" // the call must wait (or was refused for good by FailClosed)
+	ByRedis         = "redis"   // Redis decided; otherwise by is the Policy's name ("fail-open", …)
+)
+
+// WithMetrics sets a function that [Limiter.Allow] and [Limiter.AllowN] call
+// once per decision, for metrics: decision is [DecisionAllowed] or
+// [DecisionRefused], by is [ByRedis] when Redis decided, or the [Policy]'s
+// name ("fail-open", "fail-closed", "fail-local") when Redis could not (a
+// failure, or the cooldown after one), and wait is the wait of a refusal (0
+// otherwise; 0 also for a FailClosed refusal). A call that returns the
+// caller's own context error, or that had nothing to decide (an unlimited
+// Rate, a cost of 0), is not recorded. Both strings come from these small
+// sets, so they make bounded metric attributes.
+//
+// The function is called on the calling goroutine and must be quick and safe
+// for concurrent use. Module otelchatbot's LimiterMetrics returns one that
+// records OpenTelemetry metrics, without this module depending on
+// OpenTelemetry.
+func WithMetrics(record func(ctx context.Context, decision, by string, wait time.Duration)) Option {
+	return func(c *config) { c.Metrics = record }
+}
 
 // WithLogger sets the logger for Redis failures under [FailOpen] and
 // [FailLocal] (one Warn
