@@ -39,6 +39,12 @@
 // [WithMetrics] reports each decision to a plain function, which module
 // otelchatbot's LimiterMetrics turns into OpenTelemetry metrics.
 //
+// # Testing
+//
+// Package [github.com/chatbot-go/chatbot/redislimit/redistest] starts a
+// throw-away redis-server on a free loopback port for a test and stops it at
+// the test's end; it skips the test where redis-server is not installed.
+//
 // # Third-party types
 //
 // This module exists to connect the SDK to Redis, so its constructor takes the
