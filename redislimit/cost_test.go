@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/redislimit"
 	"github.com/chatbot-go/chatbot/redislimit/internal/testenv"
 	"github.com/chatbot-go/chatbot/redislimit/redistest"
@@ -42,6 +43,7 @@ func TestAllowNChargesACost(t *testing.T) {
 			require.Zero(t, wait, "a call that costs nothing goes")
 
 			_, err = lim.AllowN(t.Context(), "other", 101)
+			require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
 			require.ErrorContains(t, err, "a cost of 101 exceeds the burst of 100")
 			require.NotErrorIs(t, err, redislimit.ErrUnavailable)
 			wait, err = lim.AllowN(t.Context(), "other", 100)

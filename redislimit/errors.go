@@ -3,7 +3,6 @@ package redislimit
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 )
 
@@ -65,12 +64,4 @@ func (e timeoutError) Unwrap() error {
 		return nil
 	}
 	return e.err
-}
-
-// costError is the error of [Limiter.AllowN] for a cost its Rate can never
-// allow.
-type costError struct{ n, burst int }
-
-func (e *costError) Error() string {
-	return "redislimit: a cost of " + strconv.Itoa(e.n) + " exceeds the burst of " + strconv.Itoa(e.burst) + " and can never be allowed"
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/resilience"
 )
 
@@ -149,7 +150,8 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 // (tokens or credits, where the caller knows the cost before the call): it
 // takes n units, or none when fewer than n are free and returns how long
 // until n will be. A cost above the Rate's Burst can never be allowed: AllowN
-// returns an error saying so, whatever the [Policy], and asks nothing. An n
+// returns a *[chatbot.Error] with [chatbot.CodeInvalidRequest] saying so,
+// whatever the [Policy], and asks nothing. An n
 // of 0 or less is a call that costs nothing: it returns 0 and no error
 // without asking Redis.
 func (l *Limiter) AllowN(ctx context.Context, key string, n int) (time.Duration, error) {
@@ -163,7 +165,8 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int) (time.Duration,
 		return 0, nil
 	}
 	if n > l.limit.Burst {
-		return 0, &costError{n: n, burst: l.limit.Burst}
+		return 0, &chatbot.Error{Code: chatbot.CodeInvalidRequest,
+			Message: "redislimit: a cost of " + strconv.Itoa(n) + " exceeds the burst of " + strconv.Itoa(l.limit.Burst) + " and can never be allowed"}
 	}
 	cctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()

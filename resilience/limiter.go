@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/chatbot-go/chatbot"
 )
 
 // Limiter decides whether one call under a key may be sent now. The key
@@ -125,13 +127,14 @@ func (l *LocalLimiter) Allow(ctx context.Context, key string) (time.Duration, er
 // AllowN is [LocalLimiter.Allow] for a call that costs n tokens: it takes n,
 // or none and returns how long until n will be free. An n of 0 or less takes
 // nothing and returns 0; an n above the burst can never be allowed and
-// returns an error saying so.
+// returns a *[chatbot.Error] with [chatbot.CodeInvalidRequest] saying so.
 func (l *LocalLimiter) AllowN(_ context.Context, key string, n int) (time.Duration, error) {
 	if l.limit == rate.Inf || n <= 0 {
 		return 0, nil
 	}
 	if n > l.burst {
-		return 0, fmt.Errorf("resilience: a cost of %d exceeds the burst of %d and can never be allowed", n, l.burst)
+		return 0, &chatbot.Error{Code: chatbot.CodeInvalidRequest,
+			Message: fmt.Sprintf("resilience: a cost of %d exceeds the burst of %d and can never be allowed", n, l.burst)}
 	}
 	l.mu.Lock()
 	lim := l.keys[key]

@@ -124,5 +124,6 @@ func TestLocalLimiterAllowN(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, wait)
 	_, err = l.AllowN(t.Context(), "k", 101)
-	require.EqualError(t, err, "resilience: a cost of 101 exceeds the burst of 100 and can never be allowed")
+	require.ErrorIs(t, err, chatbot.ErrInvalidRequest)
+	require.ErrorContains(t, err, "a cost of 101 exceeds the burst of 100 and can never be allowed")
 }
