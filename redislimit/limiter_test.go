@@ -237,6 +237,7 @@ func TestPolicyString(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "fail-open", redislimit.FailOpen.String())
 	assert.Equal(t, "fail-closed", redislimit.FailClosed.String())
+	assert.Equal(t, "fail-local", redislimit.FailLocal.String())
 	assert.Equal(t, "Policy(7)", redislimit.Policy(7).String())
 	assert.True(t, errors.Is(&redislimit.UnavailableError{Key: "k", Err: errors.New("x")}, redislimit.ErrUnavailable))
 	assert.EqualError(t, &redislimit.UnavailableError{Key: "tenant-42", Err: errors.New("x")}, "redislimit: redis unavailable: x")
