@@ -121,7 +121,7 @@ func (l *Limiter) scope(ctx context.Context, rkey, key string) string {
 		return ""
 	}
 	if l.cluster != nil {
-		if node, err := l.cluster.MasterForKey(ctx, "rate:"+rkey); err == nil {
+		if node, err := l.cluster.MasterForKey(ctx, "rate:"+rkey); err == nil { // redis_rate's prefix
 			return "node " + node.Options().Addr
 		}
 	}
@@ -139,9 +139,9 @@ func (l *Limiter) scope(ctx context.Context, rkey, key string) string {
 // decide, the [Policy] applies: [FailOpen] returns 0 and no error (and logs),
 // [FailClosed] returns an *[UnavailableError] matching [ErrUnavailable] and
 // unwrapping to the cause, [FailLocal] returns the local tier's decision
-// (and logs). After such a failure, Allow applies the policy at
-// once, without asking Redis, for the cooldown (see [WithCooldown]), to every
-// key served by what failed.
+// (and logs). After such a failure, Allow applies the policy at once,
+// without asking Redis, for the cooldown (see [WithCooldown]), to every key
+// served by what failed.
 func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) {
 	return l.AllowN(ctx, key, 1)
 }
@@ -151,9 +151,8 @@ func (l *Limiter) Allow(ctx context.Context, key string) (time.Duration, error) 
 // takes n units, or none when fewer than n are free and returns how long
 // until n will be. A cost above the Rate's Burst can never be allowed: AllowN
 // returns a *[chatbot.Error] with [chatbot.CodeInvalidRequest] saying so,
-// whatever the [Policy], and asks nothing. An n
-// of 0 or less is a call that costs nothing: it returns 0 and no error
-// without asking Redis.
+// whatever the [Policy], and asks nothing. An n of 0 or less is a call that
+// costs nothing: it returns 0 and no error without asking Redis.
 func (l *Limiter) AllowN(ctx context.Context, key string, n int) (time.Duration, error) {
 	if l.bad != nil {
 		return 0, l.bad
