@@ -21,11 +21,23 @@
 // [DefaultTimeout]); a slow or dead Redis never holds a call longer. When
 // Redis cannot answer, the [Policy] decides: [FailOpen] (the default) lets the
 // call go and logs one line, [FailClosed] refuses it with an error matching
-// [ErrUnavailable]. After a failure the limiter stops asking Redis for a
-// cooldown ([WithCooldown], default [DefaultCooldown]) and applies the policy
-// at once, so a dead Redis does not cost every call the whole timeout. The
-// caller's own context ending is never a Redis failure: Allow returns the
-// context's error as is.
+// [ErrUnavailable] that unwraps to the cause, [FailLocal] lets each replica
+// spend its share of the Rate ([WithReplicas]) in process. After a failure
+// the limiter stops asking Redis for a cooldown ([WithCooldown], default
+// [DefaultCooldown]) and applies the policy at once, so a dead Redis does
+// not cost every call the whole timeout; in a cluster the cooldown covers
+// only the node that failed. The caller's own context ending, or its
+// deadline passing, is never a Redis failure: Allow returns the context's
+// error as is.
+//
+// # The provider's limit, costs and metrics
+//
+// A Limiter is a [resilience.Throttler]: when the provider answers 429 with a
+// Retry-After, [resilience.Limit] records the wait in the shared budget
+// ([Limiter.Throttle]) and every replica holds the key's calls until it ends.
+// [Limiter.AllowN] charges a cost per call (tokens, credits).
+// [WithMetrics] reports each decision to a plain function, which module
+// otelchatbot's LimiterMetrics turns into OpenTelemetry metrics.
 //
 // # Testing
 //

@@ -1,6 +1,7 @@
 package redislimit
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -38,7 +39,10 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // timeoutError is the cause of an [UnavailableError] when Redis did not
 // answer within the limiter's timeout. It is a net.Error-like timeout but
 // deliberately not context.DeadlineExceeded, which belongs to the caller.
-type timeoutError struct{ d time.Duration }
+type timeoutError struct {
+	d   time.Duration
+	err error // what go-redis reported
+}
 
 func (e timeoutError) Error() string { return "no answer within " + e.d.String() }
 func (e timeoutError) Timeout() bool { return true }
@@ -52,3 +56,12 @@ func (e cooldownError) Error() string {
 }
 
 func (e cooldownError) Unwrap() error { return e.last }
+
+// timeoutError's Unwrap keeps the network error behind a timeout (a
+// *net.OpError, say) reachable with errors.As, but never a context error.
+func (e timeoutError) Unwrap() error {
+	if e.err == nil || errors.Is(e.err, context.DeadlineExceeded) || errors.Is(e.err, context.Canceled) {
+		return nil
+	}
+	return e.err
+}

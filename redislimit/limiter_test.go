@@ -94,7 +94,7 @@ func TestAllowSharesBudgetAcrossLimiters(t *testing.T) {
 
 	keys, err := testenv.NewClient(t, srv.Addr).Keys(t.Context(), "*").Result()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"rate:chatbot:workspace/bot", "rate:other-service:workspace/bot"}, keys)
+	assert.ElementsMatch(t, []string{"rate:8:chatbot:workspace/bot", "rate:14:other-service:workspace/bot"}, keys)
 }
 
 func TestAllowUnlimitedAndNilClient(t *testing.T) {
@@ -237,6 +237,7 @@ func TestPolicyString(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "fail-open", redislimit.FailOpen.String())
 	assert.Equal(t, "fail-closed", redislimit.FailClosed.String())
+	assert.Equal(t, "fail-local", redislimit.FailLocal.String())
 	assert.Equal(t, "Policy(7)", redislimit.Policy(7).String())
 	assert.True(t, errors.Is(&redislimit.UnavailableError{Key: "k", Err: errors.New("x")}, redislimit.ErrUnavailable))
 	assert.EqualError(t, &redislimit.UnavailableError{Key: "tenant-42", Err: errors.New("x")}, "redislimit: redis unavailable: x")

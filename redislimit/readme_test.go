@@ -59,9 +59,9 @@ func TestReadmeRedisLimit(t *testing.T) {
 
 	_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hello"})
 	require.NoError(t, err)
-	keys, err := rdb.Keys(t.Context(), "rate:support-bot:*").Result()
+	keys, err := rdb.Keys(t.Context(), "rate:12:support-bot:*").Result()
 	require.NoError(t, err)
-	require.Equal(t, []string{"rate:support-bot:workspace/" + fake.ChatbotID()}, keys)
+	require.Equal(t, []string{"rate:12:support-bot:workspace/" + fake.ChatbotID()}, keys)
 
 	// The hour's next call is 3.6 s away: more than this context allows.
 	ctx, cancel := context.WithTimeout(t.Context(), time.Second)

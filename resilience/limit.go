@@ -2,6 +2,7 @@ package resilience
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"sync/atomic"
@@ -68,7 +69,15 @@ func WithMaxWait(d time.Duration) LimitOption {
 // RetryAfter set to the limiter's wait and Provider set to the wrapped
 // chatbot's provider, so errors.Is(err, chatbot.ErrRateLimited) holds. A
 // cancelled wait returns ctx's error. When the limiter fails, the call
-// returns a *[LimiterError] and the message is not sent.
+// returns a *[LimiterError] and the message is not sent; when the limiter
+// returns early because ctx ended (or its deadline passed), the call returns
+// ctx's error instead: the caller's cancellation is not a limiter failure.
+//
+// When l is also a [Throttler] and the provider refuses a call with a
+// rate-limit error that gives a RetryAfter, Limit passes it on with
+// Throttle, so that l holds every call under the key (in every process that
+// shares l's store) until then. It sees the error the wrapped chatbot
+// returns: with the client's own retries on, that is after them.
 //
 // Chat and Stream are limited alike. A stream asks the limiter on its first
 // iteration, not when Stream is called, so it stays lazy; ranging over it a
@@ -111,10 +120,15 @@ type limited struct {
 func (b *limited) Info() chatbot.Info { return b.info }
 
 func (b *limited) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
-	if err := b.admit(ctx, req); err != nil {
+	key, err := b.admit(ctx, req)
+	if err != nil {
 		return nil, err
 	}
-	return b.next.Chat(ctx, req)
+	reply, err := b.next.Chat(ctx, req)
+	if err != nil {
+		b.throttle(ctx, key, err)
+	}
+	return reply, err
 }
 
 func (b *limited) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
@@ -124,17 +138,43 @@ func (b *limited) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[cha
 			yield(chatbot.Chunk{}, fmt.Errorf("resilience: %w", chatbot.ErrStreamUsed))
 			return
 		}
-		if err := b.admit(ctx, req); err != nil {
+		key, err := b.admit(ctx, req)
+		if err != nil {
 			yield(chatbot.Chunk{}, err)
 			return
 		}
-		b.next.Stream(ctx, req)(yield) // the consumer's loop body, unwrapped: nothing is added per chunk
+		if _, ok := b.l.(Throttler); !ok {
+			b.next.Stream(ctx, req)(yield) // the consumer's loop body, unwrapped: nothing is added per chunk
+			return
+		}
+		b.next.Stream(ctx, req)(func(c chatbot.Chunk, err error) bool {
+			if err != nil {
+				b.throttle(ctx, key, err)
+			}
+			return yield(c, err)
+		})
+	}
+}
+
+// throttle tells a [Throttler] limiter about the provider's refusal of a
+// call under key: a rate-limit error from the provider (not the client's own
+// refusal) that says how long to wait.
+func (b *limited) throttle(ctx context.Context, key string, err error) {
+	t, ok := b.l.(Throttler)
+	if !ok {
+		return
+	}
+	var apiErr *chatbot.Error
+	if errors.As(err, &apiErr) && apiErr.Code == chatbot.CodeRateLimitExceeded &&
+		apiErr.ProviderCode != CodeClientRateLimited && apiErr.RetryAfter > 0 {
+		t.Throttle(ctx, key, apiErr.RetryAfter)
 	}
 }
 
 // admit asks the limiter until it allows the call, waiting between asks
-// while the waiting rule allows, and returns nil or the error to return.
-func (b *limited) admit(ctx context.Context, req chatbot.Request) error {
+// while the waiting rule allows, and returns the call's key, or the error to
+// return.
+func (b *limited) admit(ctx context.Context, req chatbot.Request) (string, error) {
 	key := b.key
 	if b.cfg.key != nil {
 		key = b.cfg.key(ctx, req)
@@ -142,18 +182,21 @@ func (b *limited) admit(ctx context.Context, req chatbot.Request) error {
 	budget := b.cfg.maxWait
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return "", err
 		}
 		wait, err := b.l.Allow(ctx, key)
 		if err != nil {
-			return &LimiterError{Key: key, Err: err}
+			if cerr := callerErr(ctx, err, b.cfg.clock.Now()); cerr != nil {
+				return "", cerr
+			}
+			return "", &LimiterError{Key: key, Err: err}
 		}
 		if wait <= 0 {
-			return nil
+			return key, nil
 		}
 		deadline, hasDeadline := ctx.Deadline()
 		if wait > budget || (hasDeadline && b.cfg.clock.Now().Add(wait).After(deadline)) {
-			return &chatbot.Error{
+			return "", &chatbot.Error{
 				Provider:     b.info.Provider,
 				Code:         chatbot.CodeRateLimitExceeded,
 				ProviderCode: CodeClientRateLimited,
@@ -162,10 +205,23 @@ func (b *limited) admit(ctx context.Context, req chatbot.Request) error {
 			}
 		}
 		if err := b.cfg.clock.Sleep(ctx, wait); err != nil {
-			return err
+			return "", err
 		}
 		budget -= wait
 	}
+}
+
+// callerErr returns the caller's own context error when the limiter's error
+// is one (ctx was cancelled, or its deadline passed at now, while the limiter
+// asked its store), and nil when the limiter itself failed.
+func callerErr(ctx context.Context, err error, now time.Time) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if deadline, ok := ctx.Deadline(); ok && !now.Before(deadline) && errors.Is(err, context.DeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // clock is the time seam of this package: tests replace it with a fake that

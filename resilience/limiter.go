@@ -2,10 +2,13 @@ package resilience
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/chatbot-go/chatbot"
 )
 
 // Limiter decides whether one call under a key may be sent now. The key
@@ -21,6 +24,18 @@ import (
 // Implementations must be safe for concurrent use.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (wait time.Duration, err error)
+}
+
+// Throttler is a [Limiter] that can hold a key's calls for a while: [Limit]
+// calls Throttle when the provider refused a call under key with a
+// rate-limit error that says how long to wait (its Retry-After), so that
+// the limiter holds the key's calls for that long, everywhere its budget is
+// shared, instead of letting them meet the provider's refusal one by one.
+// Throttle must not block longer than the limiter would in Allow; it reports
+// no error, since the provider's refusal is returned to the caller anyway.
+type Throttler interface {
+	Limiter
+	Throttle(ctx context.Context, key string, wait time.Duration)
 }
 
 // Rate is a budget of Limit events per Period, of which up to Burst may be
@@ -128,9 +143,22 @@ func NewLocalLimiter(r Rate) *LocalLimiter {
 // when key's window is full or its bucket empty, counts nothing and returns
 // how long until a call will be allowed, rounded up to the microsecond. It
 // never fails and does not look at ctx.
-func (l *LocalLimiter) Allow(_ context.Context, key string) (time.Duration, error) {
-	if l.rate.Limit <= 0 {
+func (l *LocalLimiter) Allow(ctx context.Context, key string) (time.Duration, error) {
+	return l.AllowN(ctx, key, 1)
+}
+
+// AllowN is [LocalLimiter.Allow] for a call that costs n: it counts n calls,
+// or none and returns how long until n fit. An n of 0 or less counts
+// nothing and returns 0; an n above the burst (or the limit) can never be
+// allowed and returns a *[chatbot.Error] with [chatbot.CodeInvalidRequest]
+// saying so.
+func (l *LocalLimiter) AllowN(_ context.Context, key string, n int) (time.Duration, error) {
+	if l.rate.Limit <= 0 || n <= 0 {
 		return 0, nil
+	}
+	if most := min(l.rate.Burst, l.rate.Limit); n > most {
+		return 0, &chatbot.Error{Code: chatbot.CodeInvalidRequest,
+			Message: fmt.Sprintf("resilience: a cost of %d exceeds the burst of %d and can never be allowed", n, most)}
 	}
 	l.mu.Lock()
 	b := l.keys[key]
@@ -147,9 +175,9 @@ func (l *LocalLimiter) Allow(_ context.Context, key string) (time.Duration, erro
 	at := now.Sub(l.start)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	wait := b.window.wait(at, l.rate.Period, l.rate.Limit)
+	wait := b.window.wait(at, l.rate.Period, l.rate.Limit, n)
 	if b.bucket != nil {
-		res := b.bucket.ReserveN(now, 1) // always OK: the burst is at least 1
+		res := b.bucket.ReserveN(now, n) // always OK: n is at most the burst
 		if d := res.DelayFrom(now); d > 0 || wait > 0 {
 			res.CancelAt(now) // a refused call takes nothing
 			wait = max(wait, d)
@@ -161,7 +189,9 @@ func (l *LocalLimiter) Allow(_ context.Context, key string) (time.Duration, erro
 		// short.
 		return (wait + time.Microsecond - 1).Truncate(time.Microsecond), nil
 	}
-	b.window.push(at, l.rate.Limit)
+	for range n {
+		b.window.push(at, l.rate.Limit)
+	}
 	return 0, nil
 }
 
@@ -173,18 +203,19 @@ type window struct {
 	n     int             // how many are kept
 }
 
-// wait forgets the calls a period old or older at at, and returns 0 when
-// another call fits in the window, or how long until the oldest call leaves
-// it.
-func (w *window) wait(at, period time.Duration, limit int) time.Duration {
+// wait forgets the calls a period old or older at at, and returns 0 when n
+// more calls fit in the window (n is at most limit), or how long until
+// enough of the oldest calls leave it.
+func (w *window) wait(at, period time.Duration, limit, n int) time.Duration {
 	for w.n > 0 && at-w.times[w.head] >= period {
 		w.head = (w.head + 1) % len(w.times)
 		w.n--
 	}
-	if w.n < limit {
+	over := w.n + n - limit // how many must leave first
+	if over <= 0 {
 		return 0
 	}
-	return w.times[w.head] + period - at
+	return w.times[(w.head+over-1)%len(w.times)] + period - at
 }
 
 // push records a call at at, once wait said it fits.

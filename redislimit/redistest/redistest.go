@@ -47,6 +47,7 @@ type Server struct {
 	bin  string
 	dir  string
 	port int
+	args []string // more arguments for redis-server
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
 	log  *syncBuffer
@@ -62,15 +63,16 @@ type Server struct {
 // it fails the test.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	return newServer(t)
+}
+
+func newServer(t testing.TB, args ...string) *Server {
+	t.Helper()
+	bin, err := lookPath(t, "redis-server")
 	if err != nil {
-		msg := "redis-server is not installed (apt-get install -y redis-server); the tests of redislimit need a real one"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " and CI is set, so this is a failure")
-		}
-		t.Skip(msg)
+		return nil
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), args: args}
 	t.Cleanup(s.Close)
 	var last error
 	for range startAttempts {
@@ -83,6 +85,20 @@ func NewServer(t testing.TB) *Server {
 	}
 	t.Fatalf("redistest: cannot start redis-server: %v", last)
 	return nil
+}
+
+// lookPath finds a Redis binary, or skips t (fails it when CI is set).
+func lookPath(t testing.TB, name string) (string, error) {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		msg := name + " is not installed (apt-get install -y redis-server); the tests of redislimit need a real one"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " and CI is set, so this is a failure")
+		}
+		t.Skip(msg)
+	}
+	return bin, err
 }
 
 // Restart starts redis-server again on the same port after [Server.Kill]
@@ -126,6 +142,7 @@ func (s *Server) start() error {
 		"--save", "", "--appendonly", "no",
 		"--dir", s.dir, "--daemonize", "no",
 		"--protected-mode", "yes")
+	cmd.Args = append(cmd.Args, s.args...)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {
 		return err

@@ -310,3 +310,54 @@ func TestRedisSlowCallerDeadlineFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowRedisShortDeadlinesUnderLoad is the load of issue 32 item 1: four
+// fail-open limiters (four clients) on a Redis 40 ms slow, callers holding
+// 20 ms deadlines, 50 calls each. Every call ends with the caller's
+// context.DeadlineExceeded: none is taken for a Redis outage, so none is let
+// through by the policy or by a cooldown, and nothing is logged. The race of
+// item 1 (go-redis reporting the deadline before the context is done) shows
+// on a loaded machine; redislimit's TestCallersDeadlineIsNotAnOutage forces
+// it, and this test guards the whole path under load with a real latency.
+func TestSlowRedisShortDeadlinesUnderLoad(t *testing.T) {
+	leakCheck(t)
+	s := newSlowRedis(t)
+	_, err := s.proxy.Toxics.AddToxicJson(strings.NewReader(
+		`{"name":"slow","type":"latency","stream":"downstream","attributes":{"latency":40}}`))
+	require.NoError(t, err)
+	logger, logs := testenv.NewLogger()
+	const replicas, calls = 4, 50
+	var mu sync.Mutex
+	var admitted, deadline, other int
+	var wg sync.WaitGroup
+	for range replicas {
+		rdb := testenv.NewClient(t, s.proxy.Listen)
+		lim := redislimit.New(rdb, resilience.Rate{Limit: 1, Period: time.Hour, Burst: 1},
+			redislimit.WithLogger(logger), redislimit.WithTimeout(testenv.Hang))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range calls {
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+				_, err := lim.Allow(ctx, "k")
+				cancel()
+				mu.Lock()
+				switch {
+				case err == nil:
+					admitted++
+				case err == context.DeadlineExceeded:
+					deadline++
+				default:
+					other++
+					assert.NoError(t, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("admitted %d, the caller's deadline %d, other %d", admitted, deadline, other)
+	require.Zero(t, admitted, "a call let through by the policy")
+	require.Equal(t, replicas*calls, deadline)
+	require.Empty(t, logs.String())
+}

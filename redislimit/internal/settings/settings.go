@@ -6,6 +6,7 @@
 package settings
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -18,6 +19,9 @@ type Config struct {
 	Logger      *slog.Logger
 	LogInterval time.Duration
 	Cooldown    time.Duration
+	Replicas    int // for the local tier of redislimit.FailLocal
+	// Metrics is called once per decision (see redislimit.WithMetrics).
+	Metrics func(ctx context.Context, decision, by string, wait time.Duration)
 	// Now is the clock of the cooldown and of the log interval: time.Now
 	// unless a test replaces it.
 	Now func() time.Time
