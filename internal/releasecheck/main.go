@@ -370,7 +370,7 @@ func consumerEnv(scratch, proxy, modcache string) ([]string, error) {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "GOFLAGS", "GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE",
-			"GOMODCACHE", "GOTOOLCHAIN", "GOWORK", "GO111MODULE":
+			"GOMODCACHE", "GOCACHE", "GOTOOLCHAIN", "GOWORK", "GO111MODULE":
 			continue
 		}
 		env = append(env, kv)
@@ -411,7 +411,7 @@ func consume(dir, src string, m mod, v string, env []string) []string {
 		return fail("%v", err)
 	}
 	tc := toolchain(m.goLine)
-	env = append(slices.Clip(env), "GOTOOLCHAIN="+tc)
+	env = append(slices.Clip(env), "GOTOOLCHAIN="+tc, "GOCACHE="+buildCache(env, tc))
 	if got, err := output(dir, env, "go", "env", "GOVERSION"); err != nil {
 		return fail("%v", err)
 	} else if got = strings.TrimSpace(got); got != tc {
@@ -530,6 +530,21 @@ func defaultModCache() string {
 		dir = os.TempDir()
 	}
 	return filepath.Join(dir, "chatbot-releasecheck", "mod")
+}
+
+// buildCache is the consumers' build cache for toolchain tc: one per
+// toolchain, beside their module cache (the GOMODCACHE in env), never the
+// developer's own. A build cache that newer toolchains also write to was
+// seen to make go1.24.0 fail with "could not import cmp (open : no such file
+// or directory)"; kept apart, each is still reused between runs.
+func buildCache(env []string, tc string) string {
+	modcache := defaultModCache()
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOMODCACHE="); ok {
+			modcache = v
+		}
+	}
+	return filepath.Join(filepath.Dir(modcache), "build", tc)
 }
 
 func fileURL(dir string) string { return "file://" + filepath.ToSlash(dir) }
