@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/chatbot-go/chatbot"
 )
@@ -12,8 +13,8 @@ import (
 // serves one stream and keeps its state (open text part, ids sent).
 type encoder interface {
 	header(h http.Header)
-	start(b []byte, first *chatbot.Chunk) []byte
-	chunk(b []byte, c *chatbot.Chunk) []byte
+	start(b []byte, first chatbot.Chunk) []byte
+	chunk(b []byte, c chatbot.Chunk) []byte
 	end(b []byte) []byte
 	fail(b []byte, e errorBody) []byte
 	heartbeat() []byte // nil when the format has none
@@ -50,11 +51,63 @@ func appendData(b []byte, event string, v any) []byte {
 	return append(b, "\n\n"...)
 }
 
+// appendString appends s as a JSON string, as encoding/json writes it
+// (HTML-safe, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD), without
+// the allocations of json.Marshal: the text of every chunk goes through it.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			switch r {
+			case utf8.RuneError:
+				b = append(b, `\ufffd`...)
+			default:
+				b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			}
+			start = i + size
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
 // ids tracks the conversation and message ids already sent.
 type ids struct{ conversation, message string }
 
 // changed records c's ids and reports whether they differ from those sent.
-func (s *ids) changed(c *chatbot.Chunk) bool {
+func (s *ids) changed(c chatbot.Chunk) bool {
 	ch := false
 	if c.ConversationID != "" && c.ConversationID != s.conversation {
 		s.conversation, ch = c.ConversationID, true
@@ -128,7 +181,7 @@ func (a *aisdk) header(h http.Header) {
 
 func (a *aisdk) heartbeat() []byte { return ping }
 
-func (a *aisdk) start(b []byte, first *chatbot.Chunk) []byte {
+func (a *aisdk) start(b []byte, first chatbot.Chunk) []byte {
 	a.ids.changed(first)
 	p := struct {
 		Type      string    `json:"type"`
@@ -143,7 +196,7 @@ func (a *aisdk) start(b []byte, first *chatbot.Chunk) []byte {
 
 func (a *aisdk) textID() string { return "text-" + strconv.Itoa(a.part) }
 
-func (a *aisdk) chunk(b []byte, c *chatbot.Chunk) []byte {
+func (a *aisdk) chunk(b []byte, c chatbot.Chunk) []byte {
 	if a.ids.changed(c) {
 		b = appendData(b, "", struct {
 			Type     string   `json:"type"`
@@ -164,11 +217,11 @@ func (a *aisdk) chunk(b []byte, c *chatbot.Chunk) []byte {
 		}{"text-start", a.textID()})
 	}
 	if c.Text != "" {
-		b = appendData(b, "", struct {
-			Type  string `json:"type"`
-			ID    string `json:"id"`
-			Delta string `json:"delta"`
-		}{"text-delta", a.textID(), c.Text})
+		b = append(b, `data: {"type":"text-delta","id":"text-`...)
+		b = strconv.AppendInt(b, int64(a.part), 10)
+		b = append(b, `","delta":`...)
+		b = appendString(b, c.Text)
+		b = append(b, "}\n\n"...)
 	}
 	for _, s := range c.Sources {
 		b = a.source(b, s)
@@ -289,13 +342,13 @@ func (p *plainSSE) header(h http.Header) { h.Set("Content-Type", "text/event-str
 
 func (p *plainSSE) heartbeat() []byte { return ping }
 
-func (p *plainSSE) start(b []byte, _ *chatbot.Chunk) []byte { return b }
+func (p *plainSSE) start(b []byte, _ chatbot.Chunk) []byte { return b }
 
 type textData struct {
 	Text string `json:"text"`
 }
 
-func (p *plainSSE) chunk(b []byte, c *chatbot.Chunk) []byte {
+func (p *plainSSE) chunk(b []byte, c chatbot.Chunk) []byte {
 	if p.ids.changed(c) {
 		b = appendData(b, "meta", metadata{ConversationID: p.ids.conversation, MessageID: p.ids.message})
 	}
@@ -303,7 +356,9 @@ func (p *plainSSE) chunk(b []byte, c *chatbot.Chunk) []byte {
 	case c.Replace:
 		b = appendData(b, "replace", textData{c.Text})
 	case c.Text != "":
-		b = appendData(b, "", textData{c.Text})
+		b = append(b, `data: {"text":`...)
+		b = appendString(b, c.Text)
+		b = append(b, "}\n\n"...)
 	}
 	for _, s := range c.Sources {
 		b = appendData(b, "source", source{ID: s.ID, Title: s.Title, URL: s.URL, Snippet: s.Snippet, Score: s.Score})
@@ -356,9 +411,9 @@ func (t *text) header(h http.Header) {
 
 func (t *text) heartbeat() []byte { return nil }
 
-func (t *text) start(b []byte, _ *chatbot.Chunk) []byte { return b }
+func (t *text) start(b []byte, _ chatbot.Chunk) []byte { return b }
 
-func (t *text) chunk(b []byte, c *chatbot.Chunk) []byte {
+func (t *text) chunk(b []byte, c chatbot.Chunk) []byte {
 	if c.FinishReason != "" {
 		t.finish = c.FinishReason
 	}

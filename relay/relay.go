@@ -185,7 +185,7 @@ func write(w http.ResponseWriter, r *http.Request, chunks iter.Seq2[chatbot.Chun
 		if !s.started {
 			s.start(chunk, o)
 		}
-		if err := s.send(func(b []byte) []byte { return enc.chunk(b, &chunk) }); err != nil {
+		if err := s.sendChunk(chunk); err != nil {
 			return err // leaving the loop closes the chatbot's stream
 		}
 		done = done || chunk.Done
@@ -221,11 +221,20 @@ func (s *sender) start(first chatbot.Chunk, o options) {
 	h.Del("Content-Length")
 	s.enc.header(h)
 	s.w.WriteHeader(http.StatusOK)
-	s.buf = s.enc.start(s.buf[:0], &first)
+	s.buf = s.enc.start(s.buf[:0], first)
 	if o.heartbeat > 0 && s.enc.heartbeat() != nil {
 		s.every = o.heartbeat
 		s.timer = o.clock.AfterFunc(o.heartbeat, s.beat)
 	}
+}
+
+// sendChunk writes and flushes one chunk. It takes the chunk by value, so
+// that relaying one allocates no copy of it on the heap.
+func (s *sender) sendChunk(c chatbot.Chunk) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = s.enc.chunk(s.buf, c)
+	return s.flushLocked()
 }
 
 // send appends what add writes to the pending bytes, writes and flushes them.

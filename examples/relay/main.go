@@ -15,16 +15,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
 	"github.com/chatbot-go/chatbot/examples/internal/cli"
@@ -59,25 +56,6 @@ func run(ctx context.Context, args []string, stdout io.Writer, env bots.LookupEn
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
-	srv := &http.Server{Handler: page.Handler(bot, logger), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "relaying %s\nlistening on http://%s/\n", bot.Describe(), ln.Addr())
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	// Shutdown waits for open streams; they end when their pages close or
-	// the provider finishes, but give up after a few seconds.
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return cli.Serve(ctx, ln, page.Handler(bot, logger))
 }

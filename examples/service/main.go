@@ -19,7 +19,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,27 +64,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, env bots.LookupEn
 		return err
 	}
 	logger := log.New(stdout, "", log.Ltime)
-	srv := &http.Server{Handler: newHandler(bot, logger), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "relaying %s\nlistening on http://%s/\n", bot.Describe(), ln.Addr())
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	// Shutdown waits for open streams; they end when their callers go away
-	// or the provider finishes, but give up after a few seconds.
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close()
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return cli.Serve(ctx, ln, newHandler(bot, logger))
 }
 
 func newHandler(bot chatbot.Chatbot, logger *log.Logger) http.Handler {
