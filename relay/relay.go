@@ -67,6 +67,7 @@ type options struct {
 	heartbeat time.Duration
 	logger    *slog.Logger
 	clock     config.Clock
+	buffers   *sync.Pool // of *[]byte; nil: each stream keeps its own buffer
 }
 
 func newOptions(opts []Option) options {
@@ -117,6 +118,7 @@ func Handler(bot chatbot.Chatbot, decode Decoder, opts ...Option) http.Handler {
 		decode = DecodeJSON
 	}
 	o := newOptions(opts)
+	o.buffers = new(sync.Pool) // so that an idle stream holds no buffer
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode(r)
 		if err != nil {
@@ -175,44 +177,50 @@ func write(w http.ResponseWriter, r *http.Request, chunks iter.Seq2[chatbot.Chun
 		WriteError(w, err)
 		return err
 	}
-	s := &sender{w: w, rc: http.NewResponseController(w), enc: enc}
+	s := &sender{w: w, r: r, rc: http.NewResponseController(w), enc: enc, buffers: o.buffers, clock: o.clock, every: o.heartbeat}
 	defer s.stop()
-	done := false
+	// The loop body refers to s alone: what a range-over-func body captures
+	// is allocated for each stream, and held while it is open.
 	for chunk, err := range chunks {
 		if err != nil {
-			return s.fail(r, err)
+			return s.fail(err)
 		}
 		if !s.started {
-			s.start(chunk, o)
+			s.start(chunk)
 		}
 		if err := s.sendChunk(chunk); err != nil {
 			return err // leaving the loop closes the chatbot's stream
 		}
-		done = done || chunk.Done
+		s.done = s.done || chunk.Done
 	}
-	if !done {
-		return s.fail(r, fmt.Errorf("relay: %w", chatbot.ErrIncomplete))
+	if !s.done {
+		return s.fail(fmt.Errorf("relay: %w", chatbot.ErrIncomplete))
 	}
-	return s.send(enc.end)
+	return s.send(s.enc.end)
 }
 
 // sender writes one stream. The mutex orders the loop's writes and the
 // heartbeat's; stopped keeps the heartbeat from writing once Write returns.
 type sender struct {
 	w       http.ResponseWriter
+	r       *http.Request
 	rc      *http.ResponseController
 	enc     encoder
+	clock   config.Clock
 	started bool
+	done    bool // a Done chunk was relayed
 
 	mu      sync.Mutex
-	buf     []byte
+	buf     []byte     // the bytes to write; between writes nil when pooled
+	bufp    *[]byte    // the pool's handle of buf
+	buffers *sync.Pool // nil: keep buf
 	timer   config.Timer
 	every   time.Duration
 	stopped bool
 }
 
 // start writes the headers and arms the heartbeat.
-func (s *sender) start(first chatbot.Chunk, o options) {
+func (s *sender) start(first chatbot.Chunk) {
 	s.started = true
 	h := s.w.Header()
 	h.Set("Cache-Control", "no-cache, no-transform") // no-transform: proxies must not compress or rewrite it
@@ -221,10 +229,10 @@ func (s *sender) start(first chatbot.Chunk, o options) {
 	h.Del("Content-Length")
 	s.enc.header(h)
 	s.w.WriteHeader(http.StatusOK)
-	s.buf = s.enc.start(s.buf[:0], first)
-	if o.heartbeat > 0 && s.enc.heartbeat() != nil {
-		s.every = o.heartbeat
-		s.timer = o.clock.AfterFunc(o.heartbeat, s.beat)
+	s.take()
+	s.buf = s.enc.start(s.buf, first)
+	if s.every > 0 && s.enc.heartbeat() != nil {
+		s.timer = s.clock.AfterFunc(s.every, s.beat)
 	}
 }
 
@@ -233,6 +241,7 @@ func (s *sender) start(first chatbot.Chunk, o options) {
 func (s *sender) sendChunk(c chatbot.Chunk) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.take()
 	s.buf = s.enc.chunk(s.buf, c)
 	return s.flushLocked()
 }
@@ -241,6 +250,7 @@ func (s *sender) sendChunk(c chatbot.Chunk) error {
 func (s *sender) send(add func([]byte) []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.take()
 	s.buf = add(s.buf)
 	return s.flushLocked()
 }
@@ -248,7 +258,7 @@ func (s *sender) send(add func([]byte) []byte) error {
 func (s *sender) flushLocked() error {
 	if len(s.buf) > 0 {
 		_, err := s.w.Write(s.buf)
-		s.buf = s.buf[:0]
+		s.giveBack()
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrWrite, err)
 		}
@@ -262,6 +272,35 @@ func (s *sender) flushLocked() error {
 	return nil
 }
 
+// maxPooled is the largest buffer given back to the pool; a larger one,
+// left by a huge chunk, is dropped.
+const maxPooled = 64 << 10
+
+// take gets a buffer from the pool when there is one and s holds none.
+func (s *sender) take() {
+	if s.buffers == nil || s.bufp != nil {
+		return
+	}
+	if p, ok := s.buffers.Get().(*[]byte); ok {
+		s.bufp, s.buf = p, (*p)[:0]
+		return
+	}
+	s.bufp, s.buf = new([]byte), nil
+}
+
+// giveBack empties the buffer and gives it back to the pool.
+func (s *sender) giveBack() {
+	s.buf = s.buf[:0]
+	if s.buffers == nil || s.bufp == nil {
+		return
+	}
+	if cap(s.buf) <= maxPooled {
+		*s.bufp = s.buf
+		s.buffers.Put(s.bufp)
+	}
+	s.bufp, s.buf = nil, nil
+}
+
 // beat writes a heartbeat; it runs on the timer's goroutine.
 func (s *sender) beat() {
 	s.mu.Lock()
@@ -269,6 +308,7 @@ func (s *sender) beat() {
 	if s.stopped {
 		return
 	}
+	s.take()
 	s.buf = append(s.buf, s.enc.heartbeat()...)
 	_ = s.flushLocked() // a failed write is seen by the next chunk's
 }
@@ -285,8 +325,8 @@ func (s *sender) stop() {
 
 // fail answers err: an HTTP error before the first byte, the format's error
 // part after it, nothing when the caller went away.
-func (s *sender) fail(r *http.Request, err error) error {
-	if r.Context().Err() != nil {
+func (s *sender) fail(err error) error {
+	if s.r.Context().Err() != nil {
 		return err
 	}
 	if !s.started {
