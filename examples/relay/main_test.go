@@ -5,10 +5,8 @@ import (
 	"flag"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,31 +19,14 @@ import (
 	"github.com/chatbot-go/chatbot/relay/relaytest"
 )
 
-const timeout = 30 * time.Second
-
 // start runs the example on a free loopback port, offline against the
 // built-in fake, until the test ends, and returns its base URL.
-func start(t *testing.T, args ...string) string {
+func start(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	out := &transcript.Buffer{}
-	result := make(chan error, 1)
-	go func() {
-		result <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-pace", "0"}, args...), out, bots.Env(nil))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-result:
-			assert.NoError(t, err)
-		case <-time.After(timeout):
-			assert.Fail(t, "the example did not shut down")
-		}
+	url, _ := transcript.Serve(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, []string{"-addr", "127.0.0.1:0", "-pace", "0"}, out, bots.Env(nil))
 	})
-	listening := regexp.MustCompile(`listening on (http://\S+)/\n`)
-	text, ok := out.WaitFor(listening.MatchString, timeout)
-	require.True(t, ok, text)
-	return listening.FindStringSubmatch(text)[1]
+	return url
 }
 
 func chat(t *testing.T, url, accept, body string) *http.Response {

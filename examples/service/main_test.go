@@ -5,7 +5,6 @@ import (
 	"flag"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,25 +27,9 @@ const timeout = 30 * time.Second
 // returns its base URL and its log.
 func start(t *testing.T, env bots.LookupEnv, args ...string) (string, *transcript.Buffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	out := &transcript.Buffer{}
-	result := make(chan error, 1)
-	go func() {
-		result <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-pace", "0"}, args...), out, env)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-result:
-			assert.NoError(t, err)
-		case <-time.After(timeout):
-			assert.Fail(t, "the service did not shut down")
-		}
+	return transcript.Serve(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, append([]string{"-addr", "127.0.0.1:0", "-pace", "0"}, args...), out, env)
 	})
-	listening := regexp.MustCompile(`listening on (http://\S+)/\n`)
-	text, ok := out.WaitFor(listening.MatchString, timeout)
-	require.True(t, ok, text)
-	return listening.FindStringSubmatch(text)[1], out
 }
 
 // workspaceFake starts a workspace fake and the environment that points the
