@@ -462,3 +462,66 @@ func TestHeartbeat(t *testing.T) {
 	}
 	assert.Empty(t, clk.Pending(), "the heartbeat ends with the handler")
 }
+
+// TestChunkedBodyBrowserGone sends the message as a chunked body whose end
+// comes after the JSON value has been decoded, as a streaming upload's may,
+// and checks that a browser that goes away while the chatbot is silent is
+// still noticed although nothing read the body's end.
+func TestChunkedBodyBrowserGone(t *testing.T) {
+	t.Parallel()
+	bot := chatbottest.NewBot().ReplyChunks("one ", "two")
+	bot.StallAfter(1)
+	decoded := make(chan struct{})
+	srv := httptest.NewServer(relay.Handler(bot, func(r *http.Request) (chatbot.Request, error) {
+		req, err := relay.DecodeJSON(r)
+		close(decoded)
+		return req, err
+	}))
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	body, upload := io.Pipe()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/chat", body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	responses := make(chan *http.Response, 1)
+	go func() {
+		resp, err := srv.Client().Do(req)
+		if assert.NoError(t, err) {
+			responses <- resp
+		}
+	}()
+	_, err = io.WriteString(upload, `{"message":"hi"}`)
+	require.NoError(t, err)
+	select {
+	case <-decoded:
+	case <-time.After(hang):
+		t.Fatal("the message was not decoded")
+	}
+	require.NoError(t, upload.Close()) // the body ends after its JSON was decoded
+
+	var resp *http.Response
+	select {
+	case resp = <-responses:
+	case <-time.After(hang):
+		t.Fatal("no response")
+	}
+	for c, err := range relaytest.Read(resp) {
+		require.NoError(t, err)
+		if c.Text != "" {
+			break
+		}
+	}
+	select {
+	case <-bot.Stalled():
+	case <-time.After(hang):
+		t.Fatal("the bot never stalled")
+	}
+	cancel()
+	select {
+	case <-bot.Disconnects():
+	case <-time.After(hang):
+		t.Fatal("the chatbot call was not cancelled")
+	}
+}
