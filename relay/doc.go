@@ -106,7 +106,8 @@
 // compression, and, while the chatbot is silent, a heartbeat comment
 // (": ping") every [DefaultHeartbeat] ([WithHeartbeat]). The chatbot call
 // runs under the request's context, so a browser that goes away cancels
-// it at once and its connection to the provider closes. Write holds no
-// buffer of its own: a slow browser blocks the writes, which stops reading
-// the provider's stream (back-pressure), instead of piling up memory.
+// it at once and its connection to the provider closes. Write keeps no
+// backlog: it reads the next chunk only once the last one is written, so a
+// slow browser blocks the writes, which stops reading the provider's stream
+// (back-pressure), instead of piling up memory.
 package relay

@@ -155,9 +155,9 @@ var ErrWrite = errors.New("relay: writing the reply failed")
 //
 // Nothing is written until the first chunk arrives: an error before it is
 // answered by [WriteError] (an HTTP status, or nothing for the caller's
-// cancellation). Each chunk is written and flushed at once, with no buffer
-// of its own: a slow browser slows the loop, and so the provider's stream
-// (back-pressure). An error after the first byte becomes the format's error
+// cancellation). Each chunk is written and flushed before the next is read,
+// with no backlog: a slow browser slows the loop, and so the provider's
+// stream (back-pressure). An error after the first byte becomes the format's error
 // part or event, after the text already sent; a stream that ends without
 // its final chunk is such an error too ([chatbot.ErrIncomplete]).
 //

@@ -27,14 +27,14 @@ type StatusError interface {
 // stream that failed after its first byte; see the table in the package
 // documentation.
 const (
-	CodeInvalidRequest  = "INVALID_REQUEST"
-	CodeRateLimited     = "RATE_LIMITED"
-	CodeUnavailable     = "UNAVAILABLE"
-	CodeQuotaExceeded   = "QUOTA_EXCEEDED"
-	CodeTimeout         = "TIMEOUT"
-	CodeUpstreamRefused = "UPSTREAM_REFUSED"
-	CodeUpstreamError   = "UPSTREAM_ERROR"
-	CodeInternal        = "INTERNAL"
+	CodeInvalidRequest  = "INVALID_REQUEST"  // 400: the request or the message was refused
+	CodeRateLimited     = "RATE_LIMITED"     // 429: too many requests, by the provider's or the client's limit
+	CodeUnavailable     = "UNAVAILABLE"      // 503: the circuit is open (or another StatusError's 503)
+	CodeQuotaExceeded   = "QUOTA_EXCEEDED"   // 503: the site's credits with the provider are used up
+	CodeTimeout         = "TIMEOUT"          // 504: the provider fell silent, or a deadline passed
+	CodeUpstreamRefused = "UPSTREAM_REFUSED" // 502: the provider refused this server (401, 403, 404)
+	CodeUpstreamError   = "UPSTREAM_ERROR"   // 502: any other provider or transport failure
+	CodeInternal        = "INTERNAL"         // 500: a program error (a stream ranged twice)
 )
 
 // Status returns the HTTP status a relay answers err with when it fails
