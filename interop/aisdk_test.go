@@ -3,7 +3,9 @@ package interop_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -84,10 +86,16 @@ func TestAISDKReadsTheRelay(t *testing.T) {
 	handle("/replace", []chatbot.Chunk{{Text: "bad words"}, {Text: "[removed]", Replace: true, Done: true, FinishReason: chatbot.FinishContentFilter}}, nil)
 	handle("/mid", []chatbot.Chunk{{Text: "Partial", ConversationID: "conv-2"}, {Text: " text"}}, chatbottest.ServerError())
 	handle("/before", nil, chatbottest.RateLimited(7*time.Second))
+	// /ping holds the reply until a heartbeat comment went out between two
+	// deltas, which the ai package's SSE parser must skip.
+	pinged := make(chan struct{})
+	mux.Handle("POST /ping", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		relay.Handler(pingBot{pinged}, nil, relay.WithHeartbeat(time.Millisecond)).ServeHTTP(&pingWatch{ResponseWriter: w, pinged: pinged}, r)
+	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	cmd := exec.CommandContext(t.Context(), node, "read.mjs", srv.URL+"/ok", srv.URL+"/replace", srv.URL+"/mid", srv.URL+"/before")
+	cmd := exec.CommandContext(t.Context(), node, "read.mjs", srv.URL+"/ok", srv.URL+"/replace", srv.URL+"/mid", srv.URL+"/before", srv.URL+"/ping")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -100,7 +108,7 @@ func TestAISDKReadsTheRelay(t *testing.T) {
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), sc.Text())
 		results[r.API[len(srv.URL):]] = r
 	}
-	require.Len(t, results, 4, string(out))
+	require.Len(t, results, 5, string(out))
 
 	t.Run("normal reply", func(t *testing.T) {
 		r := results["/ok"]
@@ -131,6 +139,13 @@ func TestAISDKReadsTheRelay(t *testing.T) {
 		require.Nil(t, r.Thrown)
 		require.NotNil(t, r.Message)
 		assert.Equal(t, "[removed]", r.Message.text())
+	})
+	t.Run("heartbeat", func(t *testing.T) {
+		r := results["/ping"]
+		require.Nil(t, r.Thrown)
+		require.Empty(t, r.Errors)
+		require.NotNil(t, r.Message)
+		assert.Equal(t, "before ping, after ping", r.Message.text())
 	})
 	t.Run("error mid-stream", func(t *testing.T) {
 		r := results["/mid"]
@@ -164,3 +179,45 @@ func TestAISDKReadsTheRelay(t *testing.T) {
 		}}, got[0])
 	})
 }
+
+// pingBot answers "before ping, ", then waits for pinged before the rest.
+type pingBot struct{ pinged chan struct{} }
+
+func (b pingBot) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
+	return chatbot.Collect(b.Stream(ctx, req))
+}
+
+func (b pingBot) Stream(ctx context.Context, _ chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	return func(yield func(chatbot.Chunk, error) bool) {
+		if !yield(chatbot.Chunk{Text: "before ping, "}, nil) {
+			return
+		}
+		select {
+		case <-b.pinged:
+		case <-ctx.Done():
+			yield(chatbot.Chunk{}, ctx.Err())
+			return
+		}
+		if yield(chatbot.Chunk{Text: "after ping"}, nil) {
+			yield(chatbot.Chunk{Done: true}, nil)
+		}
+	}
+}
+
+// pingWatch closes pinged when a heartbeat comment is written.
+type pingWatch struct {
+	http.ResponseWriter
+	pinged chan struct{}
+	once   sync.Once
+}
+
+func (w *pingWatch) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	if bytes.HasPrefix(p, []byte(": ping")) {
+		w.once.Do(func() { close(w.pinged) })
+	}
+	return n, err
+}
+
+// Unwrap lets http.ResponseController flush the underlying writer.
+func (w *pingWatch) Unwrap() http.ResponseWriter { return w.ResponseWriter }
