@@ -39,6 +39,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // containers give /dev/shm 64 MB
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	t.Cleanup(cancelAlloc)
