@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -523,5 +524,50 @@ func TestChunkedBodyBrowserGone(t *testing.T) {
 	case <-bot.Disconnects():
 	case <-time.After(hang):
 		t.Fatal("the chatbot call was not cancelled")
+	}
+}
+
+// TestNoGoroutineStays relays a real provider client to a browser that goes
+// away mid-reply, heartbeat on, and then finds no goroutine running code of
+// the relay or of the provider client. It is not parallel, so that no other
+// test's relay runs meanwhile.
+func TestNoGoroutineStays(t *testing.T) {
+	fake := workspacetest.NewServer(workspacetest.Config{})
+	t.Cleanup(fake.Close)
+	fake.SetReply("First ", "second")
+	fake.StallAfter(1)
+	client, err := workspace.NewClient(fake.APIKey(), fake.ChatbotID(), chatbot.WithBaseURL(fake.URL))
+	require.NoError(t, err)
+	h := relay.Handler(client, nil, relay.WithHeartbeat(time.Hour))
+	returned := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(returned)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	resp := post(t, ctx, srv, "text/event-stream", `{"message":"hi"}`)
+	for c, err := range relaytest.Read(resp) {
+		require.NoError(t, err)
+		if c.Text != "" {
+			break
+		}
+	}
+	cancel()
+	select {
+	case <-fake.Disconnects():
+	case <-time.After(hang):
+		t.Fatal("the provider's connection stayed open")
+	}
+	select {
+	case <-returned:
+	case <-time.After(hang):
+		t.Fatal("the handler did not return")
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, code := range []string{"chatbot-go/chatbot/relay.", "chatbot-go/chatbot/workspace.", "chatbot-go/chatbot/internal/rest."} {
+		assert.NotContains(t, stacks, code)
 	}
 }
