@@ -25,6 +25,7 @@ func BenchmarkMemory(b *testing.B)      { benchScenarios(b, memoryScenarios()...
 func BenchmarkConcurrency(b *testing.B) { benchScenarios(b, concurrencyScenario()) }
 func BenchmarkOpenStreams(b *testing.B) { benchScenarios(b, openStreamsScenarios()...) }
 func BenchmarkHTTP2(b *testing.B)       { benchScenarios(b, h2Scenario()) }
+func BenchmarkRelay(b *testing.B)       { benchScenarios(b, relayScenarios()...) }
 
 // TestMain lets the test binary serve the open-streams scenario when it is
 // started as that scenario's child process.

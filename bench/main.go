@@ -28,7 +28,8 @@ func scenarios() []scenario {
 	s = append(s, memoryScenarios()...)
 	s = append(s, concurrencyScenario())
 	s = append(s, openStreamsScenarios()...)
-	return append(s, h2Scenario())
+	s = append(s, h2Scenario())
+	return append(s, relayScenarios()...)
 }
 
 func main() {

@@ -26,23 +26,6 @@ const carefulBufSize = 4 << 10
 // are: mostly idle. Once every stream has received its first delta, the
 // client's live heap and goroutines per open stream are read.
 func openStreamsScenarios() []scenario {
-	key := func(r testing.BenchmarkResult) float64 { return r.Extra["heap-KiB/stream"] }
-	row := func(r, floor testing.BenchmarkResult) (string, string) {
-		figure := fmt.Sprintf("%.2f KiB heap, %.2f KiB stack, %.2f goroutines besides the consumer, %.2f conns per open stream",
-			r.Extra["heap-KiB/stream"], r.Extra["stack-KiB/stream"], r.Extra["goroutines/stream"], r.Extra["conns/stream"])
-		ratio := fmt.Sprintf("%.2f× heap, %+.2f goroutines per stream", r.Extra["heap-KiB/stream"]/floor.Extra["heap-KiB/stream"],
-			r.Extra["goroutines/stream"]-floor.Extra["goroutines/stream"])
-		return figure, ratio
-	}
-	check := func(cfg config, o outcome) error {
-		if o.open.streams != cfg.openStreams {
-			return fmt.Errorf("%d streams held open, want %d", o.open.streams, cfg.openStreams)
-		}
-		if o.deltas < cfg.openStreams {
-			return fmt.Errorf("%d deltas for %d streams", o.deltas, cfg.openStreams)
-		}
-		return nil
-	}
 	return []scenario{
 		{
 			name: "7a. open streams, SSE (10,000 held open; -quick: 1,000)",
@@ -68,7 +51,7 @@ func openStreamsScenarios() []scenario {
 					}},
 				}, c.stop
 			},
-			check: check, key: key, row: row,
+			check: openCheck, key: openKey, row: openRow,
 		},
 		{
 			name: "7b. open streams, raw text (10,000 held open; -quick: 1,000)",
@@ -94,9 +77,31 @@ func openStreamsScenarios() []scenario {
 					}},
 				}, c.stop
 			},
-			check: check, key: key, row: row,
+			check: openCheck, key: openKey, row: openRow,
 		},
 	}
+}
+
+// openKey, openRow and openCheck are the key, row and check of the
+// open-streams scenarios (7a, 7b, 11b).
+func openKey(r testing.BenchmarkResult) float64 { return r.Extra["heap-KiB/stream"] }
+
+func openRow(r, floor testing.BenchmarkResult) (string, string) {
+	figure := fmt.Sprintf("%.2f KiB heap, %.2f KiB stack, %.2f goroutines besides the consumer, %.2f conns per open stream",
+		r.Extra["heap-KiB/stream"], r.Extra["stack-KiB/stream"], r.Extra["goroutines/stream"], r.Extra["conns/stream"])
+	ratio := fmt.Sprintf("%.2f× heap, %+.2f goroutines per stream", r.Extra["heap-KiB/stream"]/floor.Extra["heap-KiB/stream"],
+		r.Extra["goroutines/stream"]-floor.Extra["goroutines/stream"])
+	return figure, ratio
+}
+
+func openCheck(cfg config, o outcome) error {
+	if o.open.streams != cfg.openStreams {
+		return fmt.Errorf("%d streams held open, want %d", o.open.streams, cfg.openStreams)
+	}
+	if o.deltas < cfg.openStreams {
+		return fmt.Errorf("%d deltas for %d streams", o.deltas, cfg.openStreams)
+	}
+	return nil
 }
 
 // holdStreams opens n streams at once with open, each calling opened after

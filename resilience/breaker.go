@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,13 @@ func (e *CircuitOpenError) Error() string {
 
 // Is reports whether target is [ErrCircuitOpen].
 func (e *CircuitOpenError) Is(target error) bool { return target == ErrCircuitOpen }
+
+// HTTPStatus returns 503 Service Unavailable and RetryAfter, so that
+// package relay (its StatusError) answers an open circuit with a 503 and a
+// Retry-After of the time until the next probe.
+func (e *CircuitOpenError) HTTPStatus() (int, time.Duration) {
+	return http.StatusServiceUnavailable, e.RetryAfter
+}
 
 // BreakerState is the state of a circuit breaker.
 type BreakerState int

@@ -18,6 +18,7 @@ import (
 
 	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest"
+	"github.com/chatbot-go/chatbot/relay"
 	"github.com/chatbot-go/chatbot/resilience"
 	"github.com/chatbot-go/chatbot/stammer"
 	"github.com/chatbot-go/chatbot/stammer/stammertest"
@@ -68,6 +69,8 @@ func TestBreakerOpensAndRefusesAtOnce(t *testing.T) {
 	assert.Positive(t, open.RetryAfter)
 	assert.LessOrEqual(t, open.RetryAfter, time.Hour)
 	assert.True(t, strings.HasPrefix(err.Error(), "resilience: circuit open for workspace/"+srv.ChatbotID()+" (next probe in "), err.Error())
+	assert.Equal(t, http.StatusServiceUnavailable, relay.Status(err), "a relay answers an open circuit with 503")
+	assert.Equal(t, open.RetryAfter, relay.RetryAfter(err), "and Retry-After until the next probe")
 
 	_, err = chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hello"}))
 	require.ErrorIs(t, err, resilience.ErrCircuitOpen)

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +12,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/examples/internal/bots"
 	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/examples/internal/transcript"
+	"github.com/chatbot-go/chatbot/relay"
+	"github.com/chatbot-go/chatbot/relay/relaytest"
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
@@ -27,25 +27,9 @@ const timeout = 30 * time.Second
 // returns its base URL and its log.
 func start(t *testing.T, env bots.LookupEnv, args ...string) (string, *transcript.Buffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	out := &transcript.Buffer{}
-	result := make(chan error, 1)
-	go func() {
-		result <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-pace", "0"}, args...), out, env)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-result:
-			assert.NoError(t, err)
-		case <-time.After(timeout):
-			assert.Fail(t, "the service did not shut down")
-		}
+	return transcript.Serve(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, append([]string{"-addr", "127.0.0.1:0", "-pace", "0"}, args...), out, env)
 	})
-	listening := regexp.MustCompile(`listening on (http://\S+)/\n`)
-	text, ok := out.WaitFor(listening.MatchString, timeout)
-	require.True(t, ok, text)
-	return listening.FindStringSubmatch(text)[1], out
 }
 
 // workspaceFake starts a workspace fake and the environment that points the
@@ -61,35 +45,6 @@ func workspaceFake(t *testing.T) (*workspacetest.Server, bots.LookupEnv) {
 	})
 }
 
-// event is one Server-Sent Event as the service sends it.
-type event struct {
-	Name string
-	Data map[string]any
-}
-
-// readEvent reads the next event, or returns io.EOF at the end of the body.
-func readEvent(t *testing.T, r *bufio.Reader) (event, error) {
-	t.Helper()
-	var ev event
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return ev, err
-		}
-		line = strings.TrimSuffix(line, "\n")
-		switch {
-		case line == "":
-			return ev, nil
-		case strings.HasPrefix(line, "event: "):
-			ev.Name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.Data))
-		default:
-			require.FailNow(t, "unexpected line", line)
-		}
-	}
-}
-
 func post(t *testing.T, ctx context.Context, url, body string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/chat", strings.NewReader(body))
@@ -101,18 +56,10 @@ func post(t *testing.T, ctx context.Context, url, body string) *http.Response {
 	return resp
 }
 
-func readAll(t *testing.T, resp *http.Response) []event {
+// read folds the service's reply with relaytest.
+func read(t *testing.T, resp *http.Response) (*chatbot.Reply, error) {
 	t.Helper()
-	r := bufio.NewReader(resp.Body)
-	var events []event
-	for {
-		ev, err := readEvent(t, r)
-		if err == io.EOF {
-			return events
-		}
-		require.NoError(t, err)
-		events = append(events, ev)
-	}
+	return chatbot.Collect(relaytest.Read(resp))
 }
 
 func TestServiceRelay(t *testing.T) {
@@ -124,24 +71,16 @@ func TestServiceRelay(t *testing.T) {
 	resp := post(t, t.Context(), url, `{"message":"hi"}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-	events := readAll(t, resp)
-	require.NotEmpty(t, events)
-	var text strings.Builder
-	for i, ev := range events {
-		assert.Empty(t, ev.Name)
-		text.WriteString(ev.Data["text"].(string))
-		assert.Equal(t, i == len(events)-1, ev.Data["done"], "event %d", i)
-	}
-	assert.Equal(t, "Hello from the service.", text.String())
-	id, _ := events[len(events)-1].Data["conversationId"].(string)
+	reply, err := read(t, resp)
+	require.NoError(t, err)
+	assert.Equal(t, "Hello from the service.", reply.Text)
+	id := reply.ConversationID
 	require.NotEmpty(t, id)
 
 	// The conversation continues with the id the page sends back.
-	resp = post(t, t.Context(), url, `{"message":"again","conversationId":"`+id+`"}`)
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	events = readAll(t, resp)
-	require.NotEmpty(t, events)
-	assert.Equal(t, true, events[len(events)-1].Data["done"])
+	reply, err = read(t, post(t, t.Context(), url, `{"message":"again","conversationId":"`+id+`"}`))
+	require.NoError(t, err)
+	assert.Equal(t, id, reply.ConversationID)
 	assert.Equal(t, []string{"hi", "again"}, srv.Messages(id))
 	text2, ok := out.WaitForCount("chat: relayed", 2, timeout)
 	assert.True(t, ok, text2)
@@ -152,20 +91,23 @@ func TestServiceWithBuiltInFake(t *testing.T) {
 	url, out := start(t, nil, "-provider", "stammer")
 	assert.Contains(t, out.String(), "relaying stammer: built-in fake")
 
-	events := readAll(t, post(t, t.Context(), url, `{"message":"hello"}`))
-	require.Len(t, events, 1, "stammer does not stream: one final chunk")
-	assert.Equal(t, bots.DemoAnswer("stammer", "hello"), events[0].Data["text"])
-	assert.Equal(t, true, events[0].Data["done"])
+	reply, err := read(t, post(t, t.Context(), url, `{"message":"hello"}`))
+	require.NoError(t, err)
+	assert.Equal(t, bots.DemoAnswer("stammer", "hello"), reply.Text)
 }
 
 func TestServiceBadRequest(t *testing.T) {
 	t.Parallel()
-	_, env := workspaceFake(t)
+	srv, env := workspaceFake(t)
 	url, _ := start(t, env)
 	for _, body := range []string{`{"message":"  "}`, `not json`} {
-		resp := post(t, t.Context(), url, body)
-		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+		_, err := read(t, post(t, t.Context(), url, body))
+		var relayErr *relaytest.Error
+		require.ErrorAs(t, err, &relayErr, body)
+		assert.Equal(t, http.StatusBadRequest, relayErr.Status, body)
+		assert.Equal(t, relay.CodeInvalidRequest, relayErr.Code, body)
 	}
+	assert.Zero(t, srv.Count(), "nothing was sent")
 }
 
 func TestServicePage(t *testing.T) {
@@ -179,27 +121,29 @@ func TestServicePage(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
-	for _, want := range []string{`fetch("/chat"`, "getReader()", "AbortController", `event === "error"`} {
+	for _, want := range []string{`fetch("/chat"`, "getReader()", "AbortController", `case "error"`} {
 		assert.Contains(t, string(body), want)
 	}
 }
 
-func TestServiceErrorEvent(t *testing.T) {
+func TestServiceErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		script   func(*workspacetest.Server)
-		text     string // relayed before the error
-		code     string
-		contains string
+		name   string
+		script func(*workspacetest.Server)
+		status int    // of a failure before the first byte; 0 for one in the stream
+		text   string // relayed before the error
+		code   string
+		secret string // the provider's words, never relayed
 	}{
 		{
-			name: "refused",
+			name: "refused before the first byte",
 			script: func(s *workspacetest.Server) {
 				s.FailNext(1, workspacetest.Failure{Status: http.StatusPaymentRequired, Code: "INSUFFICIENT_CREDITS", Message: "Not enough credits"})
 			},
-			code:     "QUOTA_EXCEEDED",
-			contains: "Not enough credits",
+			status: http.StatusServiceUnavailable,
+			code:   relay.CodeQuotaExceeded,
+			secret: "Not enough credits",
 		},
 		{
 			name: "mid-stream",
@@ -207,8 +151,9 @@ func TestServiceErrorEvent(t *testing.T) {
 				s.SetReply("Partial ", "reply")
 				s.FailStream("MODEL_ERROR", "The model failed")
 			},
-			text:     "Partial reply",
-			contains: "The model failed",
+			text:   "Partial reply",
+			code:   relay.CodeUpstreamError,
+			secret: "The model failed",
 		},
 	}
 	for _, tt := range tests {
@@ -216,22 +161,18 @@ func TestServiceErrorEvent(t *testing.T) {
 			t.Parallel()
 			srv, env := workspaceFake(t)
 			tt.script(srv)
-			url, _ := start(t, env)
+			url, out := start(t, env)
 
-			events := readAll(t, post(t, t.Context(), url, `{"message":"hi"}`))
-			require.NotEmpty(t, events)
-			last := events[len(events)-1]
-			require.Equal(t, "error", last.Name)
-			assert.Contains(t, last.Data["error"], tt.contains)
-			if tt.code != "" {
-				assert.Equal(t, tt.code, last.Data["code"])
-			}
-			var text strings.Builder
-			for _, ev := range events[:len(events)-1] {
-				assert.Equal(t, false, ev.Data["done"])
-				text.WriteString(ev.Data["text"].(string))
-			}
-			assert.Equal(t, tt.text, text.String())
+			reply, err := read(t, post(t, t.Context(), url, `{"message":"hi"}`))
+			var relayErr *relaytest.Error
+			require.ErrorAs(t, err, &relayErr)
+			assert.Equal(t, tt.status, relayErr.Status)
+			assert.Equal(t, tt.code, relayErr.Code)
+			assert.NotContains(t, relayErr.Message, tt.secret)
+			assert.Equal(t, tt.text, reply.Text)
+			logged, ok := out.WaitForCount("chat: failed after", 1, timeout)
+			assert.True(t, ok, logged)
+			assert.Contains(t, logged, tt.secret, "the service's own log keeps the provider's words")
 		})
 	}
 }
@@ -249,9 +190,13 @@ func TestServiceCallerDisconnects(t *testing.T) {
 	defer cancel()
 	resp := post(t, ctx, url, `{"message":"hi"}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	ev, err := readEvent(t, bufio.NewReader(resp.Body))
-	require.NoError(t, err)
-	require.Equal(t, "First ", ev.Data["text"])
+	for chunk, err := range relaytest.Read(resp) {
+		require.NoError(t, err)
+		if chunk.Text != "" {
+			require.Equal(t, "First ", chunk.Text)
+			break
+		}
+	}
 
 	cancel()
 	select {

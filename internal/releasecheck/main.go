@@ -57,7 +57,7 @@ const rootPath = "github.com/chatbot-go/chatbot"
 // testOnly lists the module directories that are never released, besides
 // those under an internal directory: they hold tests and benchmarks, and may
 // keep replaces and test-only dependencies.
-var testOnly = []string{"bench", "reliability"}
+var testOnly = []string{"bench", "interop", "reliability"}
 
 // forbidden are the dependencies that must not reach a consumer's module
 // graph: fault injection and its own dependencies, and leak checking.
