@@ -6,8 +6,10 @@
 // receives, and can be scripted to fail, stall, cut or split its replies.
 // It speaks the vocabulary every provider fake shares (see package
 // [fakes]): SetReply, SetAnswer, FailNext, RateLimitNext, StallNext,
-// Requests, Connections, Disconnects; and shapes its streams with SetPace,
-// SplitWrites, CutAfter and StallAfter.
+// Requests, Connections, Disconnects; shapes its streams with SetPace,
+// SplitWrites, CutAfter and StallAfter; and scripts the citations replies
+// carry with SetSources, the setter chatbottest.Run's check of sources
+// needs (CustomGPT reports no usage and no finish reason).
 //
 //	srv := customgpttest.NewServer(customgpttest.Config{})
 //	defer srv.Close()
@@ -26,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 )
@@ -220,11 +223,36 @@ func (s *Server) SetCredits(n int) {
 }
 
 // SetCitations makes every answer cite these pages, by their ids, and
-// serves them at the citations endpoint. None turns citations off.
+// serves them at the citations endpoint. None turns citations off. It
+// replaces [Server.SetSources].
 func (s *Server) SetCitations(cits ...Citation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.citations = slices.Clone(cits)
+}
+
+// SetSources makes every later answer cite these sources as CustomGPT
+// does: by their ids alone, in "citations" of the JSON answer and of the
+// stream's "finish" event, each served at the citations endpoint with its
+// Title as the title, its URL as the url and its Snippet as the
+// description. Score and Raw have no place on the wire and are left out.
+// No sources turns citations off. It replaces [Server.SetCitations].
+//
+// CustomGPT's citation ids are integers, so each source's ID must be a
+// positive integer written as [strconv.FormatInt] writes it ("7", not
+// "07" or "doc-7"); SetSources panics on any other, as a source the
+// provider cannot send is a mistake in the test, and renumbering or
+// dropping it would make the test check something else than it says.
+func (s *Server) SetSources(sources ...chatbot.Source) {
+	cits := make([]Citation, len(sources))
+	for i, src := range sources {
+		id, err := strconv.ParseInt(src.ID, 10, 64)
+		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != src.ID {
+			panic(fmt.Sprintf("customgpttest: SetSources: source id %q is no CustomGPT citation id (a positive integer)", src.ID))
+		}
+		cits[i] = Citation{ID: id, URL: src.URL, Title: src.Title, Description: src.Snippet}
+	}
+	s.SetCitations(cits...)
 }
 
 // FailStream makes streams send an "error" event with message (and code
