@@ -463,15 +463,10 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 			"metadata":          map[string]any{"user_ip": "127.0.0.1", "user_agent": r.UserAgent(), "external_id": r.URL.Query().Get("external_id"), "request_source": "api"},
 			"response_feedback": nil,
 		}})
-		w.Header().Set("Content-Type", "application/json")
-		if out.Start(http.StatusOK) {
-			out.Piece(b)
-		}
+		out.JSON(b)
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	if !out.Start(http.StatusOK) {
+	if !out.StartEvents() {
 		return
 	}
 	for _, p := range parts {

@@ -9,6 +9,7 @@ package fake
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -263,6 +264,8 @@ func (s *Server) Output(w http.ResponseWriter, r *http.Request) *Output {
 }
 
 // Output writes the body of one reply, piece by piece, as its [Shape] says.
+// [Output.JSON] and [Output.StartEvents] start the two kinds of reply the
+// fakes send; a handler sets any other header before calling them.
 type Output struct {
 	srv     *Server
 	w       http.ResponseWriter
@@ -278,6 +281,24 @@ func (o *Output) Start(status int) bool {
 	o.w.WriteHeader(status)
 	o.flush()
 	return o.gate()
+}
+
+// JSON answers 200 with body, a whole JSON reply, as one piece: held
+// before it when the reply stalls at 0, after it at any other count, and
+// split or cut as the shape says.
+func (o *Output) JSON(body []byte) {
+	o.w.Header().Set("Content-Type", "application/json")
+	if o.Start(http.StatusOK) {
+		o.Piece(body)
+	}
+}
+
+// StartEvents starts a 200 stream of Server-Sent Events (text/event-stream,
+// not to be cached) and reports whether to go on, as [Output.Start] does.
+func (o *Output) StartEvents() bool {
+	o.w.Header().Set("Content-Type", "text/event-stream")
+	o.w.Header().Set("Cache-Control", "no-cache")
+	return o.Start(http.StatusOK)
 }
 
 // gate holds the reply if it stalls here, reporting whether to go on.
@@ -408,6 +429,14 @@ func WriteBody(w http.ResponseWriter, status int, body string) {
 	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
+}
+
+// WriteJSON answers status with v encoded as JSON by a json.Encoder
+// (ending in a newline).
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // SetRetryAfter sets the Retry-After header of a failure that has one.

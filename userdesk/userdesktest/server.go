@@ -337,10 +337,7 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := json.Marshal(envelope{Success: true, ConversationID: convID, Response: strings.Join(parts, "")})
-	w.Header().Set("Content-Type", "application/json")
-	if out.Start(http.StatusOK) {
-		out.Piece(body)
-	}
+	out.JSON(body)
 }
 
 func decodeBody(r *http.Request, v any) error {
