@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing/iotest"
 	"time"
 
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
@@ -452,4 +453,23 @@ func StatusOr(f fakes.Failure, def int) int {
 		return f.Status
 	}
 	return def
+}
+
+// StreamTransport is an [http.RoundTripper] that answers every request 200
+// with Body as an event stream, from memory, read one byte at a time when
+// OneByte is set: a provider's stream reader fuzzed through its client
+// costs no connection per iteration.
+type StreamTransport struct {
+	Body    []byte
+	OneByte bool
+}
+
+// RoundTrip answers r with the stream.
+func (st StreamTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body io.Reader = bytes.NewReader(st.Body)
+	if st.OneByte {
+		body = iotest.OneByteReader(body)
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream"}},
+		Body: io.NopCloser(body), Request: r}, nil
 }
