@@ -18,9 +18,7 @@ package customgpttest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -367,7 +365,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name string `json:"name"`
 	}
-	if err := decodeBody(r, &in); err != nil {
+	if err := fake.DecodeBody(r, &in); err != nil {
 		writeError(w, r, http.StatusBadRequest, "The request body is not valid JSON")
 		return
 	}
@@ -421,7 +419,7 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Prompt string `json:"prompt"`
 	}
-	if err := decodeBody(r, &in); err != nil || strings.TrimSpace(in.Prompt) == "" {
+	if err := fake.DecodeBody(r, &in); err != nil || strings.TrimSpace(in.Prompt) == "" {
 		writeError(w, r, http.StatusBadRequest, "The prompt field is required.")
 		return
 	}
@@ -489,12 +487,4 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 func event(v any) []byte {
 	b, _ := json.Marshal(v)
 	return []byte("data: " + string(b) + "\n\n")
-}
-
-func decodeBody(r *http.Request, v any) error {
-	err := json.NewDecoder(r.Body).Decode(v)
-	if errors.Is(err, io.EOF) {
-		return nil // an empty body is an empty object
-	}
-	return err
 }

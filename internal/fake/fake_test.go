@@ -290,3 +290,12 @@ func TestServerReadsItsClock(t *testing.T) {
 	assert.False(t, real.Now().IsZero(), "the default is the real clock")
 	assert.True(t, strings.HasPrefix(real.URL, "http://127.0.0.1:"))
 }
+
+func TestDecodeBody(t *testing.T) {
+	t.Parallel()
+	var v struct{ A int }
+	require.NoError(t, fake.DecodeBody(httptest.NewRequest(http.MethodPost, "/", strings.NewReader("")), &v), "an empty body is an empty object")
+	require.NoError(t, fake.DecodeBody(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"A":3}`)), &v))
+	assert.Equal(t, 3, v.A)
+	require.Error(t, fake.DecodeBody(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"A":`)), &v))
+}
