@@ -2,17 +2,18 @@
 // [Chatbot], talks to chatbots built on Stammer.ai and its agency white-labels
 // such as Lety (package stammer), SiteGPT (package sitegpt), Userdesk
 // (package userdesk), PollyBot-style workspace platforms (package
-// workspace), Chatbase (package chatbase), Dify (package dify) and Flowise
-// (package flowise).
+// workspace), Chatbase (package chatbase), Dify (package dify), Flowise
+// (package flowise) and CustomGPT.ai (package customgpt).
 //
 // # Choosing a provider
 //
 // Each provider package has a NewClient(apiKey, chatbotID, opts...) (Dify's
-// takes no chatbot id: its key names the app) whose *Client implements
-// [Chatbot] and adds typed methods for what the shared interface cannot say
-// (threads, leads, conversations). Options such as
-// [WithBaseURL] and [WithMaxRetries] are shared by every provider. A client
-// is immutable and safe for concurrent use; make one per chatbot and reuse it.
+// takes no chatbot id: its key names the app; CustomGPT's chatbot id is its
+// project id) whose *Client implements [Chatbot] and adds typed methods for
+// what the shared interface cannot say (threads, leads, conversations,
+// citations). Options such as [WithBaseURL] and [WithMaxRetries] are shared
+// by every provider. A client is immutable and safe for concurrent use; make
+// one per chatbot and reuse it.
 //
 //	bot, err := workspace.NewClient(os.Getenv("WORKSPACE_API_KEY"), chatbotID)
 //	reply, err := bot.Chat(ctx, chatbot.Request{Message: "Hello"})
@@ -29,9 +30,9 @@
 // [Collect] folds a stream into a [Reply] and, on error, returns the partial
 // reply together with the error; it holds at most [DefaultMaxCollectBytes] of
 // text ([CollectN] sets another bound) and past it returns an error wrapping
-// [ErrReplyTooLarge]. Userdesk streams raw text; workspace, Chatbase, Dify
-// and Flowise stream Server-Sent Events; Stammer and SiteGPT do not stream,
-// so their Stream yields the whole reply as one final chunk.
+// [ErrReplyTooLarge]. Userdesk streams raw text; workspace, Chatbase, Dify,
+// Flowise and CustomGPT stream Server-Sent Events; Stammer and SiteGPT do
+// not stream, so their Stream yields the whole reply as one final chunk.
 //
 // A call or a stream that stays silent for [DefaultStreamIdleTimeout] (no
 // headers, or no byte of the body) ends with an error wrapping

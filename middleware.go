@@ -38,7 +38,7 @@ func Wrap(bot Chatbot, mws ...Middleware) Chatbot {
 // Info says which provider and which chatbot a [Chatbot] talks to, for logs,
 // metrics, trace attributes and rate-limit keys. It carries no secret.
 type Info struct {
-	Provider  string // "stammer", "sitegpt", "userdesk", "workspace", "chatbase", "dify", "flowise", …; empty if unknown
+	Provider  string // "stammer", "sitegpt", "userdesk", "workspace", "chatbase", "dify", "flowise", "customgpt", …; empty if unknown
 	ChatbotID string // the provider's chatbot id (Stammer's chatbot UUID); empty if unknown
 
 	// Capabilities says what the provider can do; the zero value when

@@ -29,7 +29,7 @@ import (
 var updateREADME = flag.Bool("update", false, "rewrite the capability table of README.md from the providers' Info")
 
 // capabilityProviders are the providers of README.md's capability table, in
-// its order. Adding a provider is one line here.
+// its order (the providers table's). Adding a provider is one line here.
 func capabilityProviders() []provided {
 	return []provided{
 		client(stammer.NewClient(stammertest.DefaultAPIKey, stammertest.DefaultChatbotID)),
@@ -37,9 +37,9 @@ func capabilityProviders() []provided {
 		client(userdesk.NewClient(userdesktest.DefaultAPIKey, userdesktest.DefaultChatbotID)),
 		client(workspace.NewClient(workspacetest.DefaultAPIKey, workspacetest.DefaultChatbotID)),
 		client(chatbase.NewClient(chatbasetest.DefaultAPIKey, chatbasetest.DefaultAgentID)),
+		client(flowise.NewClient(flowisetest.DefaultAPIKey, flowisetest.DefaultChatbotID, chatbot.WithBaseURL("https://flowise.example/"))),
 		client(dify.NewClient(difytest.DefaultAPIKey)),
 		client(customgpt.NewClient(customgpttest.DefaultAPIKey, customgpttest.DefaultChatbotID)),
-		client(flowise.NewClient(flowisetest.DefaultAPIKey, flowisetest.DefaultChatbotID, chatbot.WithBaseURL("https://flowise.example/"))),
 	}
 }
 

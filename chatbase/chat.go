@@ -1,6 +1,7 @@
 package chatbase
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,10 +54,10 @@ func (m *messageMetadata) merge(o *messageMetadata) {
 	if o == nil {
 		return
 	}
-	m.MessageID = cmpOr(m.MessageID, o.MessageID)
-	m.UserMessageID = cmpOr(m.UserMessageID, o.UserMessageID)
-	m.ConversationID = cmpOr(m.ConversationID, o.ConversationID)
-	m.FinishReason = cmpOr(m.FinishReason, o.FinishReason)
+	m.MessageID = cmp.Or(m.MessageID, o.MessageID)
+	m.UserMessageID = cmp.Or(m.UserMessageID, o.UserMessageID)
+	m.ConversationID = cmp.Or(m.ConversationID, o.ConversationID)
+	m.FinishReason = cmp.Or(m.FinishReason, o.FinishReason)
 	if m.Usage == nil {
 		m.Usage = o.Usage
 	}
@@ -69,13 +70,6 @@ func (m *messageMetadata) usage() *chatbot.Usage {
 		return nil
 	}
 	return &chatbot.Usage{Credits: *m.Usage.Credits}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Chat sends req.Message to the agent and waits for the whole reply. It
@@ -139,7 +133,7 @@ func replyOf(out *chatResponse) (*chatbot.Reply, error) {
 	meta.merge(&d.messageMetadata)
 	reply := &chatbot.Reply{
 		ConversationID: meta.ConversationID,
-		MessageID:      cmpOr(d.ID, meta.MessageID),
+		MessageID:      cmp.Or(d.ID, meta.MessageID),
 		Usage:          meta.usage(),
 	}
 	var text strings.Builder

@@ -85,8 +85,9 @@ func (c *Client) BaseURL() string { return c.rest.BaseURL() }
 // do, for middleware (see [chatbot.InfoOf]). Chatbase streams for real,
 // reports credits ([chatbot.Usage.Credits]), finish reasons and message ids,
 // sends X-RateLimit-* headers on every response, keeps the history on the
-// server and issues conversation ids itself. It publishes no message limit
-// (the SDK's own is [MaxMessageChars]) and no sources.
+// server and issues conversation ids itself. It publishes no message limit,
+// so MaxMessageChars is the SDK's own, [MaxMessageChars]; it sends no
+// sources.
 func (c *Client) Info() chatbot.Info {
 	return chatbot.Info{Provider: provider, ChatbotID: c.agentID, Capabilities: capabilities}
 }
@@ -98,5 +99,6 @@ var capabilities = chatbot.Capabilities{
 	FinishReasons:    true,
 	MessageIDs:       true,
 	RateLimitHeaders: true,
+	MaxMessageChars:  MaxMessageChars,
 	Conversations:    chatbot.ConversationServerIssued,
 }

@@ -77,7 +77,7 @@ func TestInfo(t *testing.T) {
 	assert.Equal(t, "agent", info.ChatbotID)
 	assert.Equal(t, chatbot.Capabilities{
 		Streaming: true, Usage: true, FinishReasons: true, MessageIDs: true, RateLimitHeaders: true,
-		Conversations: chatbot.ConversationServerIssued,
+		Conversations: chatbot.ConversationServerIssued, MaxMessageChars: chatbase.MaxMessageChars,
 	}, info.Capabilities)
 }
 

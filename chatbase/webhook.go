@@ -2,6 +2,7 @@ package chatbase
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -177,7 +178,7 @@ func decodeWebhook(body []byte) (*WebhookEvent, error) {
 		return nil, fmt.Errorf("%s: webhook: %w: %w", provider, ErrWebhookPayload, err)
 	}
 	ev := &WebhookEvent{
-		Type:      cmpOr(webhook.String(top, "eventType"), typ),
+		Type:      cmp.Or(webhook.String(top, "eventType"), typ),
 		ChatbotID: webhook.String(top, "chatbotId", "agentId"),
 		Raw:       bytes.Clone(body),
 	}

@@ -21,8 +21,8 @@ const promptly = 10 * time.Second
 // Server is what [Run] needs of the server behind a Chatbot to check, at
 // the wire, that a cancelled call and an early break give the connection
 // up. Every provider fake (the Server of workspacetest, userdesktest,
-// stammertest, sitegpttest, chatbasetest, difytest and flowisetest)
-// implements it, and so does [Bot]. If it also has a StallAfter(n int)
+// stammertest, sitegpttest, chatbasetest, difytest, flowisetest and
+// customgpttest) implements it, and so does [Bot]. If it also has a StallAfter(n int)
 // method, as the fakes of streaming providers and Bot do, Run holds a
 // stream after its first chunk to check breaks and cancellation midway.
 type Server interface {
@@ -60,7 +60,9 @@ type (
 
 	// SourceSetter is a Server whose every later reply carries sources, in
 	// the provider's wire form (the fields the wire has no place for are
-	// left out); no sources restores none.
+	// left out); no sources restores none. [Run] gives it sources whose
+	// ids are integers; a fake may refuse ids its wire cannot carry (as
+	// customgpttest's does: CustomGPT's citation ids are integers).
 	SourceSetter interface {
 		SetSources(sources ...chatbot.Source)
 	}
@@ -502,7 +504,8 @@ func CheckMessageIDs(t *testing.T, newTarget NewTarget) {
 // exactly when the Capabilities claim Sources: each field the provider
 // fills equal to what the server was told to send (with
 // [SourceSetter.SetSources]), in order, none repeated, in Chat and in
-// Stream; none when the server sends none.
+// Stream; none when the server sends none. The sources it scripts have
+// integer ids ("101"), which every provider's wire can carry.
 func CheckSources(t *testing.T, newTarget NewTarget) {
 	t.Helper()
 	target := newTarget(t)
@@ -514,9 +517,11 @@ func CheckSources(t *testing.T, newTarget NewTarget) {
 	if !ok {
 		t.Fatal("the Capabilities claim Sources, but the Target's Server is no SourceSetter: it cannot be told to send sources")
 	}
+	// The ids are integers, the one kind every provider's wire can carry
+	// (CustomGPT cites by integer id alone).
 	want := []chatbot.Source{
-		{ID: "doc-1", Title: "Opening hours", URL: "https://example.com/hours", Snippet: "Open 9 to 5, Monday to Friday.", Score: 0.92},
-		{ID: "doc-2", Title: "FAQ", URL: "https://example.com/faq", Snippet: "Closed on public holidays.", Score: 0.61},
+		{ID: "101", Title: "Opening hours", URL: "https://example.com/hours", Snippet: "Open 9 to 5, Monday to Friday.", Score: 0.92},
+		{ID: "102", Title: "FAQ", URL: "https://example.com/faq", Snippet: "Closed on public holidays.", Score: 0.61},
 	}
 	setter.SetSources(want...)
 	chat, streamed := both(t, target.Bot)

@@ -163,13 +163,14 @@ func (c *Client) Info() chatbot.Info {
 // capabilities are CustomGPT's, from its published API reference: streamed
 // replies, citations (as ids, see [Client.ResolveSources]), message ids, and
 // conversations created before the first message; the history stays on the
-// server; no usage, finish reasons, X-RateLimit-* headers or published
-// message limit.
+// server; no usage, finish reasons or X-RateLimit-* headers; no published
+// message limit, so MaxMessageChars is the SDK's own, [MaxMessageChars].
 var capabilities = chatbot.Capabilities{
-	Streaming:     true,
-	Sources:       true,
-	MessageIDs:    true,
-	Conversations: chatbot.ConversationCreatedFirst,
+	Streaming:       true,
+	Sources:         true,
+	MessageIDs:      true,
+	Conversations:   chatbot.ConversationCreatedFirst,
+	MaxMessageChars: MaxMessageChars,
 }
 
 // envelope is CustomGPT's JSON answer: {"status":"success","data":…}.

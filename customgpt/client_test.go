@@ -54,7 +54,7 @@ func TestNewClientDefaults(t *testing.T) {
 	assert.Equal(t, "customgpt", info.Provider)
 	assert.Equal(t, "4242", info.ChatbotID)
 	assert.Equal(t, chatbot.Capabilities{Streaming: true, Sources: true, MessageIDs: true,
-		Conversations: chatbot.ConversationCreatedFirst}, info.Capabilities)
+		Conversations: chatbot.ConversationCreatedFirst, MaxMessageChars: customgpt.MaxMessageChars}, info.Capabilities)
 }
 
 // TestBearerAuth: every request carries the key as a Bearer token.

@@ -124,11 +124,13 @@ func (c *Client) Info() chatbot.Info {
 // streamed tokens, source documents, message ids and the history taken with
 // each call; caller-made chat ids; no usage, finish reason or X-RateLimit-*
 // headers (its per-flow limiter sends the IETF draft RateLimit-* headers
-// only), and no published message limit.
+// only); no published message limit, so MaxMessageChars is the SDK's own,
+// [MaxMessageChars].
 var capabilities = chatbot.Capabilities{
-	Streaming:     true,
-	Sources:       true,
-	MessageIDs:    true,
-	History:       true,
-	Conversations: chatbot.ConversationCallerMade,
+	Streaming:       true,
+	Sources:         true,
+	MessageIDs:      true,
+	History:         true,
+	Conversations:   chatbot.ConversationCallerMade,
+	MaxMessageChars: MaxMessageChars,
 }

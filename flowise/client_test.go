@@ -97,11 +97,12 @@ func TestInfo(t *testing.T) {
 	assert.Equal(t, "flowise", info.Provider)
 	assert.Equal(t, "flow1", info.ChatbotID)
 	assert.Equal(t, chatbot.Capabilities{
-		Streaming:     true,
-		Sources:       true,
-		MessageIDs:    true,
-		History:       true,
-		Conversations: chatbot.ConversationCallerMade,
+		Streaming:       true,
+		Sources:         true,
+		MessageIDs:      true,
+		History:         true,
+		Conversations:   chatbot.ConversationCallerMade,
+		MaxMessageChars: flowise.MaxMessageChars,
 	}, info.Capabilities)
 }
 

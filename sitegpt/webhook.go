@@ -2,6 +2,7 @@ package sitegpt
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -231,7 +232,7 @@ func decodeWebhook(body []byte) (*WebhookEvent, error) {
 			Raw:       dataRaw(ev),
 		}
 		if u := webhookChatUser(data); u != nil {
-			l.Name, l.Email, l.Phone = cmpOr(l.Name, u.Name), cmpOr(l.Email, u.Email), cmpOr(l.Phone, u.PhoneNumber)
+			l.Name, l.Email, l.Phone = cmp.Or(l.Name, u.Name), cmp.Or(l.Email, u.Email), cmp.Or(l.Phone, u.PhoneNumber)
 		}
 		ev.Lead = l
 	}
@@ -278,13 +279,6 @@ func webhookChatUser(data map[string]json.RawMessage) *ChatUser {
 		}
 	}
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // NewWebhookHandler returns an [http.Handler] that receives SiteGPT's

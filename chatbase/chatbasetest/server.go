@@ -408,16 +408,10 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, code, msg string, details any) {
 	var b errorBody
 	b.Error.Code, b.Error.Message, b.Error.Details = code, msg, details
-	writeJSON(w, status, b)
+	fake.WriteJSON(w, status, b)
 }
 
 // SetRateLimit resets the sliding-window limiter to size requests per
@@ -561,17 +555,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	streaming := body.Stream == nil || *body.Stream // Chatbase streams by default
 	out := s.srv.Output(w, r)
 	if !streaming {
-		w.Header().Set("Content-Type", "application/json")
 		b, _ := json.Marshal(map[string]any{"data": t.jsonReply()})
-		if out.Start(http.StatusOK) {
-			out.Piece(append(b, '\n'))
-		}
+		out.JSON(append(b, '\n'))
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Vercel-Ai-Ui-Message-Stream", "v1")
-	if !out.Start(http.StatusOK) {
+	if !out.StartEvents() {
 		return
 	}
 	for _, ev := range t.events() {
@@ -770,7 +759,7 @@ func (s *Server) toolResult(w http.ResponseWriter, r *http.Request, convID strin
 	case !found:
 		writeError(w, http.StatusNotFound, string(chatbase.CodeResourceToolCallNotFound), "No pending client action matches the toolCallId", nil)
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"toolCallId": body.ToolCallID}})
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"toolCallId": body.ToolCallID}})
 	}
 }
 
@@ -803,7 +792,7 @@ func pageOf[T any](w http.ResponseWriter, r *http.Request, items []T) {
 	if end < len(items) {
 		cursor = "cur_" + strconv.Itoa(end)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	fake.WriteJSON(w, http.StatusOK, map[string]any{
 		"data":       slices.Clip(items[start:end]),
 		"pagination": map[string]any{"cursor": cursor, "hasMore": end < len(items), "total": len(items)},
 	})

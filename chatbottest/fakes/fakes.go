@@ -1,7 +1,7 @@
 // Package fakes is the vocabulary the provider fakes share
 // (workspace/workspacetest, userdesk/userdesktest, stammer/stammertest,
-// sitegpt/sitegpttest, chatbase/chatbasetest, dify/difytest and
-// flowise/flowisetest): what a test scripts ([Failure]), what a fake
+// sitegpt/sitegpttest, chatbase/chatbasetest, dify/difytest,
+// flowise/flowisetest and customgpt/customgpttest): what a test scripts ([Failure]), what a fake
 // records ([Request]) and the clock its rate windows run on ([Clock],
 // [ManualClock]). Each fake names these types under its own package too
 // (workspacetest.Failure is fakes.Failure), so a test imports only the fake
@@ -21,14 +21,15 @@
 //	Connections(), Disconnects()   TCP connections accepted; each request whose client went away
 //
 // The fakes of streaming providers (workspacetest, userdesktest,
-// chatbasetest, difytest, flowisetest) also shape how a reply is written,
-// with the same setters: SetPace, SplitWrites, CutAfter and StallAfter. A
-// fake whose provider's replies carry sources, usage or finish reasons
-// scripts them with SetSources, SetUsage and SetFinishReason, the setters
-// chatbottest.Run's checks look for. Provider-specific behaviour
+// chatbasetest, difytest, flowisetest, customgpttest) also shape how a
+// reply is written, with the same setters: SetPace, SplitWrites, CutAfter
+// and StallAfter. A fake whose provider's replies carry sources, usage or
+// finish reasons scripts them with SetSources, SetUsage and
+// SetFinishReason, the setters chatbottest.Run's checks look for. Provider-specific behaviour
 // (workspace formats and leads, Stammer conversations and Q&A, SiteGPT
 // threads, Userdesk conversations, Chatbase client actions, Dify app modes,
-// Flowise's broken streams) is in each fake's own methods.
+// Flowise's broken streams, CustomGPT's citations and query credits) is in
+// each fake's own methods.
 //
 // A test that scripts the fakes waits on what they observed (Stalled,
 // Disconnects, Requests), never on the passing of time. The time the fakes

@@ -14,6 +14,8 @@ import (
 	"github.com/chatbot-go/chatbot/chatbase"
 	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
+	"github.com/chatbot-go/chatbot/customgpt"
+	"github.com/chatbot-go/chatbot/customgpt/customgpttest"
 	"github.com/chatbot-go/chatbot/dify"
 	"github.com/chatbot-go/chatbot/dify/difytest"
 	"github.com/chatbot-go/chatbot/flowise"
@@ -28,7 +30,7 @@ import (
 	"github.com/chatbot-go/chatbot/workspace/workspacetest"
 )
 
-// server is the vocabulary every provider fake shares. That the seven
+// server is the vocabulary every provider fake shares. That the eight
 // fakes are assigned to it below is part of the test.
 type server interface {
 	APIKey() string
@@ -70,13 +72,14 @@ var (
 	_ identified = (*chatbasetest.Server)(nil)
 	_ server     = (*difytest.Server)(nil)
 	_ identified = (*flowisetest.Server)(nil)
-	// customgpttest joins here when the customgpt provider lands.
+	_ identified = (*customgpttest.Server)(nil)
 
 	_ streamer = (*workspacetest.Server)(nil)
 	_ streamer = (*userdesktest.Server)(nil)
 	_ streamer = (*chatbasetest.Server)(nil)
 	_ streamer = (*difytest.Server)(nil)
 	_ streamer = (*flowisetest.Server)(nil)
+	_ streamer = (*customgpttest.Server)(nil)
 )
 
 // provider starts one fake and a client of it that does not retry.
@@ -138,7 +141,11 @@ var providers = []provider{
 		t.Cleanup(srv.Close)
 		return srv, client(t, flowise.NewClient, srv, srv.URL)
 	}},
-	// customgpt: one entry here when the customgpt provider lands.
+	{name: "customgpt", messageField: "prompt", start: func(t *testing.T) (server, chatbot.Chatbot) {
+		srv := customgpttest.NewServer(customgpttest.Config{})
+		t.Cleanup(srv.Close)
+		return srv, client(t, customgpt.NewClient, srv, srv.URL)
+	}},
 }
 
 // await fails the test if c yields nothing within a bound far above any

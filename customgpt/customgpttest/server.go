@@ -6,8 +6,10 @@
 // receives, and can be scripted to fail, stall, cut or split its replies.
 // It speaks the vocabulary every provider fake shares (see package
 // [fakes]): SetReply, SetAnswer, FailNext, RateLimitNext, StallNext,
-// Requests, Connections, Disconnects; and shapes its streams with SetPace,
-// SplitWrites, CutAfter and StallAfter.
+// Requests, Connections, Disconnects; shapes its streams with SetPace,
+// SplitWrites, CutAfter and StallAfter; and scripts the citations replies
+// carry with SetSources, the setter chatbottest.Run's check of sources
+// needs (CustomGPT reports no usage and no finish reason).
 //
 //	srv := customgpttest.NewServer(customgpttest.Config{})
 //	defer srv.Close()
@@ -16,9 +18,7 @@ package customgpttest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/internal/fake"
 )
@@ -220,11 +221,36 @@ func (s *Server) SetCredits(n int) {
 }
 
 // SetCitations makes every answer cite these pages, by their ids, and
-// serves them at the citations endpoint. None turns citations off.
+// serves them at the citations endpoint. None turns citations off. It
+// replaces [Server.SetSources].
 func (s *Server) SetCitations(cits ...Citation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.citations = slices.Clone(cits)
+}
+
+// SetSources makes every later answer cite these sources as CustomGPT
+// does: by their ids alone, in "citations" of the JSON answer and of the
+// stream's "finish" event, each served at the citations endpoint with its
+// Title as the title, its URL as the url and its Snippet as the
+// description. Score and Raw have no place on the wire and are left out.
+// No sources turns citations off. It replaces [Server.SetCitations].
+//
+// CustomGPT's citation ids are integers, so each source's ID must be a
+// positive integer written as [strconv.FormatInt] writes it ("7", not
+// "07" or "doc-7"); SetSources panics on any other, as a source the
+// provider cannot send is a mistake in the test, and renumbering or
+// dropping it would make the test check something else than it says.
+func (s *Server) SetSources(sources ...chatbot.Source) {
+	cits := make([]Citation, len(sources))
+	for i, src := range sources {
+		id, err := strconv.ParseInt(src.ID, 10, 64)
+		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != src.ID {
+			panic(fmt.Sprintf("customgpttest: SetSources: source id %q is no CustomGPT citation id (a positive integer)", src.ID))
+		}
+		cits[i] = Citation{ID: id, URL: src.URL, Title: src.Title, Description: src.Snippet}
+	}
+	s.SetCitations(cits...)
 }
 
 // FailStream makes streams send an "error" event with message (and code
@@ -339,7 +365,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name string `json:"name"`
 	}
-	if err := decodeBody(r, &in); err != nil {
+	if err := fake.DecodeBody(r, &in); err != nil {
 		writeError(w, r, http.StatusBadRequest, "The request body is not valid JSON")
 		return
 	}
@@ -393,7 +419,7 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Prompt string `json:"prompt"`
 	}
-	if err := decodeBody(r, &in); err != nil || strings.TrimSpace(in.Prompt) == "" {
+	if err := fake.DecodeBody(r, &in); err != nil || strings.TrimSpace(in.Prompt) == "" {
 		writeError(w, r, http.StatusBadRequest, "The prompt field is required.")
 		return
 	}
@@ -435,15 +461,10 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 			"metadata":          map[string]any{"user_ip": "127.0.0.1", "user_agent": r.UserAgent(), "external_id": r.URL.Query().Get("external_id"), "request_source": "api"},
 			"response_feedback": nil,
 		}})
-		w.Header().Set("Content-Type", "application/json")
-		if out.Start(http.StatusOK) {
-			out.Piece(b)
-		}
+		out.JSON(b)
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	if !out.Start(http.StatusOK) {
+	if !out.StartEvents() {
 		return
 	}
 	for _, p := range parts {
@@ -466,12 +487,4 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 func event(v any) []byte {
 	b, _ := json.Marshal(v)
 	return []byte("data: " + string(b) + "\n\n")
-}
-
-func decodeBody(r *http.Request, v any) error {
-	err := json.NewDecoder(r.Body).Decode(v)
-	if errors.Is(err, io.EOF) {
-		return nil // an empty body is an empty object
-	}
-	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatbot-go/chatbot"
 	"github.com/chatbot-go/chatbot/chatbottest"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
 	"github.com/chatbot-go/chatbot/customgpt/customgpttest"
@@ -144,4 +145,68 @@ func TestStreamShape(t *testing.T) {
 	assert.Equal(t, `data: {"message":"a","status":"progress"}`+"\n\n"+
 		`data: {"message":"b","status":"progress"}`+"\n\n"+
 		`data: {"citations":[9],"id":2,"session_id":"`+session+`","status":"finish"}`+"\n\n", body)
+}
+
+// TestSetSourcesOnTheWire: SetSources makes answers cite the sources by
+// their integer ids, in the JSON answer and in the stream's finish event,
+// and serves each at the citations endpoint (title, url, and the snippet as
+// description; the score has no place); no sources cite none; an id that
+// is no citation id is refused with a panic naming it.
+func TestSetSourcesOnTheWire(t *testing.T) {
+	t.Parallel()
+	srv := customgpttest.NewServer(customgpttest.Config{})
+	t.Cleanup(srv.Close)
+	srv.SetReply("a")
+	srv.SetSources(
+		chatbot.Source{ID: "101", Title: "Opening hours", URL: "https://example.com/hours", Snippet: "9 to 5", Score: 0.9},
+		chatbot.Source{ID: "7"},
+	)
+	project := "/api/v1/projects/" + srv.ChatbotID()
+	_, body := call(t, srv, http.MethodPost, project+"/conversations", srv.APIKey(), `{}`)
+	var created struct {
+		Data struct {
+			SessionID string `json:"session_id"`
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &created), body)
+	messages := project + "/conversations/" + created.Data.SessionID + "/messages"
+
+	citations := func(body string) json.RawMessage {
+		t.Helper()
+		var answer struct {
+			Data struct {
+				Citations json.RawMessage `json:"citations"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &answer), body)
+		return answer.Data.Citations
+	}
+	status, body := call(t, srv, http.MethodPost, messages, srv.APIKey(), `{"prompt":"x"}`)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.JSONEq(t, `[101,7]`, string(citations(body)))
+
+	_, body = call(t, srv, http.MethodPost, messages+"?stream=1", srv.APIKey(), `{"prompt":"x"}`)
+	assert.Equal(t, `data: {"message":"a","status":"progress"}`+"\n\n"+
+		`data: {"citations":[101,7],"id":3,"session_id":"`+created.Data.SessionID+`","status":"finish"}`+"\n\n", body)
+
+	status, body = call(t, srv, http.MethodGet, project+"/citations/101", srv.APIKey(), "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.JSONEq(t, `{"status":"success","data":{"id":101,"url":"https://example.com/hours","title":"Opening hours","description":"9 to 5","image":""}}`, body)
+	status, body = call(t, srv, http.MethodGet, project+"/citations/7", srv.APIKey(), "")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.JSONEq(t, `{"status":"success","data":{"id":7,"url":"","title":"","description":"","image":""}}`, body)
+
+	srv.SetSources()
+	_, body = call(t, srv, http.MethodPost, messages, srv.APIKey(), `{"prompt":"x"}`)
+	assert.JSONEq(t, `[]`, string(citations(body)))
+	status, _ = call(t, srv, http.MethodGet, project+"/citations/101", srv.APIKey(), "")
+	assert.Equal(t, http.StatusNotFound, status, "no sources: the citation is no longer served")
+
+	for _, id := range []string{"doc-1", "", "0", "-3", "07", "1.5"} {
+		assert.PanicsWithValue(t,
+			`customgpttest: SetSources: source id "`+id+`" is no CustomGPT citation id (a positive integer)`,
+			func() { srv.SetSources(chatbot.Source{ID: "5"}, chatbot.Source{ID: id}) }, "id %q", id)
+	}
+	_, body = call(t, srv, http.MethodPost, messages, srv.APIKey(), `{"prompt":"x"}`)
+	assert.JSONEq(t, `[]`, string(citations(body)), "a refused SetSources changes nothing")
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+
+	"github.com/chatbot-go/chatbot/internal/fake"
 )
 
 // pageLimit reads "limit" (default 20, 1 to 100), answering a 400 when it
@@ -92,7 +94,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
 	for i, c := range page {
 		data[i] = c.wire()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"limit": limit, "has_more": start+limit < len(mine), "data": data})
+	fake.WriteJSON(w, http.StatusOK, map[string]any{"limit": limit, "has_more": start+limit < len(mine), "data": data})
 }
 
 // conversationLocked returns the user's conversation id, or answers 404.
@@ -144,7 +146,7 @@ func (s *Server) renameConversation(w http.ResponseWriter, r *http.Request, id s
 		c.Name = body.Name
 	}
 	c.UpdatedAt = s.srv.Now().Unix()
-	writeJSON(w, http.StatusOK, c.wire())
+	fake.WriteJSON(w, http.StatusOK, c.wire())
 }
 
 // listMessages answers GET messages: a page of the conversation's
@@ -178,7 +180,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 			"created_at": m.CreatedAt,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"limit": limit, "has_more": start > 0, "data": data})
+	fake.WriteJSON(w, http.StatusOK, map[string]any{"limit": limit, "has_more": start > 0, "data": data})
 }
 
 func (s *Server) feedback(w http.ResponseWriter, r *http.Request, id string) {
@@ -205,7 +207,7 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request, id string) {
 	if body.Rating != nil {
 		m.Feedback = map[string]any{"rating": *body.Rating, "content": body.Content}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"result": "success"})
+	fake.WriteJSON(w, http.StatusOK, map[string]string{"result": "success"})
 }
 
 func (s *Server) suggested(w http.ResponseWriter, r *http.Request, id string) {
@@ -219,7 +221,7 @@ func (s *Server) suggested(w http.ResponseWriter, r *http.Request, id string) {
 		writeError(w, http.StatusNotFound, "not_found", "Message Not Exists.")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"result": "success", "data": []string{
+	fake.WriteJSON(w, http.StatusOK, map[string]any{"result": "success", "data": []string{
 		"Tell me more", "What else can you do?", "How do I start?",
 	}})
 }
@@ -241,7 +243,7 @@ func (s *Server) info(w http.ResponseWriter) {
 	s.mu.Lock()
 	mode := s.mode
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
+	fake.WriteJSON(w, http.StatusOK, map[string]any{
 		"name": "Test app", "description": "A fake Dify app", "tags": []string{"test"}, "mode": string(mode), "author_name": "difytest",
 	})
 }

@@ -338,17 +338,11 @@ type errorBody struct {
 	Status  int    `json:"status"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
 	}
-	writeJSON(w, status, errorBody{Code: code, Message: msg, Status: status})
+	fake.WriteJSON(w, status, errorBody{Code: code, Message: msg, Status: status})
 }
 
 // codeFor is Dify's code for a status: its own for the statuses it
@@ -527,15 +521,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			"event": "message", "task_id": t.task, "id": t.msg, "message_id": t.msg, "conversation_id": t.conv,
 			"mode": string(t.mode), "answer": answer, "metadata": t.metadata(), "created_at": t.created,
 		})
-		w.Header().Set("Content-Type", "application/json")
-		if out.Start(http.StatusOK) {
-			out.Piece(b)
-		}
+		out.JSON(b)
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	if !out.Start(http.StatusOK) {
+	if !out.StartEvents() {
 		return
 	}
 	evs := t.events()
@@ -641,5 +630,5 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request, task string) {
 	case s.stopped <- struct{}{}:
 	default:
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"result": "success"})
+	fake.WriteJSON(w, http.StatusOK, map[string]string{"result": "success"})
 }

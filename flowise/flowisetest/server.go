@@ -404,11 +404,9 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, flowID string) 
 		// is an error event in a 200 stream.
 		a.parts, a.streamErr, a.docs, a.tools, a.followUps = nil, "Unauthorized", nil, nil, nil
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	out := s.srv.Output(w, r)
-	if !out.Start(http.StatusOK) {
+	if !out.StartEvents() {
 		return
 	}
 	for _, ev := range events(a) {

@@ -9,6 +9,8 @@ package fake
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing/iotest"
 	"time"
 
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
@@ -263,6 +266,8 @@ func (s *Server) Output(w http.ResponseWriter, r *http.Request) *Output {
 }
 
 // Output writes the body of one reply, piece by piece, as its [Shape] says.
+// [Output.JSON] and [Output.StartEvents] start the two kinds of reply the
+// fakes send; a handler sets any other header before calling them.
 type Output struct {
 	srv     *Server
 	w       http.ResponseWriter
@@ -278,6 +283,24 @@ func (o *Output) Start(status int) bool {
 	o.w.WriteHeader(status)
 	o.flush()
 	return o.gate()
+}
+
+// JSON answers 200 with body, a whole JSON reply, as one piece: held
+// before it when the reply stalls at 0, after it at any other count, and
+// split or cut as the shape says.
+func (o *Output) JSON(body []byte) {
+	o.w.Header().Set("Content-Type", "application/json")
+	if o.Start(http.StatusOK) {
+		o.Piece(body)
+	}
+}
+
+// StartEvents starts a 200 stream of Server-Sent Events (text/event-stream,
+// not to be cached) and reports whether to go on, as [Output.Start] does.
+func (o *Output) StartEvents() bool {
+	o.w.Header().Set("Content-Type", "text/event-stream")
+	o.w.Header().Set("Cache-Control", "no-cache")
+	return o.Start(http.StatusOK)
 }
 
 // gate holds the reply if it stalls here, reporting whether to go on.
@@ -410,6 +433,24 @@ func WriteBody(w http.ResponseWriter, status int, body string) {
 	_, _ = io.WriteString(w, body)
 }
 
+// DecodeBody decodes the JSON body of r into v; an empty body is an empty
+// object, not an error.
+func DecodeBody(r *http.Request, v any) error {
+	err := json.NewDecoder(r.Body).Decode(v)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// WriteJSON answers status with v encoded as JSON by a json.Encoder
+// (ending in a newline).
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
 // SetRetryAfter sets the Retry-After header of a failure that has one.
 func SetRetryAfter(h http.Header, f fakes.Failure) {
 	if n := f.RetryAfterSeconds(); n > 0 {
@@ -423,4 +464,23 @@ func StatusOr(f fakes.Failure, def int) int {
 		return f.Status
 	}
 	return def
+}
+
+// StreamTransport is an [http.RoundTripper] that answers every request 200
+// with Body as an event stream, from memory, read one byte at a time when
+// OneByte is set: a provider's stream reader fuzzed through its client
+// costs no connection per iteration.
+type StreamTransport struct {
+	Body    []byte
+	OneByte bool
+}
+
+// RoundTrip answers r with the stream.
+func (st StreamTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body io.Reader = bytes.NewReader(st.Body)
+	if st.OneByte {
+		body = iotest.OneByteReader(body)
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream"}},
+		Body: io.NopCloser(body), Request: r}, nil
 }

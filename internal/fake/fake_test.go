@@ -221,6 +221,53 @@ func TestWriteBody(t *testing.T) {
 	}
 }
 
+func TestWriteJSON(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	fake.WriteJSON(rec, 201, map[string]int{"a": 1})
+	assert.Equal(t, 201, rec.Code)
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, `{"a":1}`+"\n", rec.Body.String())
+}
+
+// TestOutputJSONAndEvents: JSON answers a whole JSON body, StartEvents an
+// event stream's headers, both under the server's shape (a stall at 0
+// holds the JSON body back).
+func TestOutputJSONAndEvents(t *testing.T) {
+	t.Parallel()
+	var srv *fake.Server
+	srv = fake.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out := srv.Output(w, r)
+		if r.URL.Query().Get("m") == "json" {
+			out.JSON([]byte(`{"ok":true}`))
+			return
+		}
+		if out.StartEvents() {
+			out.Piece([]byte("data: x\n\n"))
+		}
+	}))
+	t.Cleanup(srv.Close)
+
+	resp := get(t, t.Context(), srv, "m=json")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	assert.Equal(t, `{"ok":true}`, body(t, resp))
+
+	resp = get(t, t.Context(), srv, "m=events")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"))
+	assert.Equal(t, "data: x\n\n", body(t, resp))
+
+	srv.StallAfter(0)
+	ctx, cancel := context.WithCancel(t.Context())
+	resp = get(t, ctx, srv, "m=json")
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"), "the headers come before the stall")
+	await(t, srv.Stalled(), "the JSON reply did not stall before its body")
+	cancel()
+	await(t, srv.Disconnects(), "the server did not see the client leave")
+}
+
 func TestFailureRetryAfterSeconds(t *testing.T) {
 	t.Parallel()
 	for d, want := range map[time.Duration]int{0: 0, -time.Second: 0, time.Millisecond: 1, time.Second: 1, 1001 * time.Millisecond: 2, time.Hour: 3600} {
@@ -242,4 +289,13 @@ func TestServerReadsItsClock(t *testing.T) {
 	t.Cleanup(real.Close)
 	assert.False(t, real.Now().IsZero(), "the default is the real clock")
 	assert.True(t, strings.HasPrefix(real.URL, "http://127.0.0.1:"))
+}
+
+func TestDecodeBody(t *testing.T) {
+	t.Parallel()
+	var v struct{ A int }
+	require.NoError(t, fake.DecodeBody(httptest.NewRequest(http.MethodPost, "/", strings.NewReader("")), &v), "an empty body is an empty object")
+	require.NoError(t, fake.DecodeBody(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"A":3}`)), &v))
+	assert.Equal(t, 3, v.A)
+	require.Error(t, fake.DecodeBody(httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"A":`)), &v))
 }

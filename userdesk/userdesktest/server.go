@@ -16,9 +16,7 @@ package userdesktest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -266,7 +264,7 @@ func (s *Server) conversation(w http.ResponseWriter, r *http.Request) {
 		UserName  string `json:"userName"`
 		UserEmail string `json:"userEmail"`
 	}
-	if err := decodeBody(r, &in); err != nil {
+	if err := fake.DecodeBody(r, &in); err != nil {
 		writeError(w, http.StatusBadRequest, "The request was malformed")
 		return
 	}
@@ -298,7 +296,7 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		UserName       string `json:"userName"`
 		UserEmail      string `json:"userEmail"`
 	}
-	if err := decodeBody(r, &in); err != nil || in.Message == "" {
+	if err := fake.DecodeBody(r, &in); err != nil || in.Message == "" {
 		writeError(w, http.StatusBadRequest, "The request was malformed or missing required fields")
 		return
 	}
@@ -337,16 +335,5 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := json.Marshal(envelope{Success: true, ConversationID: convID, Response: strings.Join(parts, "")})
-	w.Header().Set("Content-Type", "application/json")
-	if out.Start(http.StatusOK) {
-		out.Piece(body)
-	}
-}
-
-func decodeBody(r *http.Request, v any) error {
-	err := json.NewDecoder(r.Body).Decode(v)
-	if errors.Is(err, io.EOF) {
-		return nil // an empty body is an empty object
-	}
-	return err
+	out.JSON(body)
 }

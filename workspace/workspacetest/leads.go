@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatbot-go/chatbot/internal/fake"
 )
 
 // leadsCollection serves GET (list) and POST (create) on chatbots/{id}/leads.
@@ -43,7 +45,7 @@ func (s *Server) leadsCollection(w http.ResponseWriter, r *http.Request) {
 		total := len(all)
 		pages := (total + limit - 1) / limit
 		from, to := min((page-1)*limit, total), min(page*limit, total)
-		writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": map[string]any{
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "data": map[string]any{
 			"leads": all[from:to],
 			"pagination": map[string]any{
 				"page": page, "limit": limit, "total": total, "totalPages": pages, "hasMore": page < pages,
@@ -67,7 +69,7 @@ func (s *Server) leadsCollection(w http.ResponseWriter, r *http.Request) {
 		id := s.addLeadLocked(in)
 		l := maps.Clone(s.leads[id])
 		s.mu.Unlock()
-		writeJSON(w, http.StatusCreated, map[string]any{"success": true, "data": l})
+		fake.WriteJSON(w, http.StatusCreated, map[string]any{"success": true, "data": l})
 	default:
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed")
 	}
@@ -114,7 +116,7 @@ func (s *Server) lead(w http.ResponseWriter, r *http.Request, id string) {
 		s.mu.Lock()
 		l = maps.Clone(l)
 		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": l})
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "data": l})
 	case http.MethodPut, http.MethodPatch:
 		var in map[string]any
 		if json.NewDecoder(r.Body).Decode(&in) != nil {
@@ -145,13 +147,13 @@ func (s *Server) lead(w http.ResponseWriter, r *http.Request, id string) {
 		l["updatedAt"] = s.srv.Now().UTC().Format(time.RFC3339Nano)
 		l = maps.Clone(l)
 		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": l})
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "data": l})
 	case http.MethodDelete:
 		s.mu.Lock()
 		delete(s.leads, id)
 		s.leadOrder = slices.DeleteFunc(s.leadOrder, func(x string) bool { return x == id })
 		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": map[string]any{"id": id}})
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "data": map[string]any{"id": id}})
 	default:
 		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed")
 	}

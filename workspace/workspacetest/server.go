@@ -284,14 +284,8 @@ type errorBody struct {
 	RetryAfter int    `json:"retryAfter,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, errorBody{Error: msg, Code: code})
+	fake.WriteJSON(w, status, errorBody{Error: msg, Code: code})
 }
 
 // rateLimited is the message of workspace's 429.
@@ -311,7 +305,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, f Failure) {
 		code = cmp.Or(code, "RATE_LIMIT_EXCEEDED")
 		msg = cmp.Or(msg, rateLimited)
 	}
-	writeJSON(w, status, errorBody{Error: cmp.Or(msg, http.StatusText(status)), Code: code, RetryAfter: f.RetryAfterSeconds()})
+	fake.WriteJSON(w, status, errorBody{Error: cmp.Or(msg, http.StatusText(status)), Code: code, RetryAfter: f.RetryAfterSeconds()})
 }
 
 // serve runs the checks every endpoint shares, then routes.
@@ -333,7 +327,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if ra, ok := s.admit(w.Header()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(ra))
-		writeJSON(w, http.StatusTooManyRequests, errorBody{Error: rateLimited, Code: "RATE_LIMIT_EXCEEDED", RetryAfter: ra})
+		fake.WriteJSON(w, http.StatusTooManyRequests, errorBody{Error: rateLimited, Code: "RATE_LIMIT_EXCEEDED", RetryAfter: ra})
 		return
 	}
 
@@ -435,15 +429,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if !streaming {
 		b, _ := json.Marshal(map[string]any{"success": true, "data": map[string]string{
 			"response": strings.Join(sh.parts, ""), "conversationId": conv, "messageId": msgID}})
-		w.Header().Set("Content-Type", "application/json")
-		if out.Start(http.StatusOK) {
-			out.Piece(b)
-		}
+		out.JSON(b)
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	if !out.Start(http.StatusOK) {
+	if !out.StartEvents() {
 		return
 	}
 	for _, ev := range events(sh, conv, msgID) {
