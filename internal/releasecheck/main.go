@@ -341,9 +341,10 @@ func publish(dir, src string, m mod, v string) error {
 // file-system proxy at proxy without the checksum database, everything else
 // from the real proxy (after the local module cache, which the go command
 // can read as a proxy too) and verified. Their module cache, modcache, is
-// their own, kept between runs so that the toolchains, the third-party
-// modules and the build cache entries of both are reused; this repository's
-// modules are removed from it first, so that no earlier run's zips are.
+// their own, kept between runs so that the toolchains and the third-party
+// modules are reused; this repository's modules are removed from it first,
+// so that no earlier run's zips are. Their build cache is new in every run
+// (see buildCache).
 func consumerEnv(scratch, proxy, modcache string) ([]string, error) {
 	for _, d := range []string{modcache, filepath.Join(modcache, "cache", "download")} {
 		if err := os.RemoveAll(filepath.Join(d, filepath.FromSlash(path.Dir(rootPath)))); err != nil {
@@ -380,6 +381,7 @@ func consumerEnv(scratch, proxy, modcache string) ([]string, error) {
 		"GOPROXY="+strings.Join(proxies, ","),
 		"GONOSUMDB="+rootPath,
 		"GOMODCACHE="+modcache,
+		"GOCACHE="+filepath.Join(scratch, "gocache"),
 		"GOWORK=off",
 	), nil
 }
@@ -452,7 +454,8 @@ func consume(dir, src string, m mod, v string, env []string) []string {
 }
 
 // importable returns the import paths of m's packages that another module
-// can import: not main, not internal, not testdata.
+// can import: not main, not internal, not testdata, and not the examples
+// (their shared pieces are for the examples, not an API).
 func importable(src string, m mod) ([]string, error) {
 	files, err := output(src, nil, "git", "ls-files", "--", path.Join(m.dir, "*.go"))
 	if err != nil {
@@ -470,7 +473,7 @@ func importable(src string, m mod) ([]string, error) {
 			continue
 		}
 		elems := strings.Split(rel, "/")
-		if slices.Contains(elems, "internal") || slices.Contains(elems, "testdata") {
+		if slices.Contains(elems, "internal") || slices.Contains(elems, "testdata") || slices.Contains(elems, "examples") {
 			continue
 		}
 		pf, err := parser.ParseFile(token.NewFileSet(), filepath.Join(src, f), nil, parser.PackageClauseOnly)
@@ -532,19 +535,21 @@ func defaultModCache() string {
 	return filepath.Join(dir, "chatbot-releasecheck", "mod")
 }
 
-// buildCache is the consumers' build cache for toolchain tc: one per
-// toolchain, beside their module cache (the GOMODCACHE in env), never the
-// developer's own. A build cache that newer toolchains also write to was
-// seen to make go1.24.0 fail with "could not import cmp (open : no such file
-// or directory)"; kept apart, each is still reused between runs.
+// buildCache is the consumers' build cache for toolchain tc: a new one in
+// every run, one per toolchain, under the GOCACHE consumerEnv set in env.
+// The go command indexes module-cache directories in its build cache and
+// trusts them never to change, but this check replaces our own modules in the
+// module cache on every run: a kept build cache then answered "module … found
+// (v0.1.0), but does not contain package …" and "could not import context
+// (open : no such file or directory)" for the previous run's contents.
 func buildCache(env []string, tc string) string {
-	modcache := defaultModCache()
+	root := os.TempDir()
 	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOMODCACHE="); ok {
-			modcache = v
+		if v, ok := strings.CutPrefix(kv, "GOCACHE="); ok {
+			root = v
 		}
 	}
-	return filepath.Join(filepath.Dir(modcache), "build", tc)
+	return filepath.Join(root, tc)
 }
 
 func fileURL(dir string) string { return "file://" + filepath.ToSlash(dir) }
