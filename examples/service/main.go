@@ -19,6 +19,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -101,8 +102,12 @@ func serveChat(w http.ResponseWriter, r *http.Request, bot chatbot.Chatbot, logg
 			}
 		}
 	}
+	// The stream's own error decides first: once the error event is written,
+	// the browser may close before this line runs, and that is no cancellation.
 	switch err := relay.Write(w, r, counted, relay.WithFormat(relay.FormatSSE)); {
-	case r.Context().Err() != nil:
+	case err != nil && !errors.Is(err, relay.ErrWrite) && !errors.Is(err, context.Canceled):
+		logger.Printf("chat: failed after %d chunks (status %d if before the first): %v", chunks, relay.Status(err), err)
+	case r.Context().Err() != nil || errors.Is(err, relay.ErrWrite):
 		logger.Printf("chat: caller went away after %d chunks; provider stream cancelled", chunks)
 	case err != nil:
 		logger.Printf("chat: failed after %d chunks (status %d if before the first): %v", chunks, relay.Status(err), err)
