@@ -183,6 +183,15 @@ func write(w http.ResponseWriter, r *http.Request, chunks iter.Seq2[chatbot.Chun
 	// is allocated for each stream, and held while it is open.
 	for chunk, err := range chunks {
 		if err != nil {
+			if errors.Is(err, chatbot.ErrActionRequired) {
+				// Not a failure, and the final chunk carried the actions (a
+				// stream built on Chat repeats them as its error); without
+				// that chunk they never reached the browser.
+				if s.done {
+					break
+				}
+				err = fmt.Errorf("relay: %w (%v)", chatbot.ErrIncomplete, err)
+			}
 			return s.fail(err)
 		}
 		if !s.started {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"net/http"
@@ -570,4 +571,71 @@ func TestNoGoroutineStays(t *testing.T) {
 	for _, code := range []string{"chatbot-go/chatbot/relay.", "chatbot-go/chatbot/workspace.", "chatbot-go/chatbot/internal/rest."} {
 		assert.NotContains(t, stacks, code)
 	}
+}
+
+// TestActionRequired checks that a reply waiting for the caller's actions
+// is relayed as a whole reply, never as an upstream failure: Status and
+// WriteError for Chat's error, and each stream format end to end.
+func TestActionRequired(t *testing.T) {
+	t.Parallel()
+	actions := []chatbot.Action{{ID: "call-1", Name: "lookup", Input: json.RawMessage(`{"q":"x"}`)}}
+	turn := chatbottest.Turn{Chunks: []string{"Let me ", "check."}, FinishReason: chatbot.FinishActionRequired, Actions: actions}
+
+	t.Run("Chat", func(t *testing.T) {
+		t.Parallel()
+		reply, err := chatbottest.NewBot().Script(turn).Chat(t.Context(), chatbot.Request{Message: "hi"})
+		require.ErrorIs(t, err, chatbot.ErrActionRequired)
+		require.NotNil(t, reply)
+		assert.Equal(t, http.StatusOK, relay.Status(err))
+		assert.Equal(t, time.Duration(0), relay.RetryAfter(err))
+		rec := httptest.NewRecorder()
+		relay.WriteError(rec, err)
+		assert.Empty(t, rec.Header(), "nothing written: the reply is to be sent")
+		assert.Empty(t, rec.Body.String())
+		assert.Equal(t, actions, reply.Actions)
+	})
+	for f, accept := range accepts {
+		t.Run("stream "+string(f), func(t *testing.T) {
+			t.Parallel()
+			srv := serve(t, chatbottest.NewBot().Script(turn))
+			resp := post(t, t.Context(), srv, accept, `{"message":"hi"}`)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			got, err := chatbot.Collect(relaytest.Read(resp))
+			require.ErrorIs(t, err, chatbot.ErrActionRequired, "a finish, not a relay error")
+			var relayErr *relaytest.Error
+			require.False(t, errors.As(err, &relayErr), "no error part: %v", err)
+			assert.Equal(t, "Let me check.", got.Text)
+			assert.Equal(t, chatbot.FinishActionRequired, got.FinishReason)
+			if f != relay.FormatText {
+				assert.Equal(t, actions, got.Actions)
+			}
+		})
+	}
+	t.Run("stream repeating it as its error", func(t *testing.T) {
+		t.Parallel()
+		srv := serve(t, scripted{chunks: []chatbot.Chunk{
+			{Text: "Let me check."},
+			{Done: true, FinishReason: chatbot.FinishActionRequired, Actions: actions},
+		}, err: fmt.Errorf("bot: %w", chatbot.ErrActionRequired)})
+		resp := post(t, t.Context(), srv, "", `{"message":"hi"}`)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		got, err := chatbot.Collect(relaytest.Read(resp))
+		require.ErrorIs(t, err, chatbot.ErrActionRequired)
+		assert.Equal(t, actions, got.Actions)
+	})
+	t.Run("the error without the final chunk", func(t *testing.T) {
+		t.Parallel()
+		// The actions never came: an incomplete reply, not an empty 200.
+		for _, chunks := range [][]chatbot.Chunk{nil, {{Text: "Let me check."}}} {
+			srv := serve(t, scripted{chunks: chunks, err: fmt.Errorf("bot: %w", chatbot.ErrActionRequired)})
+			resp := post(t, t.Context(), srv, "", `{"message":"hi"}`)
+			_, err := chatbot.Collect(relaytest.Read(resp))
+			var relayErr *relaytest.Error
+			require.ErrorAs(t, err, &relayErr)
+			assert.Equal(t, relay.CodeUpstreamError, relayErr.Code)
+			if chunks == nil {
+				assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+			}
+		}
+	})
 }
