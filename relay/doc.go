@@ -120,4 +120,9 @@
 // backlog: it reads the next chunk only once the last one is written, so a
 // slow browser blocks the writes, which stops reading the provider's stream
 // (back-pressure), instead of piling up memory.
+//
+// An open stream holds little besides its connection: no buffer between
+// writes (they share a pool) and no timer of its own (the heartbeats of
+// all streams of one interval share one timer, which ticks every half
+// interval while there are streams).
 package relay

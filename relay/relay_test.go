@@ -444,12 +444,16 @@ func TestHeartbeat(t *testing.T) {
 	case <-time.After(hang):
 		t.Fatal("the bot never stalled")
 	}
-	clk.WaitFor(t, 5*time.Second)
-	clk.Advance(5 * time.Second)
+	// The heartbeat ticks every half interval, and pings a stream silent
+	// for the interval.
+	clk.WaitFor(t, 2500*time.Millisecond)
+	clk.Advance(2500 * time.Millisecond)
+	clk.WaitArmed(t, 2) // re-armed
+	clk.Advance(2500 * time.Millisecond)
 	assert.Equal(t, ": ping\n", readEvent())
-	clk.WaitFor(t, 5*time.Second) // re-armed
-	clk.Advance(5 * time.Second)
-	assert.Equal(t, ": ping\n", readEvent())
+	clk.Advance(2500 * time.Millisecond)
+	clk.Advance(2500 * time.Millisecond)
+	assert.Equal(t, ": ping\n", readEvent(), "one every interval")
 
 	cancel()
 	select {
