@@ -643,3 +643,73 @@ func TestActionRequired(t *testing.T) {
 		}
 	})
 }
+
+// TestHeartbeatShared checks that the streams of one interval share one
+// timer, that each silent stream gets its own heartbeat, and that the
+// timer stops with the last stream.
+func TestHeartbeatShared(t *testing.T) {
+	t.Parallel()
+	clk := clocktest.New(time.Unix(0, 0))
+	h := relay.Handler(silent{}, nil, relay.WithHeartbeat(4*time.Second), relay.WithClock(clk))
+	returned := make(chan struct{}, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { returned <- struct{}{} }()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	var (
+		cancels [2]context.CancelFunc
+		readers [2]*bufio.Reader
+	)
+	for i := range readers {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		cancels[i] = cancel
+		resp := post(t, ctx, srv, "text/event-stream", `{"message":"hi"}`)
+		defer resp.Body.Close()
+		readers[i] = bufio.NewReader(resp.Body)
+		line, err := readers[i].ReadString('\n')
+		require.NoError(t, err)
+		assert.Equal(t, `data: {"text":"hi"}`+"\n", line)
+	}
+	assert.Equal(t, []time.Duration{2 * time.Second}, clk.Pending(), "one timer for both streams")
+	clk.Advance(2 * time.Second)
+	clk.Advance(2 * time.Second)
+	for _, br := range readers {
+		for _, want := range []string{"\n", ": ping\n"} { // the end of the text event, then the ping
+			line, err := br.ReadString('\n')
+			require.NoError(t, err)
+			assert.Equal(t, want, line)
+		}
+	}
+	cancels[0]()
+	select {
+	case <-returned:
+	case <-time.After(hang):
+		t.Fatal("the handler did not return")
+	}
+	assert.Equal(t, []time.Duration{2 * time.Second}, clk.Pending(), "still ticking for the other stream")
+	cancels[1]()
+	select {
+	case <-returned:
+	case <-time.After(hang):
+		t.Fatal("the handler did not return")
+	}
+	assert.Empty(t, clk.Pending(), "no timer once no stream is open")
+}
+
+// silent streams "hi", then nothing until the caller gives up.
+type silent struct{}
+
+func (silent) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
+	return chatbot.Collect(silent{}.Stream(ctx, req))
+}
+
+func (silent) Stream(ctx context.Context, _ chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	return func(yield func(chatbot.Chunk, error) bool) {
+		if yield(chatbot.Chunk{Text: "hi"}, nil) {
+			<-ctx.Done()
+			yield(chatbot.Chunk{}, ctx.Err())
+		}
+	}
+}
