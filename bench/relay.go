@@ -125,15 +125,10 @@ const relayBrowsers = 1000
 // the mutex that orders the writes).
 func floorRelay(bot chatbot.Chatbot) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Message string `json:"message"`
-		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		message, ok := floorStart(w, r)
+		if !ok {
 			return
 		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Cache-Control", "no-cache")
 		rc := http.NewResponseController(w)
 		var (
 			mu      sync.Mutex
@@ -155,7 +150,7 @@ func floorRelay(bot chatbot.Chatbot) http.Handler {
 			mu.Unlock()
 			beat.Stop()
 		}()
-		for chunk, err := range bot.Stream(r.Context(), chatbot.Request{Message: in.Message}) {
+		for chunk, err := range bot.Stream(r.Context(), chatbot.Request{Message: message}) {
 			if err != nil {
 				mu.Lock()
 				_, _ = io.WriteString(w, "event: error\ndata: {}\n\n")
@@ -165,11 +160,8 @@ func floorRelay(bot chatbot.Chatbot) http.Handler {
 			if chunk.Text == "" {
 				continue
 			}
-			data, _ := json.Marshal(struct {
-				Text string `json:"text"`
-			}{chunk.Text})
 			mu.Lock()
-			_, err := fmt.Fprintf(w, "data: %s\n\n", data)
+			err := floorEvent(w, chunk.Text)
 			if err == nil {
 				err = rc.Flush()
 			}
@@ -186,17 +178,12 @@ func floorRelay(bot chatbot.Chatbot) http.Handler {
 // measured it first: the cost of a relay's bare loop.
 func floorRelayNoHeartbeat(bot chatbot.Chatbot) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Message string `json:"message"`
-		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		message, ok := floorStart(w, r)
+		if !ok {
 			return
 		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Cache-Control", "no-cache")
 		rc := http.NewResponseController(w)
-		for chunk, err := range bot.Stream(r.Context(), chatbot.Request{Message: in.Message}) {
+		for chunk, err := range bot.Stream(r.Context(), chatbot.Request{Message: message}) {
 			if err != nil {
 				_, _ = io.WriteString(w, "event: error\ndata: {}\n\n")
 				return
@@ -204,10 +191,7 @@ func floorRelayNoHeartbeat(bot chatbot.Chatbot) http.Handler {
 			if chunk.Text == "" {
 				continue
 			}
-			data, _ := json.Marshal(struct {
-				Text string `json:"text"`
-			}{chunk.Text})
-			if _, err := fmt.Fprintf(w, "data: %s\n\n", data); err != nil {
+			if err := floorEvent(w, chunk.Text); err != nil {
 				return
 			}
 			if err := rc.Flush(); err != nil {
@@ -215,6 +199,30 @@ func floorRelayNoHeartbeat(bot chatbot.Chatbot) http.Handler {
 			}
 		}
 	})
+}
+
+// floorStart decodes the message of the floor's request, and sets the
+// headers of its stream; it answers a bad request itself.
+func floorStart(w http.ResponseWriter, r *http.Request) (message string, ok bool) {
+	var in struct {
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return "", false
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	return in.Message, true
+}
+
+// floorEvent writes the floor's event for one chunk's text.
+func floorEvent(w io.Writer, text string) error {
+	data, _ := json.Marshal(struct {
+		Text string `json:"text"`
+	}{text})
+	_, err := fmt.Fprintf(w, "data: %s\n\n", data)
+	return err
 }
 
 // browserSSE is the browser's side: post a message to the relay at url and
