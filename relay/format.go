@@ -176,7 +176,7 @@ type metadata struct {
 
 func (a *aisdk) header(h http.Header) {
 	h["Content-Type"] = eventStream
-	h["X-Vercel-Ai-Ui-Message-Stream"] = v1
+	h["X-Vercel-Ai-Ui-Message-Stream"] = uiStreamV1
 }
 
 func (a *aisdk) heartbeat() []byte { return ping }

@@ -12,9 +12,13 @@ import (
 // as long as the stream). While it has streams it ticks every half
 // interval, and a stream that has been silent for the interval or more
 // gets a heartbeat: the first one between one and one and a half intervals
-// after the last write, then one every interval. Each heartbeat is written
-// in a goroutine of its own, so that a stalled browser delays only its own
-// stream; behind a write that blocks, at most one of them waits.
+// after the last write, then one every interval.
+//
+// Each tick runs in a goroutine of its own (the timer's) and writes its
+// heartbeats one after the other, so that thousands of silent streams cost
+// no burst of goroutines. It skips a stream whose write is under way, and
+// a heartbeat that a stalled browser blocks holds up only the rest of its
+// own tick: the next tick, half an interval later, runs without it.
 type heart struct {
 	clock config.Clock
 	every time.Duration
@@ -83,19 +87,22 @@ func (h *heart) remove(s *sender) {
 	}
 }
 
-// beat is a tick: it starts a heartbeat for each stream silent for an
-// interval or more, and arms the next tick.
+// beat is a tick: it arms the next one, then writes a heartbeat to each
+// stream silent for an interval or more.
 func (h *heart) beat() {
 	now := h.clock.Now().UnixNano()
+	var due []*sender
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.head == nil {
-		return // the last stream left as the timer fired
-	}
 	for s := h.head; s != nil; s = s.next {
-		if now-s.last.Load() >= int64(h.every) && s.beating.CompareAndSwap(false, true) {
-			go s.beat()
+		if now-s.last.Load() >= int64(h.every) {
+			due = append(due, s)
 		}
 	}
-	h.timer.Reset(h.tick())
+	if h.head != nil { // else the last stream left as the timer fired
+		h.timer.Reset(h.tick())
+	}
+	h.mu.Unlock()
+	for _, s := range due {
+		s.beat(now)
+	}
 }

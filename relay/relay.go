@@ -227,7 +227,6 @@ type sender struct {
 	heart      *heart       // nil: no heartbeat
 	prev, next *sender      // in the heart's list of streams, under its mutex
 	last       atomic.Int64 // the heart's clock at the last write, in Unix nanoseconds
-	beating    atomic.Bool  // a heartbeat waits for the mutex
 }
 
 // sendChunk writes and flushes one chunk, after the headers and the
@@ -253,7 +252,7 @@ func (s *sender) start() {
 	s.started = true
 	h := s.w.Header()
 	h["Cache-Control"] = noCache
-	h["X-Accel-Buffering"] = no
+	h["X-Accel-Buffering"] = noBuffering
 	h["X-Content-Type-Options"] = nosniff
 	h.Del("Content-Length")
 	s.enc.header(h)
@@ -269,10 +268,10 @@ func (s *sender) start() {
 // values.
 var (
 	noCache     = []string{"no-cache, no-transform"} // no-transform: proxies must not compress or rewrite it
-	no          = []string{"no"}                     // X-Accel-Buffering: nginx and others must not buffer
+	noBuffering = []string{"no"}                     // X-Accel-Buffering: nginx and others must not buffer
 	nosniff     = []string{"nosniff"}                // browsers: no sniffing buffer before rendering
 	eventStream = []string{"text/event-stream"}
-	v1          = []string{"v1"}
+	uiStreamV1  = []string{"v1"}
 )
 
 // send writes and flushes what add appends to an empty buffer.
@@ -289,8 +288,9 @@ func (s *sender) send(add func([]byte) []byte) error {
 // writeLocked writes b and flushes it.
 func (s *sender) writeLocked(b []byte) error {
 	if s.heart != nil {
-		// Before the write: whoever reads it sees the time it took.
-		s.last.Store(s.heart.clock.Now().UnixNano()) // silence is counted from the last write
+		// Silence is counted from the last write; stamped before it, so
+		// that the stamp is there once the browser has the bytes.
+		s.last.Store(s.heart.clock.Now().UnixNano())
 	}
 	if len(b) > 0 {
 		if _, err := s.w.Write(b); err != nil {
@@ -320,14 +320,15 @@ func putBuffer(bp *[]byte, b []byte) {
 	}
 }
 
-// beat writes a heartbeat; the heart runs it in a goroutine of its own.
-func (s *sender) beat() {
-	s.mu.Lock()
+// beat writes a heartbeat at the heart's tick now, unless a write is under
+// way (it may be blocked by a stalled browser: the tick does not wait for
+// it) or one was written since the tick began.
+func (s *sender) beat(now int64) {
+	if !s.mu.TryLock() {
+		return
+	}
 	defer s.mu.Unlock()
-	// From here on a tick may start the next heartbeat: behind a write
-	// that a stalled browser blocks, at most one waits.
-	s.beating.Store(false)
-	if s.stopped {
+	if s.stopped || now-s.last.Load() < int64(s.heart.every) {
 		return
 	}
 	_ = s.writeLocked(s.enc.heartbeat()) // a failed write is seen by the next chunk's

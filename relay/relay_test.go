@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -712,4 +713,79 @@ func (silent) Stream(ctx context.Context, _ chatbot.Request) iter.Seq2[chatbot.C
 			yield(chatbot.Chunk{}, ctx.Err())
 		}
 	}
+}
+
+// TestHeartbeatStalledBrowser checks that a heartbeat blocked by a browser
+// that stopped reading holds up no other stream's heartbeat beyond its own
+// tick.
+func TestHeartbeatStalledBrowser(t *testing.T) {
+	t.Parallel()
+	clk := clocktest.New(time.Unix(0, 0))
+	opts := []relay.Option{relay.WithHeartbeat(4 * time.Second), relay.WithClock(clk), relay.WithFormat(relay.FormatSSE)}
+	release := make(chan struct{})
+	stalled := &pingWriter{header: http.Header{}, started: make(chan struct{}), pinged: make(chan struct{}, 1), block: release}
+	healthy := &pingWriter{header: http.Header{}, started: make(chan struct{}), pinged: make(chan struct{}, 4)}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	returned := make(chan error, 2)
+	// The healthy stream first: the stalled one, added last, comes first
+	// in each tick.
+	for _, w := range []*pingWriter{healthy, stalled} {
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/chat", nil)
+		go func() { returned <- relay.Write(w, r, silent{}.Stream(ctx, chatbot.Request{}), opts...) }()
+		select {
+		case <-w.started:
+		case <-time.After(hang):
+			t.Fatal("the stream did not start")
+		}
+	}
+	clk.Advance(2 * time.Second)    // silent 2 s: no heartbeat
+	go clk.Advance(2 * time.Second) // silent 4 s: this tick blocks on the stalled browser
+	select {
+	case <-stalled.pinged:
+	case <-time.After(hang):
+		t.Fatal("no heartbeat for the stalled stream")
+	}
+	clk.WaitFor(t, 2*time.Second) // the next tick was armed before the blocked one wrote
+	clk.Advance(2 * time.Second)
+	select {
+	case <-healthy.pinged:
+	case <-time.After(hang):
+		t.Fatal("the healthy stream had no heartbeat while the other one stalled")
+	}
+	close(release)
+	cancel()
+	for range 2 {
+		select {
+		case err := <-returned:
+			require.ErrorIs(t, err, context.Canceled)
+		case <-time.After(hang):
+			t.Fatal("Write did not return")
+		}
+	}
+	assert.Empty(t, clk.Pending())
+}
+
+// pingWriter is a ResponseWriter that closes started at the first write and
+// reports each heartbeat on pinged; with block set, a heartbeat's write
+// waits until block is closed, as a browser that stopped reading makes it.
+type pingWriter struct {
+	header  http.Header
+	once    sync.Once
+	started chan struct{}
+	pinged  chan struct{}
+	block   chan struct{}
+}
+
+func (w *pingWriter) Header() http.Header { return w.header }
+func (w *pingWriter) WriteHeader(int)     {}
+func (w *pingWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.started) })
+	if string(p) == ": ping\n\n" {
+		w.pinged <- struct{}{}
+		if w.block != nil {
+			<-w.block
+		}
+	}
+	return len(p), nil
 }
