@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	sse "github.com/tmaxmax/go-sse"
 
@@ -30,7 +32,7 @@ func relayScenarios() []scenario {
 		name    string
 		handler func(bot chatbot.Chatbot) http.Handler
 	}{
-		{"floor: hand-written relay (encoding/json, Flush per chunk)", floorRelay},
+		{"floor: hand-written relay (encoding/json, Flush per chunk, heartbeat)", floorRelay},
 		{"chatbot: relay.Handler, FormatSSE", func(bot chatbot.Chatbot) http.Handler {
 			return relay.Handler(bot, nil, relay.WithFormat(relay.FormatSSE))
 		}},
@@ -116,21 +118,72 @@ func relayScenarios() []scenario {
 // and the smoke run alike.
 const relayBrowsers = 1000
 
-// floorRelay is the relay a careful engineer writes by hand: decode the
-// message, then one "data: {json}" event per chunk, flushed.
+// floorRelay is the relay a careful engineer writes by hand, doing the job
+// relay.Handler does in this scenario: decode the message, then one
+// "data: {json}" event per chunk, flushed, and a heartbeat comment after
+// relay.DefaultHeartbeat of silence (one timer, reset by each write, under
+// the mutex that orders the writes).
 func floorRelay(bot chatbot.Chatbot) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Message string `json:"message"`
-		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		message, ok := floorStart(w, r)
+		if !ok {
 			return
 		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Cache-Control", "no-cache")
 		rc := http.NewResponseController(w)
-		for chunk, err := range bot.Stream(r.Context(), chatbot.Request{Message: in.Message}) {
+		var (
+			mu      sync.Mutex
+			stopped bool
+			beat    *time.Timer
+		)
+		beat = time.AfterFunc(relay.DefaultHeartbeat, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !stopped {
+				_, _ = io.WriteString(w, ": ping\n\n")
+				_ = rc.Flush()
+				beat.Reset(relay.DefaultHeartbeat)
+			}
+		})
+		defer func() {
+			mu.Lock()
+			stopped = true
+			mu.Unlock()
+			beat.Stop()
+		}()
+		for chunk, err := range bot.Stream(r.Context(), chatbot.Request{Message: message}) {
+			if err != nil {
+				mu.Lock()
+				_, _ = io.WriteString(w, "event: error\ndata: {}\n\n")
+				mu.Unlock()
+				return
+			}
+			if chunk.Text == "" {
+				continue
+			}
+			mu.Lock()
+			err := floorEvent(w, chunk.Text)
+			if err == nil {
+				err = rc.Flush()
+			}
+			beat.Reset(relay.DefaultHeartbeat)
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// floorRelayNoHeartbeat is floorRelay without the heartbeat, as this row
+// measured it first: the cost of a relay's bare loop.
+func floorRelayNoHeartbeat(bot chatbot.Chatbot) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		message, ok := floorStart(w, r)
+		if !ok {
+			return
+		}
+		rc := http.NewResponseController(w)
+		for chunk, err := range bot.Stream(r.Context(), chatbot.Request{Message: message}) {
 			if err != nil {
 				_, _ = io.WriteString(w, "event: error\ndata: {}\n\n")
 				return
@@ -138,10 +191,7 @@ func floorRelay(bot chatbot.Chatbot) http.Handler {
 			if chunk.Text == "" {
 				continue
 			}
-			data, _ := json.Marshal(struct {
-				Text string `json:"text"`
-			}{chunk.Text})
-			if _, err := fmt.Fprintf(w, "data: %s\n\n", data); err != nil {
+			if err := floorEvent(w, chunk.Text); err != nil {
 				return
 			}
 			if err := rc.Flush(); err != nil {
@@ -149,6 +199,30 @@ func floorRelay(bot chatbot.Chatbot) http.Handler {
 			}
 		}
 	})
+}
+
+// floorStart decodes the message of the floor's request, and sets the
+// headers of its stream; it answers a bad request itself.
+func floorStart(w http.ResponseWriter, r *http.Request) (message string, ok bool) {
+	var in struct {
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return "", false
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	return in.Message, true
+}
+
+// floorEvent writes the floor's event for one chunk's text.
+func floorEvent(w io.Writer, text string) error {
+	data, _ := json.Marshal(struct {
+		Text string `json:"text"`
+	}{text})
+	_, err := fmt.Fprintf(w, "data: %s\n\n", data)
+	return err
 }
 
 // browserSSE is the browser's side: post a message to the relay at url and

@@ -34,6 +34,9 @@ type uiMessage struct {
 		SourceID string
 		URL      string
 		Title    string
+		// A tool part ("tool-<name>"): the action the page is to run.
+		ToolCallID string
+		Input      map[string]any
 	}
 }
 
@@ -86,6 +89,8 @@ func TestAISDKReadsTheRelay(t *testing.T) {
 	handle("/replace", []chatbot.Chunk{{Text: "bad words"}, {Text: "[removed]", Replace: true, Done: true, FinishReason: chatbot.FinishContentFilter}}, nil)
 	handle("/mid", []chatbot.Chunk{{Text: "Partial", ConversationID: "conv-2"}, {Text: " text"}}, chatbottest.ServerError())
 	handle("/before", nil, chatbottest.RateLimited(7*time.Second))
+	handle("/action", []chatbot.Chunk{{Text: "Let me check.", MessageID: "msg-3"}, {Done: true, FinishReason: chatbot.FinishActionRequired,
+		Actions: []chatbot.Action{{ID: "call-1", Name: "lookup", Input: json.RawMessage(`{"q":"price"}`)}}}}, nil)
 	// /ping holds the reply until a heartbeat comment went out between two
 	// deltas, which the ai package's SSE parser must skip.
 	pinged := make(chan struct{})
@@ -95,7 +100,7 @@ func TestAISDKReadsTheRelay(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	cmd := exec.CommandContext(t.Context(), node, "read.mjs", srv.URL+"/ok", srv.URL+"/replace", srv.URL+"/mid", srv.URL+"/before", srv.URL+"/ping")
+	cmd := exec.CommandContext(t.Context(), node, "read.mjs", srv.URL+"/ok", srv.URL+"/replace", srv.URL+"/mid", srv.URL+"/before", srv.URL+"/ping", srv.URL+"/action")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -108,7 +113,7 @@ func TestAISDKReadsTheRelay(t *testing.T) {
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), sc.Text())
 		results[r.API[len(srv.URL):]] = r
 	}
-	require.Len(t, results, 5, string(out))
+	require.Len(t, results, 6, string(out))
 
 	t.Run("normal reply", func(t *testing.T) {
 		r := results["/ok"]
@@ -146,6 +151,21 @@ func TestAISDKReadsTheRelay(t *testing.T) {
 		require.Empty(t, r.Errors)
 		require.NotNil(t, r.Message)
 		assert.Equal(t, "before ping, after ping", r.Message.text())
+	})
+	t.Run("a reply waiting for an action", func(t *testing.T) {
+		r := results["/action"]
+		require.Nil(t, r.Thrown)
+		require.Empty(t, r.Errors, "a finish, not an error")
+		require.NotNil(t, r.Message)
+		m := r.Message
+		assert.Equal(t, "Let me check.", m.text())
+		require.Len(t, m.Parts, 2, "text, tool")
+		tool := m.Parts[1]
+		assert.Equal(t, "tool-lookup", tool.Type)
+		assert.Equal(t, "input-available", tool.State)
+		assert.Equal(t, "call-1", tool.ToolCallID)
+		assert.Equal(t, map[string]any{"q": "price"}, tool.Input)
+		assert.Equal(t, map[string]any{"messageId": "msg-3", "finishReason": "action_required"}, m.Metadata)
 	})
 	t.Run("error mid-stream", func(t *testing.T) {
 		r := results["/mid"]

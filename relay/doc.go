@@ -77,6 +77,7 @@
 //
 //	error (errors.Is / errors.As)                      status  code              Retry-After
 //	nil                                                200     -                 -
+//	chatbot.ErrActionRequired (a reply waits)          200     -                 -
 //	context.Canceled (the caller went away)            none    -                 -
 //	a StatusError (resilience.CircuitOpenError)        its own UNAVAILABLE (503) until the next probe
 //	chatbot.ErrInvalidRequest (SDK or provider)        400     INVALID_REQUEST   -
@@ -86,6 +87,15 @@
 //	chatbot.ErrUnauthorized, ErrForbidden, ErrNotFound 502     UPSTREAM_REFUSED  -
 //	chatbot.ErrStreamUsed (a program error)            500     INTERNAL          -
 //	anything else (provider 5xx, transport, cut reply) 502     UPSTREAM_ERROR    -
+//
+// A reply that waits for the caller to run actions is not a failure: in a
+// stream it is a whole reply (finish "tool-calls" after a
+// tool-input-available part per action in [FormatAISDK], the done event's
+// actions in [FormatSSE], [TrailerFinish] action_required in [FormatText]).
+// Chat returns such a reply with an error wrapping
+// [chatbot.ErrActionRequired], which Status maps to 200 and [WriteError]
+// does not write: handle the reply's Actions (run them, or send them on
+// with the reply) before treating Chat's error as a failure.
 //
 // A quota exceeded is 503, not 402: the credits used up are the site's own
 // account with the provider, which the visitor cannot pay for; to the
@@ -110,4 +120,9 @@
 // backlog: it reads the next chunk only once the last one is written, so a
 // slow browser blocks the writes, which stops reading the provider's stream
 // (back-pressure), instead of piling up memory.
+//
+// An open stream holds little besides its connection: no buffer between
+// writes (they share a pool) and no timer of its own (the heartbeats of
+// all streams of one interval share one timer, which ticks every half
+// interval while there are streams).
 package relay

@@ -175,8 +175,8 @@ type metadata struct {
 }
 
 func (a *aisdk) header(h http.Header) {
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("X-Vercel-AI-UI-Message-Stream", "v1")
+	h["Content-Type"] = eventStream
+	h["X-Vercel-Ai-Ui-Message-Stream"] = uiStreamV1
 }
 
 func (a *aisdk) heartbeat() []byte { return ping }
@@ -338,7 +338,7 @@ type plainSSE struct {
 	action []action
 }
 
-func (p *plainSSE) header(h http.Header) { h.Set("Content-Type", "text/event-stream") }
+func (p *plainSSE) header(h http.Header) { h["Content-Type"] = eventStream }
 
 func (p *plainSSE) heartbeat() []byte { return ping }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatbot-go/chatbot"
@@ -67,7 +68,6 @@ type options struct {
 	heartbeat time.Duration
 	logger    *slog.Logger
 	clock     config.Clock
-	buffers   *sync.Pool // of *[]byte; nil: each stream keeps its own buffer
 }
 
 func newOptions(opts []Option) options {
@@ -88,7 +88,8 @@ func WithFormat(f Format) Option {
 
 // WithHeartbeat sets the interval of the SSE comment (": ping") written
 // while the chatbot is silent, so that proxies and load balancers do not
-// cut an idle stream. The default is [DefaultHeartbeat]; 0 or less turns
+// cut an idle stream: the first comes after d to 1.5×d of silence, the
+// next ones every d. The default is [DefaultHeartbeat]; 0 or less turns
 // heartbeats off. [FormatText] has no heartbeat: any byte would be text.
 func WithHeartbeat(d time.Duration) Option {
 	return func(o *options) { o.heartbeat = d }
@@ -118,7 +119,6 @@ func Handler(bot chatbot.Chatbot, decode Decoder, opts ...Option) http.Handler {
 		decode = DecodeJSON
 	}
 	o := newOptions(opts)
-	o.buffers = new(sync.Pool) // so that an idle stream holds no buffer
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode(r)
 		if err != nil {
@@ -161,8 +161,9 @@ var ErrWrite = errors.New("relay: writing the reply failed")
 // part or event, after the text already sent; a stream that ends without
 // its final chunk is such an error too ([chatbot.ErrIncomplete]).
 //
-// Write starts no goroutine of its own; the heartbeat, when on, is a timer
-// stopped before Write returns, and never writes after it.
+// Write starts no goroutine of its own. The heartbeat, when on, is written
+// by a timer that all the streams of one interval share; a stream leaves it
+// before Write returns, and it never writes to w after that.
 func Write(w http.ResponseWriter, r *http.Request, chunks iter.Seq2[chatbot.Chunk, error], opts ...Option) error {
 	return write(w, r, chunks, newOptions(opts))
 }
@@ -177,16 +178,25 @@ func write(w http.ResponseWriter, r *http.Request, chunks iter.Seq2[chatbot.Chun
 		WriteError(w, err)
 		return err
 	}
-	s := &sender{w: w, r: r, rc: http.NewResponseController(w), enc: enc, buffers: o.buffers, clock: o.clock, every: o.heartbeat}
+	s := &sender{w: w, r: r, enc: enc}
+	if o.heartbeat > 0 && enc.heartbeat() != nil {
+		s.heart = heartFor(o.clock, o.heartbeat)
+	}
 	defer s.stop()
 	// The loop body refers to s alone: what a range-over-func body captures
 	// is allocated for each stream, and held while it is open.
 	for chunk, err := range chunks {
 		if err != nil {
+			if errors.Is(err, chatbot.ErrActionRequired) {
+				// Not a failure, and the final chunk carried the actions (a
+				// stream built on Chat repeats them as its error); without
+				// that chunk they never reached the browser.
+				if s.done {
+					break
+				}
+				err = fmt.Errorf("relay: %w (%v)", chatbot.ErrIncomplete, err)
+			}
 			return s.fail(err)
-		}
-		if !s.started {
-			s.start(chunk)
 		}
 		if err := s.sendChunk(chunk); err != nil {
 			return err // leaving the loop closes the chatbot's stream
@@ -199,127 +209,139 @@ func write(w http.ResponseWriter, r *http.Request, chunks iter.Seq2[chatbot.Chun
 	return s.send(s.enc.end)
 }
 
-// sender writes one stream. The mutex orders the loop's writes and the
-// heartbeat's; stopped keeps the heartbeat from writing once Write returns.
+// sender writes one stream. It is all the state a stream holds besides its
+// encoder's, and is kept small: an open stream holds it for as long as the
+// chatbot takes, and a server holds thousands. It keeps no buffer between
+// writes (see [buffers]) and no timer (see [heart]). The mutex orders the
+// loop's writes and the heartbeat's; stopped keeps the heartbeat from
+// writing once Write returns.
 type sender struct {
 	w       http.ResponseWriter
 	r       *http.Request
-	rc      *http.ResponseController
 	enc     encoder
-	clock   config.Clock
-	started bool
+	started bool // the headers were written
 	done    bool // a Done chunk was relayed
-
-	mu      sync.Mutex
-	buf     []byte     // the bytes to write; between writes nil when pooled
-	bufp    *[]byte    // the pool's handle of buf
-	buffers *sync.Pool // nil: keep buf
-	timer   config.Timer
-	every   time.Duration
 	stopped bool
+	mu      sync.Mutex
+
+	heart      *heart       // nil: no heartbeat
+	prev, next *sender      // in the heart's list of streams, under its mutex
+	last       atomic.Int64 // the heart's clock at the last write, in Unix nanoseconds
 }
 
-// start writes the headers and arms the heartbeat.
-func (s *sender) start(first chatbot.Chunk) {
-	s.started = true
-	h := s.w.Header()
-	h.Set("Cache-Control", "no-cache, no-transform") // no-transform: proxies must not compress or rewrite it
-	h.Set("X-Accel-Buffering", "no")                 // nginx and others: do not buffer
-	h.Set("X-Content-Type-Options", "nosniff")       // browsers: no sniffing buffer before rendering
-	h.Del("Content-Length")
-	s.enc.header(h)
-	s.w.WriteHeader(http.StatusOK)
-	s.take()
-	s.buf = s.enc.start(s.buf, first)
-	if s.every > 0 && s.enc.heartbeat() != nil {
-		s.timer = s.clock.AfterFunc(s.every, s.beat)
-	}
-}
-
-// sendChunk writes and flushes one chunk. It takes the chunk by value, so
-// that relaying one allocates no copy of it on the heap.
+// sendChunk writes and flushes one chunk, after the headers and the
+// format's start when it is the first. It takes the chunk by value, so that
+// relaying one allocates no copy of it on the heap.
 func (s *sender) sendChunk(c chatbot.Chunk) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.take()
-	s.buf = s.enc.chunk(s.buf, c)
-	return s.flushLocked()
+	bp := buffers.Get().(*[]byte)
+	b := (*bp)[:0]
+	if !s.started {
+		s.start()
+		b = s.enc.start(b, c)
+	}
+	b = s.enc.chunk(b, c)
+	err := s.writeLocked(b)
+	putBuffer(bp, b)
+	return err
 }
 
-// send appends what add writes to the pending bytes, writes and flushes them.
+// start writes the headers and joins the heartbeat.
+func (s *sender) start() {
+	s.started = true
+	h := s.w.Header()
+	h["Cache-Control"] = noCache
+	h["X-Accel-Buffering"] = noBuffering
+	h["X-Content-Type-Options"] = nosniff
+	h.Del("Content-Length")
+	s.enc.header(h)
+	s.w.WriteHeader(http.StatusOK)
+	if s.heart != nil {
+		s.heart.add(s)
+	}
+}
+
+// The values of the headers of every stream, set as they are rather than
+// allocated for each stream (a stream holds its header map while it is
+// open): nothing writes to them, as code that changes a header replaces its
+// values.
+var (
+	noCache     = []string{"no-cache, no-transform"} // no-transform: proxies must not compress or rewrite it
+	noBuffering = []string{"no"}                     // X-Accel-Buffering: nginx and others must not buffer
+	nosniff     = []string{"nosniff"}                // browsers: no sniffing buffer before rendering
+	eventStream = []string{"text/event-stream"}
+	uiStreamV1  = []string{"v1"}
+)
+
+// send writes and flushes what add appends to an empty buffer.
 func (s *sender) send(add func([]byte) []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.take()
-	s.buf = add(s.buf)
-	return s.flushLocked()
+	bp := buffers.Get().(*[]byte)
+	b := add((*bp)[:0])
+	err := s.writeLocked(b)
+	putBuffer(bp, b)
+	return err
 }
 
-func (s *sender) flushLocked() error {
-	if len(s.buf) > 0 {
-		_, err := s.w.Write(s.buf)
-		s.giveBack()
-		if err != nil {
+// writeLocked writes b and flushes it.
+func (s *sender) writeLocked(b []byte) error {
+	if s.heart != nil {
+		// Silence is counted from the last write; stamped before it, so
+		// that the stamp is there once the browser has the bytes.
+		s.last.Store(s.heart.clock.Now().UnixNano())
+	}
+	if len(b) > 0 {
+		if _, err := s.w.Write(b); err != nil {
 			return fmt.Errorf("%w: %w", ErrWrite, err)
 		}
 	}
-	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	// A ResponseController of its own each time: it stays on the stack,
+	// where one kept in s would be a heap object per stream.
+	if err := http.NewResponseController(s.w).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return fmt.Errorf("%w: %w", ErrWrite, err)
-	}
-	if s.timer != nil {
-		s.timer.Reset(s.every) // silence is counted from the last write
 	}
 	return nil
 }
+
+// buffers holds the buffers of the writes of every stream, so that an idle
+// stream holds none.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooled is the largest buffer given back to the pool; a larger one,
 // left by a huge chunk, is dropped.
 const maxPooled = 64 << 10
 
-// take gets a buffer from the pool when there is one and s holds none.
-func (s *sender) take() {
-	if s.buffers == nil || s.bufp != nil {
-		return
+func putBuffer(bp *[]byte, b []byte) {
+	if cap(b) <= maxPooled {
+		*bp = b[:0]
+		buffers.Put(bp)
 	}
-	if p, ok := s.buffers.Get().(*[]byte); ok {
-		s.bufp, s.buf = p, (*p)[:0]
-		return
-	}
-	s.bufp, s.buf = new([]byte), nil
 }
 
-// giveBack empties the buffer and gives it back to the pool.
-func (s *sender) giveBack() {
-	s.buf = s.buf[:0]
-	if s.buffers == nil || s.bufp == nil {
+// beat writes a heartbeat at the heart's tick now, unless a write is under
+// way (it may be blocked by a stalled browser: the tick does not wait for
+// it) or one was written since the tick began.
+func (s *sender) beat(now int64) {
+	if !s.mu.TryLock() {
 		return
 	}
-	if cap(s.buf) <= maxPooled {
-		*s.bufp = s.buf
-		s.buffers.Put(s.bufp)
-	}
-	s.bufp, s.buf = nil, nil
-}
-
-// beat writes a heartbeat; it runs on the timer's goroutine.
-func (s *sender) beat() {
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopped {
+	if s.stopped || now-s.last.Load() < int64(s.heart.every) {
 		return
 	}
-	s.take()
-	s.buf = append(s.buf, s.enc.heartbeat()...)
-	_ = s.flushLocked() // a failed write is seen by the next chunk's
+	_ = s.writeLocked(s.enc.heartbeat()) // a failed write is seen by the next chunk's
 }
 
-// stop disarms the heartbeat; no write happens after it returns.
+// stop leaves the heartbeat; no write happens after it returns.
 func (s *sender) stop() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.stopped = true
-	if s.timer != nil {
-		s.timer.Stop()
+	joined := s.started && s.heart != nil
+	s.mu.Unlock()
+	if joined {
+		s.heart.remove(s)
 	}
 }
 

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -443,12 +445,16 @@ func TestHeartbeat(t *testing.T) {
 	case <-time.After(hang):
 		t.Fatal("the bot never stalled")
 	}
-	clk.WaitFor(t, 5*time.Second)
-	clk.Advance(5 * time.Second)
+	// The heartbeat ticks every half interval, and pings a stream silent
+	// for the interval.
+	clk.WaitFor(t, 2500*time.Millisecond)
+	clk.Advance(2500 * time.Millisecond)
+	clk.WaitArmed(t, 2) // re-armed
+	clk.Advance(2500 * time.Millisecond)
 	assert.Equal(t, ": ping\n", readEvent())
-	clk.WaitFor(t, 5*time.Second) // re-armed
-	clk.Advance(5 * time.Second)
-	assert.Equal(t, ": ping\n", readEvent())
+	clk.Advance(2500 * time.Millisecond)
+	clk.Advance(2500 * time.Millisecond)
+	assert.Equal(t, ": ping\n", readEvent(), "one every interval")
 
 	cancel()
 	select {
@@ -570,4 +576,216 @@ func TestNoGoroutineStays(t *testing.T) {
 	for _, code := range []string{"chatbot-go/chatbot/relay.", "chatbot-go/chatbot/workspace.", "chatbot-go/chatbot/internal/rest."} {
 		assert.NotContains(t, stacks, code)
 	}
+}
+
+// TestActionRequired checks that a reply waiting for the caller's actions
+// is relayed as a whole reply, never as an upstream failure: Status and
+// WriteError for Chat's error, and each stream format end to end.
+func TestActionRequired(t *testing.T) {
+	t.Parallel()
+	actions := []chatbot.Action{{ID: "call-1", Name: "lookup", Input: json.RawMessage(`{"q":"x"}`)}}
+	turn := chatbottest.Turn{Chunks: []string{"Let me ", "check."}, FinishReason: chatbot.FinishActionRequired, Actions: actions}
+
+	t.Run("Chat", func(t *testing.T) {
+		t.Parallel()
+		reply, err := chatbottest.NewBot().Script(turn).Chat(t.Context(), chatbot.Request{Message: "hi"})
+		require.ErrorIs(t, err, chatbot.ErrActionRequired)
+		require.NotNil(t, reply)
+		assert.Equal(t, http.StatusOK, relay.Status(err))
+		assert.Equal(t, time.Duration(0), relay.RetryAfter(err))
+		rec := httptest.NewRecorder()
+		relay.WriteError(rec, err)
+		assert.Empty(t, rec.Header(), "nothing written: the reply is to be sent")
+		assert.Empty(t, rec.Body.String())
+		assert.Equal(t, actions, reply.Actions)
+	})
+	for f, accept := range accepts {
+		t.Run("stream "+string(f), func(t *testing.T) {
+			t.Parallel()
+			srv := serve(t, chatbottest.NewBot().Script(turn))
+			resp := post(t, t.Context(), srv, accept, `{"message":"hi"}`)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			got, err := chatbot.Collect(relaytest.Read(resp))
+			require.ErrorIs(t, err, chatbot.ErrActionRequired, "a finish, not a relay error")
+			var relayErr *relaytest.Error
+			require.False(t, errors.As(err, &relayErr), "no error part: %v", err)
+			assert.Equal(t, "Let me check.", got.Text)
+			assert.Equal(t, chatbot.FinishActionRequired, got.FinishReason)
+			if f != relay.FormatText {
+				assert.Equal(t, actions, got.Actions)
+			}
+		})
+	}
+	t.Run("stream repeating it as its error", func(t *testing.T) {
+		t.Parallel()
+		srv := serve(t, scripted{chunks: []chatbot.Chunk{
+			{Text: "Let me check."},
+			{Done: true, FinishReason: chatbot.FinishActionRequired, Actions: actions},
+		}, err: fmt.Errorf("bot: %w", chatbot.ErrActionRequired)})
+		resp := post(t, t.Context(), srv, "", `{"message":"hi"}`)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		got, err := chatbot.Collect(relaytest.Read(resp))
+		require.ErrorIs(t, err, chatbot.ErrActionRequired)
+		assert.Equal(t, actions, got.Actions)
+	})
+	t.Run("the error without the final chunk", func(t *testing.T) {
+		t.Parallel()
+		// The actions never came: an incomplete reply, not an empty 200.
+		for _, chunks := range [][]chatbot.Chunk{nil, {{Text: "Let me check."}}} {
+			srv := serve(t, scripted{chunks: chunks, err: fmt.Errorf("bot: %w", chatbot.ErrActionRequired)})
+			resp := post(t, t.Context(), srv, "", `{"message":"hi"}`)
+			_, err := chatbot.Collect(relaytest.Read(resp))
+			var relayErr *relaytest.Error
+			require.ErrorAs(t, err, &relayErr)
+			assert.Equal(t, relay.CodeUpstreamError, relayErr.Code)
+			if chunks == nil {
+				assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+			}
+		}
+	})
+}
+
+// TestHeartbeatShared checks that the streams of one interval share one
+// timer, that each silent stream gets its own heartbeat, and that the
+// timer stops with the last stream.
+func TestHeartbeatShared(t *testing.T) {
+	t.Parallel()
+	clk := clocktest.New(time.Unix(0, 0))
+	h := relay.Handler(silent{}, nil, relay.WithHeartbeat(4*time.Second), relay.WithClock(clk))
+	returned := make(chan struct{}, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { returned <- struct{}{} }()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	var (
+		cancels [2]context.CancelFunc
+		readers [2]*bufio.Reader
+	)
+	for i := range readers {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		cancels[i] = cancel
+		resp := post(t, ctx, srv, "text/event-stream", `{"message":"hi"}`)
+		defer resp.Body.Close()
+		readers[i] = bufio.NewReader(resp.Body)
+		line, err := readers[i].ReadString('\n')
+		require.NoError(t, err)
+		assert.Equal(t, `data: {"text":"hi"}`+"\n", line)
+	}
+	assert.Equal(t, []time.Duration{2 * time.Second}, clk.Pending(), "one timer for both streams")
+	clk.Advance(2 * time.Second)
+	clk.Advance(2 * time.Second)
+	for _, br := range readers {
+		for _, want := range []string{"\n", ": ping\n"} { // the end of the text event, then the ping
+			line, err := br.ReadString('\n')
+			require.NoError(t, err)
+			assert.Equal(t, want, line)
+		}
+	}
+	cancels[0]()
+	select {
+	case <-returned:
+	case <-time.After(hang):
+		t.Fatal("the handler did not return")
+	}
+	assert.Equal(t, []time.Duration{2 * time.Second}, clk.Pending(), "still ticking for the other stream")
+	cancels[1]()
+	select {
+	case <-returned:
+	case <-time.After(hang):
+		t.Fatal("the handler did not return")
+	}
+	assert.Empty(t, clk.Pending(), "no timer once no stream is open")
+}
+
+// silent streams "hi", then nothing until the caller gives up.
+type silent struct{}
+
+func (silent) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, error) {
+	return chatbot.Collect(silent{}.Stream(ctx, req))
+}
+
+func (silent) Stream(ctx context.Context, _ chatbot.Request) iter.Seq2[chatbot.Chunk, error] {
+	return func(yield func(chatbot.Chunk, error) bool) {
+		if yield(chatbot.Chunk{Text: "hi"}, nil) {
+			<-ctx.Done()
+			yield(chatbot.Chunk{}, ctx.Err())
+		}
+	}
+}
+
+// TestHeartbeatStalledBrowser checks that a heartbeat blocked by a browser
+// that stopped reading holds up no other stream's heartbeat beyond its own
+// tick.
+func TestHeartbeatStalledBrowser(t *testing.T) {
+	t.Parallel()
+	clk := clocktest.New(time.Unix(0, 0))
+	opts := []relay.Option{relay.WithHeartbeat(4 * time.Second), relay.WithClock(clk), relay.WithFormat(relay.FormatSSE)}
+	release := make(chan struct{})
+	stalled := &pingWriter{header: http.Header{}, started: make(chan struct{}), pinged: make(chan struct{}, 1), block: release}
+	healthy := &pingWriter{header: http.Header{}, started: make(chan struct{}), pinged: make(chan struct{}, 4)}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	returned := make(chan error, 2)
+	// The healthy stream first: the stalled one, added last, comes first
+	// in each tick.
+	for _, w := range []*pingWriter{healthy, stalled} {
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/chat", nil)
+		go func() { returned <- relay.Write(w, r, silent{}.Stream(ctx, chatbot.Request{}), opts...) }()
+		select {
+		case <-w.started:
+		case <-time.After(hang):
+			t.Fatal("the stream did not start")
+		}
+	}
+	clk.Advance(2 * time.Second)    // silent 2 s: no heartbeat
+	go clk.Advance(2 * time.Second) // silent 4 s: this tick blocks on the stalled browser
+	select {
+	case <-stalled.pinged:
+	case <-time.After(hang):
+		t.Fatal("no heartbeat for the stalled stream")
+	}
+	clk.WaitFor(t, 2*time.Second) // the next tick was armed before the blocked one wrote
+	clk.Advance(2 * time.Second)
+	select {
+	case <-healthy.pinged:
+	case <-time.After(hang):
+		t.Fatal("the healthy stream had no heartbeat while the other one stalled")
+	}
+	close(release)
+	cancel()
+	for range 2 {
+		select {
+		case err := <-returned:
+			require.ErrorIs(t, err, context.Canceled)
+		case <-time.After(hang):
+			t.Fatal("Write did not return")
+		}
+	}
+	assert.Empty(t, clk.Pending())
+}
+
+// pingWriter is a ResponseWriter that closes started at the first write and
+// reports each heartbeat on pinged; with block set, a heartbeat's write
+// waits until block is closed, as a browser that stopped reading makes it.
+type pingWriter struct {
+	header  http.Header
+	once    sync.Once
+	started chan struct{}
+	pinged  chan struct{}
+	block   chan struct{}
+}
+
+func (w *pingWriter) Header() http.Header { return w.header }
+func (w *pingWriter) WriteHeader(int)     {}
+func (w *pingWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.started) })
+	if string(p) == ": ping\n\n" {
+		w.pinged <- struct{}{}
+		if w.block != nil {
+			<-w.block
+		}
+	}
+	return len(p), nil
 }

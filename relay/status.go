@@ -39,9 +39,12 @@ const (
 
 // Status returns the HTTP status a relay answers err with when it fails
 // before the first byte of the reply, as the table in the package
-// documentation says: 200 for nil, 0 (write nothing: nobody is listening)
-// for the caller's cancellation (context.Canceled), and a 4xx or 5xx status
-// otherwise. Use it for errors of Chat too.
+// documentation says: 200 for nil and for an error wrapping
+// [chatbot.ErrActionRequired] (not a failure: Chat returned a whole reply
+// that waits for the caller to run its Actions), 0 (write nothing: nobody
+// is listening) for the caller's cancellation (context.Canceled), and a 4xx
+// or 5xx status otherwise. Use it for errors of Chat too: a status of 200
+// means that the reply is to be sent, Actions included.
 func Status(err error) int {
 	return classify(err).status
 }
@@ -67,7 +70,7 @@ func classify(err error) verdict {
 	var se StatusError
 	var apiErr *chatbot.Error
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, chatbot.ErrActionRequired):
 		return verdict{status: http.StatusOK}
 	case errors.Is(err, context.Canceled):
 		return verdict{}
@@ -150,11 +153,12 @@ func seconds(d time.Duration) int64 {
 // with Retry-After when [RetryAfter] is positive, and a small JSON body
 // {"code": "…", "message": "…", "retryAfter": seconds} that never carries
 // the provider's body, its message or the upstream URL. For the caller's
-// cancellation it writes nothing. It must be called before anything else
-// was written to w.
+// cancellation it writes nothing, and for what is not a failure (nil, a
+// reply waiting for actions: [Status] 200) neither: write the reply. It
+// must be called before anything else was written to w.
 func WriteError(w http.ResponseWriter, err error) {
 	v := classify(err)
-	if v.status == 0 {
+	if v.status == 0 || v.status == http.StatusOK {
 		return
 	}
 	h := w.Header()
