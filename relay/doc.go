@@ -122,7 +122,8 @@
 // (back-pressure), instead of piling up memory.
 //
 // An open stream holds little besides its connection: no buffer between
-// writes (they share a pool) and no timer of its own (the heartbeats of
-// all streams of one interval share one timer, which ticks every half
-// interval while there are streams).
+// writes (they share a pool) and no timer of its own: the heartbeats of
+// all the streams of one [Handler] share one timer, which ticks every half
+// interval while there are streams (a stream relayed by [Write] alone has
+// its own).
 package relay

@@ -7,9 +7,11 @@ import (
 	"github.com/chatbot-go/chatbot/internal/config"
 )
 
-// heart writes the heartbeats of all the open streams of one interval on a
+// heart writes the heartbeats of all the open streams of one [Handler] on a
 // single timer, instead of a timer per stream (about 150 bytes each, held
-// as long as the stream). While it has streams it ticks every half
+// as long as the stream); a stream relayed by [Write] alone has a heart of
+// its own. There is no package-level state: a heart lives as long as its
+// Handler, and holds no timer while it has no streams. While it has streams it ticks every half
 // interval, and a stream that has been silent for the interval or more
 // gets a heartbeat: the first one between one and one and a half intervals
 // after the last write, then one every interval.
@@ -26,25 +28,6 @@ type heart struct {
 	mu    sync.Mutex
 	head  *sender      // the streams, linked through sender.prev and next
 	timer config.Timer // armed while head is not nil
-}
-
-// hearts holds the heart of each clock and interval: one for
-// [DefaultHeartbeat] in a typical program. A heart without streams holds
-// no timer.
-var hearts sync.Map // of heartKey to *heart
-
-type heartKey struct {
-	clock config.Clock
-	every time.Duration
-}
-
-func heartFor(clock config.Clock, every time.Duration) *heart {
-	k := heartKey{clock, every}
-	if h, ok := hearts.Load(k); ok {
-		return h.(*heart)
-	}
-	h, _ := hearts.LoadOrStore(k, &heart{clock: clock, every: every})
-	return h.(*heart)
 }
 
 func (h *heart) tick() time.Duration { return max(h.every/2, 1) }

@@ -68,6 +68,7 @@ type options struct {
 	heartbeat time.Duration
 	logger    *slog.Logger
 	clock     config.Clock
+	heart     *heart // the heartbeat timer its streams share; nil: one per stream
 }
 
 func newOptions(opts []Option) options {
@@ -119,6 +120,9 @@ func Handler(bot chatbot.Chatbot, decode Decoder, opts ...Option) http.Handler {
 		decode = DecodeJSON
 	}
 	o := newOptions(opts)
+	if o.heartbeat > 0 {
+		o.heart = &heart{clock: o.clock, every: o.heartbeat} // shared by this handler's streams
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode(r)
 		if err != nil {
@@ -180,7 +184,10 @@ func write(w http.ResponseWriter, r *http.Request, chunks iter.Seq2[chatbot.Chun
 	}
 	s := &sender{w: w, r: r, enc: enc}
 	if o.heartbeat > 0 && enc.heartbeat() != nil {
-		s.heart = heartFor(o.clock, o.heartbeat)
+		s.heart = o.heart
+		if s.heart == nil { // Write alone: a timer of this stream's own
+			s.heart = &heart{clock: o.clock, every: o.heartbeat}
+		}
 	}
 	defer s.stop()
 	// The loop body refers to s alone: what a range-over-func body captures
