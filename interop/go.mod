@@ -3,7 +3,7 @@ module github.com/chatbot-go/chatbot/interop
 go 1.25
 
 require (
-	github.com/chatbot-go/chatbot v0.0.0
+	github.com/chatbot-go/chatbot v0.1.0
 	github.com/chromedp/chromedp v0.23.1
 	github.com/stretchr/testify v1.12.1
 )
