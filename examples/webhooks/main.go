@@ -1,21 +1,27 @@
 // Webhooks receives the webhook deliveries of PollyBot-style workspaces
-// (HMAC-SHA256 signed) and of SiteGPT (static token), verifies them and
-// prints each event once, however often it is delivered.
+// (HMAC-SHA256 over body and timestamp), of SiteGPT (static token) and of
+// Chatbase (HMAC-SHA1 over the body), verifies them and prints each event
+// once, however often it is delivered.
 //
 //	go run ./examples/webhooks
 //
 // With no credentials in the environment it starts its receiver on a free
 // loopback port and drives it from the SDK's fakes: a signed lead, the same
 // lead delivered again, an event type the SDK does not know, a tampered
-// delivery, a SiteGPT message and a delivery with a wrong token. With
-// credentials it serves -addr (default :8080) until interrupted:
+// delivery, one signed with another secret, a recorded delivery replayed
+// with its timestamp moved into the body, a SiteGPT message and a delivery
+// with a wrong token, and a Chatbase lead delivered, delivered again and
+// tampered with. With credentials it serves -addr (default :8080) until
+// interrupted, each receiver only when its variable is set:
 //
 //	WORKSPACE_WEBHOOK_SECRET   the whsec_… secret shown when the webhook was created; receives POST /webhooks/pollybot
 //	SITEGPT_WEBHOOK_TOKEN      the token set for the webhook (or a thread's webhookToken); receives POST /webhooks/sitegpt
+//	CHATBASE_WEBHOOK_SECRET    the secret key set for the webhook; receives POST /webhooks/chatbase
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,10 +29,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot/chatbase"
+	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
 	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
@@ -36,8 +45,9 @@ import (
 
 // The environment variables that switch the example to real deliveries.
 const (
-	secretVar = "WORKSPACE_WEBHOOK_SECRET"
-	tokenVar  = "SITEGPT_WEBHOOK_TOKEN"
+	secretVar   = "WORKSPACE_WEBHOOK_SECRET"
+	tokenVar    = "SITEGPT_WEBHOOK_TOKEN"
+	chatbaseVar = "CHATBASE_WEBHOOK_SECRET"
 )
 
 func main() {
@@ -59,19 +69,26 @@ func run(ctx context.Context, args []string, stdout io.Writer, env func(string) 
 	stdout = &lockedWriter{w: stdout} // the handlers and the driver both write
 	secret, _ := env(secretVar)
 	token, _ := env(tokenVar)
-	demo := secret == "" && token == ""
+	cbSecret, _ := env(chatbaseVar)
+	demo := secret == "" && token == "" && cbSecret == ""
 	if demo {
-		secret, token, *addr = workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken, "127.0.0.1:0"
+		secret, token, cbSecret = workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken, chatbasetest.DefaultWebhookSecret
+		*addr = "127.0.0.1:0"
 	}
 
 	p := &printer{w: stdout, seen: make(map[string]bool)}
 	mux := http.NewServeMux()
+	var routes []string // the paths served, for the banner
 	if secret != "" {
+		// The default scheme, workspace.WebhookSignedTimestamp, verifies the
+		// body and X-Webhook-Timestamp together and refuses stale and
+		// body-only signatures; see workspace.WithWebhookScheme.
 		h, err := workspace.NewWebhookHandler(secret, p.workspace)
 		if err != nil {
 			return err
 		}
 		mux.Handle("POST /webhooks/pollybot", h)
+		routes = append(routes, "/webhooks/pollybot")
 	}
 	if token != "" {
 		h, err := sitegpt.NewWebhookHandler(token, p.sitegpt)
@@ -79,6 +96,15 @@ func run(ctx context.Context, args []string, stdout io.Writer, env func(string) 
 			return err
 		}
 		mux.Handle("POST /webhooks/sitegpt", h)
+		routes = append(routes, "/webhooks/sitegpt")
+	}
+	if cbSecret != "" {
+		h, err := chatbase.NewWebhookHandler(cbSecret, p.chatbase)
+		if err != nil {
+			return err
+		}
+		mux.Handle("POST /webhooks/chatbase", h)
+		routes = append(routes, "/webhooks/chatbase")
 	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
@@ -95,7 +121,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, env func(string) 
 	if demo {
 		err = drive(ctx, stdout, "http://"+ln.Addr().String())
 	} else {
-		fmt.Fprintf(stdout, "Receiving webhooks on %s: POST /webhooks/pollybot and /webhooks/sitegpt. Ctrl-C stops.\n", ln.Addr())
+		fmt.Fprintf(stdout, "Receiving webhooks on %s: POST %s. Ctrl-C stops.\n", ln.Addr(), strings.Join(routes, ", "))
 		<-ctx.Done()
 	}
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -174,6 +200,23 @@ func (p *printer) sitegpt(_ context.Context, ev *sitegpt.WebhookEvent) error {
 	return nil
 }
 
+func (p *printer) chatbase(_ context.Context, ev *chatbase.WebhookEvent) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.first("chatbase " + ev.DedupKey()) {
+		fmt.Fprintf(p.w, "  chatbase: %s again, already handled\n", ev.Type)
+		return nil
+	}
+	switch {
+	case ev.Lead != nil:
+		fmt.Fprintf(p.w, "  chatbase: %s for agent %s in conversation %s: %s <%s>, phone %q\n",
+			ev.Type, ev.ChatbotID, ev.Lead.ConversationID, ev.Lead.Name, ev.Lead.Email, ev.Lead.Phone)
+	default:
+		fmt.Fprintf(p.w, "  chatbase: %s (no typed form): payload %s\n", ev.Type, ev.Payload)
+	}
+	return nil
+}
+
 // drive delivers the demo's events one after another, as the providers
 // would, and prints what the receiver answered to each.
 func drive(ctx context.Context, w io.Writer, base string) error {
@@ -184,18 +227,25 @@ func drive(ctx context.Context, w io.Writer, base string) error {
 	unknown := workspacetest.WebhookEvent{Type: "CONVERSATION_ENDED", Data: map[string]any{"conversationId": "cm5abc123xyz456"}}
 	message := sitegpttest.AddMessage(sitegpttest.DefaultChatbotID, "06b3b43c-5651-49a2-b618-000000000001",
 		"Do you ship to Norway?", "Yes, in 3 to 5 working days.")
+	cbLead := chatbasetest.LeadsSubmit(chatbasetest.DefaultAgentID, "conv_0001", "Grace Hopper", "grace@example.com", "+1 202 555 0142")
 
-	pollybot, sgpt := base+"/webhooks/pollybot", base+"/webhooks/sitegpt"
-	secret, token := workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken
+	pollybot, sgpt, cb := base+"/webhooks/pollybot", base+"/webhooks/sitegpt", base+"/webhooks/chatbase"
+	secret, token, cbSecret := workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken, chatbasetest.DefaultWebhookSecret
+	sentAt := time.Now() // a retry keeps the first delivery's timestamp
+	replayed, recordedSig, err := timestampMovedIntoBody(secret, lead, sentAt.Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+
 	steps := []struct {
 		what    string
 		deliver func() (int, error)
 	}{
 		{"pollybot LEAD_CREATED, signed", func() (int, error) {
-			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead)
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead, workspacetest.SignedAt(sentAt))
 		}},
-		{"pollybot LEAD_CREATED again (a retry), signed with a timestamp", func() (int, error) {
-			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead, workspacetest.SignedAt(time.Now()))
+		{"pollybot LEAD_CREATED again (a retry of the same delivery)", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead, workspacetest.SignedAt(sentAt))
 		}},
 		{"pollybot CONVERSATION_ENDED, signed", func() (int, error) {
 			return workspacetest.DeliverWebhook(ctx, pollybot, secret, unknown)
@@ -206,11 +256,24 @@ func drive(ctx context.Context, w io.Writer, base string) error {
 		{"pollybot LEAD_CREATED, signed with another secret", func() (int, error) {
 			return workspacetest.DeliverWebhook(ctx, pollybot, "whsec_not_the_secret", lead)
 		}},
+		{"pollybot LEAD_CREATED replayed an hour later, its timestamp moved into the body", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, replayed, workspacetest.BodySigned(),
+				workspacetest.Unsigned(), workspacetest.DeliveryHeader(workspace.WebhookSignatureHeader, recordedSig))
+		}},
 		{"sitegpt ADD_MESSAGE, with the token", func() (int, error) {
 			return sitegpttest.DeliverWebhook(ctx, sgpt, token, message)
 		}},
 		{"sitegpt ADD_MESSAGE, with a wrong token", func() (int, error) {
 			return sitegpttest.DeliverWebhook(ctx, sgpt, token, message, sitegpttest.Tampered())
+		}},
+		{"chatbase leads.submit, signed", func() (int, error) {
+			return chatbasetest.DeliverWebhook(ctx, cb, cbSecret, cbLead)
+		}},
+		{"chatbase leads.submit again (delivered twice)", func() (int, error) {
+			return chatbasetest.DeliverWebhook(ctx, cb, cbSecret, cbLead)
+		}},
+		{"chatbase leads.submit, one byte changed after signing", func() (int, error) {
+			return chatbasetest.DeliverWebhook(ctx, cb, cbSecret, cbLead, chatbasetest.Tampered())
 		}},
 	}
 	for _, s := range steps {
@@ -225,6 +288,21 @@ func drive(ctx context.Context, w io.Writer, base string) error {
 		}
 		fmt.Fprintf(w, "  -> %d %s (%s)\n", status, http.StatusText(status), verdict)
 	}
-	fmt.Fprintf(w, "\nTo receive real deliveries, set %s.\n", strings.Join([]string{secretVar, tokenVar}, " or "))
+	fmt.Fprintf(w, "\nTo receive real deliveries, set %s, %s or %s.\n", secretVar, tokenVar, chatbaseVar)
 	return nil
+}
+
+// timestampMovedIntoBody returns the replay of a workspace delivery of
+// event, signed with secret at time at, that someone who recorded it could
+// send later: the timestamp's digits appended to the body, no
+// X-Webhook-Timestamp, and the recorded X-Webhook-Signature, which is then
+// the MAC of the new body alone. workspace.WebhookSignedTimestamp, the
+// default scheme, refuses it.
+func timestampMovedIntoBody(secret string, event any, at time.Time) (body []byte, signature string, err error) {
+	recorded, err := json.Marshal(event)
+	if err != nil {
+		return nil, "", err
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	return []byte(string(recorded) + ts), workspace.SignWebhook(secret, recorded, ts), nil
 }
