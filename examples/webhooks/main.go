@@ -78,33 +78,28 @@ func run(ctx context.Context, args []string, stdout io.Writer, env func(string) 
 
 	p := &printer{w: stdout, seen: make(map[string]bool)}
 	mux := http.NewServeMux()
-	var routes []string // the paths served, for the banner
-	if secret != "" {
+	receivers := []struct {
+		path, secret string
+		handler      func(secret string) (http.Handler, error)
+	}{
 		// The default scheme, workspace.WebhookSignedTimestamp, verifies the
 		// body and X-Webhook-Timestamp together and refuses stale and
 		// body-only signatures; see workspace.WithWebhookScheme.
-		h, err := workspace.NewWebhookHandler(secret, p.workspace)
-		if err != nil {
-			return err
-		}
-		mux.Handle("POST /webhooks/pollybot", h)
-		routes = append(routes, "/webhooks/pollybot")
+		{"/webhooks/pollybot", secret, func(s string) (http.Handler, error) { return workspace.NewWebhookHandler(s, p.workspace) }},
+		{"/webhooks/sitegpt", token, func(s string) (http.Handler, error) { return sitegpt.NewWebhookHandler(s, p.sitegpt) }},
+		{"/webhooks/chatbase", cbSecret, func(s string) (http.Handler, error) { return chatbase.NewWebhookHandler(s, p.chatbase) }},
 	}
-	if token != "" {
-		h, err := sitegpt.NewWebhookHandler(token, p.sitegpt)
+	var routes []string // the paths served, for the banner
+	for _, r := range receivers {
+		if r.secret == "" {
+			continue // not configured: not served
+		}
+		h, err := r.handler(r.secret)
 		if err != nil {
 			return err
 		}
-		mux.Handle("POST /webhooks/sitegpt", h)
-		routes = append(routes, "/webhooks/sitegpt")
-	}
-	if cbSecret != "" {
-		h, err := chatbase.NewWebhookHandler(cbSecret, p.chatbase)
-		if err != nil {
-			return err
-		}
-		mux.Handle("POST /webhooks/chatbase", h)
-		routes = append(routes, "/webhooks/chatbase")
+		mux.Handle("POST "+r.path, h)
+		routes = append(routes, r.path)
 	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
@@ -155,65 +150,49 @@ type printer struct {
 	seen map[string]bool
 }
 
-// first reports whether key is new.
-func (p *printer) first(key string) bool {
+// once prints line the first time key is seen, and again every later time.
+func (p *printer) once(key, line, again string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.seen[key] {
-		return false
+		line = again
 	}
 	p.seen[key] = true
-	return true
+	fmt.Fprintln(p.w, line)
 }
 
 func (p *printer) workspace(_ context.Context, ev *workspace.WebhookEvent) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.first("pollybot " + ev.DedupKey()) {
-		fmt.Fprintf(p.w, "  pollybot: %s again (%s), already handled\n", ev.Type, ev.DedupKey())
-		return nil
+	line := fmt.Sprintf("  pollybot: %s (no typed form): data %s", ev.Type, ev.Data)
+	if ev.Lead != nil {
+		line = fmt.Sprintf("  pollybot: %s: lead %s, %s <%s>, status %q", ev.Type, ev.Lead.ID, ev.Lead.Name, ev.Lead.Email, ev.Lead.Status)
 	}
-	switch {
-	case ev.Lead != nil:
-		fmt.Fprintf(p.w, "  pollybot: %s: lead %s, %s <%s>, status %q\n", ev.Type, ev.Lead.ID, ev.Lead.Name, ev.Lead.Email, ev.Lead.Status)
-	default:
-		fmt.Fprintf(p.w, "  pollybot: %s (no typed form): data %s\n", ev.Type, ev.Data)
-	}
+	p.once("pollybot "+ev.DedupKey(), line, fmt.Sprintf("  pollybot: %s again (%s), already handled", ev.Type, ev.DedupKey()))
 	return nil
 }
 
 func (p *printer) sitegpt(_ context.Context, ev *sitegpt.WebhookEvent) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.first("sitegpt " + ev.DedupKey()) {
-		fmt.Fprintf(p.w, "  sitegpt: %s again, already handled\n", ev.Type)
-		return nil
-	}
+	var line string
 	switch {
 	case ev.Message != nil:
-		fmt.Fprintf(p.w, "  sitegpt: %s in thread %s: %q answered %q\n", ev.Type, ev.Message.ThreadID, ev.Message.Question, ev.Message.Answer)
+		line = fmt.Sprintf("  sitegpt: %s in thread %s: %q answered %q", ev.Type, ev.Message.ThreadID, ev.Message.Question, ev.Message.Answer)
 	case ev.Escalation != nil:
-		fmt.Fprintf(p.w, "  sitegpt: %s: thread %s wants a human\n", ev.Type, ev.Escalation.ThreadID)
+		line = fmt.Sprintf("  sitegpt: %s: thread %s wants a human", ev.Type, ev.Escalation.ThreadID)
 	case ev.Lead != nil:
-		fmt.Fprintf(p.w, "  sitegpt: %s: %s <%s>\n", ev.Type, ev.Lead.Name, ev.Lead.Email)
+		line = fmt.Sprintf("  sitegpt: %s: %s <%s>", ev.Type, ev.Lead.Name, ev.Lead.Email)
 	default:
-		fmt.Fprintf(p.w, "  sitegpt: %s (no typed form): data %s\n", ev.Type, ev.Data)
+		line = fmt.Sprintf("  sitegpt: %s (no typed form): data %s", ev.Type, ev.Data)
 	}
+	p.once("sitegpt "+ev.DedupKey(), line, "  sitegpt: "+ev.Type+" again, already handled")
 	return nil
 }
 
 func (p *printer) chatbase(_ context.Context, ev *chatbase.WebhookEvent) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.first("chatbase " + ev.DedupKey()) {
-		fmt.Fprintf(p.w, "  chatbase: %s again, already handled\n", ev.Type)
-		return nil
-	}
-	switch {
-	case ev.Lead != nil:
-		fmt.Fprintf(p.w, "  chatbase: %s for agent %s in conversation %s: %s <%s>, phone %q\n",
+	line := fmt.Sprintf("  chatbase: %s (no typed form): payload %s", ev.Type, ev.Payload)
+	if ev.Lead != nil {
+		line = fmt.Sprintf("  chatbase: %s for agent %s in conversation %s: %s <%s>, phone %q",
 			ev.Type, ev.ChatbotID, ev.Lead.ConversationID, ev.Lead.Name, ev.Lead.Email, ev.Lead.Phone)
-	default:
-		fmt.Fprintf(p.w, "  chatbase: %s (no typed form): payload %s\n", ev.Type, ev.Payload)
 	}
+	p.once("chatbase "+ev.DedupKey(), line, "  chatbase: "+ev.Type+" again, already handled")
 	return nil
 }
 

@@ -116,44 +116,70 @@ func TestReplayWasAuthenticWhenRecorded(t *testing.T) {
 	require.ErrorIs(t, err, workspace.ErrWebhookSignature)
 }
 
-// TestWebhooksWithCredentials serves real deliveries: the secret and token
-// come from the environment, and the fakes play the providers.
-func TestWebhooksWithCredentials(t *testing.T) {
-	t.Parallel()
-	const secret, token, cbSecret = "whsec_from_the_environment_0123", "token-from-the-environment", "cb-secret-from-the-environment"
+// serve runs the example with the environment vars on a free loopback
+// port, as with real credentials. It returns the receiver's base URL and
+// stop, which stops the example and returns what it printed.
+func serve(t *testing.T, vars map[string]string) (base string, stop func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan string, 1)
 	result := make(chan error, 1)
 	var out buffer
 	go func() {
-		result <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, env(map[string]string{secretVar: secret, tokenVar: token, chatbaseVar: cbSecret}),
-			func(addr string) { addrs <- addr })
+		result <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, env(vars), func(addr string) { addrs <- addr })
 	}()
-	base := "http://" + <-addrs
+	select {
+	case addr := <-addrs:
+		base = "http://" + addr
+	case err := <-result:
+		cancel()
+		require.FailNow(t, "the example ended before it listened", "%v", err)
+	}
+	return base, func() string {
+		cancel()
+		require.NoError(t, <-result)
+		return out.String()
+	}
+}
+
+// TestWebhooksWithCredentials serves real deliveries: the secret and token
+// come from the environment, and the fakes play the providers.
+func TestWebhooksWithCredentials(t *testing.T) {
+	t.Parallel()
+	const secret, token, cbSecret = "whsec_from_the_environment_0123", "token-from-the-environment", "cb-secret-from-the-environment"
+	base, stop := serve(t, map[string]string{secretVar: secret, tokenVar: token, chatbaseVar: cbSecret})
 
 	lead := workspacetest.LeadCreated(map[string]any{"id": "l1", "name": "Grace", "email": "grace@example.com"})
-	code, err := workspacetest.DeliverWebhook(t.Context(), base+"/webhooks/pollybot", secret, lead)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, code)
-	code, err = workspacetest.DeliverWebhook(t.Context(), base+"/webhooks/pollybot", workspacetest.DefaultWebhookSecret, lead)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusUnauthorized, code, "the fakes' default secret is not accepted with real credentials")
-
 	msg := sitegpttest.AddMessage("bot", "t1", "Hi", "Hello")
-	code, err = sitegpttest.DeliverWebhook(t.Context(), base+"/webhooks/sitegpt", token, msg)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, code)
-	code, err = sitegpttest.DeliverWebhook(t.Context(), base+"/webhooks/sitegpt", sitegpttest.DefaultWebhookToken, msg)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusUnauthorized, code)
-
 	cbLead := chatbasetest.LeadsSubmit("agent1", "c1", "Ada", "ada@example.com", "")
-	code, err = chatbasetest.DeliverWebhook(t.Context(), base+"/webhooks/chatbase", cbSecret, cbLead)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, code)
-	code, err = chatbasetest.DeliverWebhook(t.Context(), base+"/webhooks/chatbase", chatbasetest.DefaultWebhookSecret, cbLead)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusUnauthorized, code)
+	for _, d := range []struct {
+		name    string
+		deliver func() (int, error)
+		want    int
+	}{
+		{"pollybot, the secret", func() (int, error) {
+			return workspacetest.DeliverWebhook(t.Context(), base+"/webhooks/pollybot", secret, lead)
+		}, http.StatusOK},
+		{"pollybot, the fakes' default secret", func() (int, error) {
+			return workspacetest.DeliverWebhook(t.Context(), base+"/webhooks/pollybot", workspacetest.DefaultWebhookSecret, lead)
+		}, http.StatusUnauthorized},
+		{"sitegpt, the token", func() (int, error) {
+			return sitegpttest.DeliverWebhook(t.Context(), base+"/webhooks/sitegpt", token, msg)
+		}, http.StatusOK},
+		{"sitegpt, the fakes' default token", func() (int, error) {
+			return sitegpttest.DeliverWebhook(t.Context(), base+"/webhooks/sitegpt", sitegpttest.DefaultWebhookToken, msg)
+		}, http.StatusUnauthorized},
+		{"chatbase, the secret", func() (int, error) {
+			return chatbasetest.DeliverWebhook(t.Context(), base+"/webhooks/chatbase", cbSecret, cbLead)
+		}, http.StatusOK},
+		{"chatbase, the fakes' default secret", func() (int, error) {
+			return chatbasetest.DeliverWebhook(t.Context(), base+"/webhooks/chatbase", chatbasetest.DefaultWebhookSecret, cbLead)
+		}, http.StatusUnauthorized},
+	} {
+		code, err := d.deliver()
+		require.NoError(t, err, d.name)
+		assert.Equal(t, d.want, code, d.name)
+	}
 
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/webhooks/sitegpt", nil)
 	require.NoError(t, err)
@@ -162,9 +188,7 @@ func TestWebhooksWithCredentials(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 
-	cancel()
-	require.NoError(t, <-result)
-	text := out.String()
+	text := stop()
 	assert.Contains(t, text, "Receiving webhooks on 127.0.0.1:")
 	assert.Contains(t, text, ": POST /webhooks/pollybot, /webhooks/sitegpt, /webhooks/chatbase. Ctrl-C stops.\n")
 	assert.Contains(t, text, `  pollybot: LEAD_CREATED: lead l1, Grace <grace@example.com>, status ""`+"\n")
@@ -181,15 +205,7 @@ func TestWebhooksWithCredentials(t *testing.T) {
 func TestWebhooksServesOnlyWhatIsConfigured(t *testing.T) {
 	t.Parallel()
 	const cbSecret = "cb-secret-from-the-environment"
-	ctx, cancel := context.WithCancel(t.Context())
-	addrs := make(chan string, 1)
-	result := make(chan error, 1)
-	var out buffer
-	go func() {
-		result <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, env(map[string]string{chatbaseVar: cbSecret}),
-			func(addr string) { addrs <- addr })
-	}()
-	base := "http://" + <-addrs
+	base, stop := serve(t, map[string]string{chatbaseVar: cbSecret})
 
 	code, err := chatbasetest.DeliverWebhook(t.Context(), base+"/webhooks/chatbase", cbSecret,
 		chatbasetest.LeadsSubmit("agent1", "c1", "Ada", "ada@example.com", ""))
@@ -200,10 +216,9 @@ func TestWebhooksServesOnlyWhatIsConfigured(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, code)
 
-	cancel()
-	require.NoError(t, <-result)
-	assert.Contains(t, out.String(), ": POST /webhooks/chatbase. Ctrl-C stops.\n")
-	assert.Equal(t, 1, strings.Count(out.String(), "  chatbase: "), out.String())
+	text := stop()
+	assert.Contains(t, text, ": POST /webhooks/chatbase. Ctrl-C stops.\n")
+	assert.Equal(t, 1, strings.Count(text, "  chatbase: "), text)
 }
 
 func TestHelpPrintsUsageAndRunsNothing(t *testing.T) {
