@@ -1,21 +1,27 @@
 // Webhooks receives the webhook deliveries of PollyBot-style workspaces
-// (HMAC-SHA256 signed) and of SiteGPT (static token), verifies them and
-// prints each event once, however often it is delivered.
+// (HMAC-SHA256 over body and timestamp), of SiteGPT (static token) and of
+// Chatbase (HMAC-SHA1 over the body), verifies them and prints each event
+// once, however often it is delivered.
 //
 //	go run ./examples/webhooks
 //
 // With no credentials in the environment it starts its receiver on a free
 // loopback port and drives it from the SDK's fakes: a signed lead, the same
 // lead delivered again, an event type the SDK does not know, a tampered
-// delivery, a SiteGPT message and a delivery with a wrong token. With
-// credentials it serves -addr (default :8080) until interrupted:
+// delivery, one signed with another secret, a recorded delivery replayed
+// with its timestamp moved into the body, a SiteGPT message and a delivery
+// with a wrong token, and a Chatbase lead delivered, delivered again and
+// tampered with. With credentials it serves -addr (default :8080) until
+// interrupted, each receiver only when its variable is set:
 //
 //	WORKSPACE_WEBHOOK_SECRET   the whsec_… secret shown when the webhook was created; receives POST /webhooks/pollybot
 //	SITEGPT_WEBHOOK_TOKEN      the token set for the webhook (or a thread's webhookToken); receives POST /webhooks/sitegpt
+//	CHATBASE_WEBHOOK_SECRET    the secret key set for the webhook; receives POST /webhooks/chatbase
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,10 +29,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/chatbot-go/chatbot/chatbase"
+	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
 	"github.com/chatbot-go/chatbot/examples/internal/cli"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
@@ -36,8 +45,9 @@ import (
 
 // The environment variables that switch the example to real deliveries.
 const (
-	secretVar = "WORKSPACE_WEBHOOK_SECRET"
-	tokenVar  = "SITEGPT_WEBHOOK_TOKEN"
+	secretVar   = "WORKSPACE_WEBHOOK_SECRET"
+	tokenVar    = "SITEGPT_WEBHOOK_TOKEN"
+	chatbaseVar = "CHATBASE_WEBHOOK_SECRET"
 )
 
 func main() {
@@ -59,26 +69,37 @@ func run(ctx context.Context, args []string, stdout io.Writer, env func(string) 
 	stdout = &lockedWriter{w: stdout} // the handlers and the driver both write
 	secret, _ := env(secretVar)
 	token, _ := env(tokenVar)
-	demo := secret == "" && token == ""
+	cbSecret, _ := env(chatbaseVar)
+	demo := secret == "" && token == "" && cbSecret == ""
 	if demo {
-		secret, token, *addr = workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken, "127.0.0.1:0"
+		secret, token, cbSecret = workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken, chatbasetest.DefaultWebhookSecret
+		*addr = "127.0.0.1:0"
 	}
 
 	p := &printer{w: stdout, seen: make(map[string]bool)}
 	mux := http.NewServeMux()
-	if secret != "" {
-		h, err := workspace.NewWebhookHandler(secret, p.workspace)
-		if err != nil {
-			return err
-		}
-		mux.Handle("POST /webhooks/pollybot", h)
+	receivers := []struct {
+		path, secret string
+		handler      func(secret string) (http.Handler, error)
+	}{
+		// The default scheme, workspace.WebhookSignedTimestamp, verifies the
+		// body and X-Webhook-Timestamp together and refuses stale and
+		// body-only signatures; see workspace.WithWebhookScheme.
+		{"/webhooks/pollybot", secret, func(s string) (http.Handler, error) { return workspace.NewWebhookHandler(s, p.workspace) }},
+		{"/webhooks/sitegpt", token, func(s string) (http.Handler, error) { return sitegpt.NewWebhookHandler(s, p.sitegpt) }},
+		{"/webhooks/chatbase", cbSecret, func(s string) (http.Handler, error) { return chatbase.NewWebhookHandler(s, p.chatbase) }},
 	}
-	if token != "" {
-		h, err := sitegpt.NewWebhookHandler(token, p.sitegpt)
+	var routes []string // the paths served, for the banner
+	for _, r := range receivers {
+		if r.secret == "" {
+			continue // not configured: not served
+		}
+		h, err := r.handler(r.secret)
 		if err != nil {
 			return err
 		}
-		mux.Handle("POST /webhooks/sitegpt", h)
+		mux.Handle("POST "+r.path, h)
+		routes = append(routes, r.path)
 	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
@@ -95,7 +116,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, env func(string) 
 	if demo {
 		err = drive(ctx, stdout, "http://"+ln.Addr().String())
 	} else {
-		fmt.Fprintf(stdout, "Receiving webhooks on %s: POST /webhooks/pollybot and /webhooks/sitegpt. Ctrl-C stops.\n", ln.Addr())
+		fmt.Fprintf(stdout, "Receiving webhooks on %s: POST %s. Ctrl-C stops.\n", ln.Addr(), strings.Join(routes, ", "))
 		<-ctx.Done()
 	}
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -129,48 +150,49 @@ type printer struct {
 	seen map[string]bool
 }
 
-// first reports whether key is new.
-func (p *printer) first(key string) bool {
+// once prints line the first time key is seen, and again every later time.
+func (p *printer) once(key, line, again string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.seen[key] {
-		return false
+		line = again
 	}
 	p.seen[key] = true
-	return true
+	fmt.Fprintln(p.w, line)
 }
 
 func (p *printer) workspace(_ context.Context, ev *workspace.WebhookEvent) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.first("pollybot " + ev.DedupKey()) {
-		fmt.Fprintf(p.w, "  pollybot: %s again (%s), already handled\n", ev.Type, ev.DedupKey())
-		return nil
+	line := fmt.Sprintf("  pollybot: %s (no typed form): data %s", ev.Type, ev.Data)
+	if ev.Lead != nil {
+		line = fmt.Sprintf("  pollybot: %s: lead %s, %s <%s>, status %q", ev.Type, ev.Lead.ID, ev.Lead.Name, ev.Lead.Email, ev.Lead.Status)
 	}
-	switch {
-	case ev.Lead != nil:
-		fmt.Fprintf(p.w, "  pollybot: %s: lead %s, %s <%s>, status %q\n", ev.Type, ev.Lead.ID, ev.Lead.Name, ev.Lead.Email, ev.Lead.Status)
-	default:
-		fmt.Fprintf(p.w, "  pollybot: %s (no typed form): data %s\n", ev.Type, ev.Data)
-	}
+	p.once("pollybot "+ev.DedupKey(), line, fmt.Sprintf("  pollybot: %s again (%s), already handled", ev.Type, ev.DedupKey()))
 	return nil
 }
 
 func (p *printer) sitegpt(_ context.Context, ev *sitegpt.WebhookEvent) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.first("sitegpt " + ev.DedupKey()) {
-		fmt.Fprintf(p.w, "  sitegpt: %s again, already handled\n", ev.Type)
-		return nil
-	}
+	var line string
 	switch {
 	case ev.Message != nil:
-		fmt.Fprintf(p.w, "  sitegpt: %s in thread %s: %q answered %q\n", ev.Type, ev.Message.ThreadID, ev.Message.Question, ev.Message.Answer)
+		line = fmt.Sprintf("  sitegpt: %s in thread %s: %q answered %q", ev.Type, ev.Message.ThreadID, ev.Message.Question, ev.Message.Answer)
 	case ev.Escalation != nil:
-		fmt.Fprintf(p.w, "  sitegpt: %s: thread %s wants a human\n", ev.Type, ev.Escalation.ThreadID)
+		line = fmt.Sprintf("  sitegpt: %s: thread %s wants a human", ev.Type, ev.Escalation.ThreadID)
 	case ev.Lead != nil:
-		fmt.Fprintf(p.w, "  sitegpt: %s: %s <%s>\n", ev.Type, ev.Lead.Name, ev.Lead.Email)
+		line = fmt.Sprintf("  sitegpt: %s: %s <%s>", ev.Type, ev.Lead.Name, ev.Lead.Email)
 	default:
-		fmt.Fprintf(p.w, "  sitegpt: %s (no typed form): data %s\n", ev.Type, ev.Data)
+		line = fmt.Sprintf("  sitegpt: %s (no typed form): data %s", ev.Type, ev.Data)
 	}
+	p.once("sitegpt "+ev.DedupKey(), line, "  sitegpt: "+ev.Type+" again, already handled")
+	return nil
+}
+
+func (p *printer) chatbase(_ context.Context, ev *chatbase.WebhookEvent) error {
+	line := fmt.Sprintf("  chatbase: %s (no typed form): payload %s", ev.Type, ev.Payload)
+	if ev.Lead != nil {
+		line = fmt.Sprintf("  chatbase: %s for agent %s in conversation %s: %s <%s>, phone %q",
+			ev.Type, ev.ChatbotID, ev.Lead.ConversationID, ev.Lead.Name, ev.Lead.Email, ev.Lead.Phone)
+	}
+	p.once("chatbase "+ev.DedupKey(), line, "  chatbase: "+ev.Type+" again, already handled")
 	return nil
 }
 
@@ -184,18 +206,25 @@ func drive(ctx context.Context, w io.Writer, base string) error {
 	unknown := workspacetest.WebhookEvent{Type: "CONVERSATION_ENDED", Data: map[string]any{"conversationId": "cm5abc123xyz456"}}
 	message := sitegpttest.AddMessage(sitegpttest.DefaultChatbotID, "06b3b43c-5651-49a2-b618-000000000001",
 		"Do you ship to Norway?", "Yes, in 3 to 5 working days.")
+	cbLead := chatbasetest.LeadsSubmit(chatbasetest.DefaultAgentID, "conv_0001", "Grace Hopper", "grace@example.com", "+1 202 555 0142")
 
-	pollybot, sgpt := base+"/webhooks/pollybot", base+"/webhooks/sitegpt"
-	secret, token := workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken
+	pollybot, sgpt, cb := base+"/webhooks/pollybot", base+"/webhooks/sitegpt", base+"/webhooks/chatbase"
+	secret, token, cbSecret := workspacetest.DefaultWebhookSecret, sitegpttest.DefaultWebhookToken, chatbasetest.DefaultWebhookSecret
+	sentAt := time.Now() // a retry keeps the first delivery's timestamp
+	replayed, recordedSig, err := timestampMovedIntoBody(secret, lead, sentAt.Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+
 	steps := []struct {
 		what    string
 		deliver func() (int, error)
 	}{
 		{"pollybot LEAD_CREATED, signed", func() (int, error) {
-			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead)
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead, workspacetest.SignedAt(sentAt))
 		}},
-		{"pollybot LEAD_CREATED again (a retry), signed with a timestamp", func() (int, error) {
-			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead, workspacetest.SignedAt(time.Now()))
+		{"pollybot LEAD_CREATED again (a retry of the same delivery)", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, lead, workspacetest.SignedAt(sentAt))
 		}},
 		{"pollybot CONVERSATION_ENDED, signed", func() (int, error) {
 			return workspacetest.DeliverWebhook(ctx, pollybot, secret, unknown)
@@ -206,11 +235,24 @@ func drive(ctx context.Context, w io.Writer, base string) error {
 		{"pollybot LEAD_CREATED, signed with another secret", func() (int, error) {
 			return workspacetest.DeliverWebhook(ctx, pollybot, "whsec_not_the_secret", lead)
 		}},
+		{"pollybot LEAD_CREATED replayed an hour later, its timestamp moved into the body", func() (int, error) {
+			return workspacetest.DeliverWebhook(ctx, pollybot, secret, replayed, workspacetest.BodySigned(),
+				workspacetest.Unsigned(), workspacetest.DeliveryHeader(workspace.WebhookSignatureHeader, recordedSig))
+		}},
 		{"sitegpt ADD_MESSAGE, with the token", func() (int, error) {
 			return sitegpttest.DeliverWebhook(ctx, sgpt, token, message)
 		}},
 		{"sitegpt ADD_MESSAGE, with a wrong token", func() (int, error) {
 			return sitegpttest.DeliverWebhook(ctx, sgpt, token, message, sitegpttest.Tampered())
+		}},
+		{"chatbase leads.submit, signed", func() (int, error) {
+			return chatbasetest.DeliverWebhook(ctx, cb, cbSecret, cbLead)
+		}},
+		{"chatbase leads.submit again (delivered twice)", func() (int, error) {
+			return chatbasetest.DeliverWebhook(ctx, cb, cbSecret, cbLead)
+		}},
+		{"chatbase leads.submit, one byte changed after signing", func() (int, error) {
+			return chatbasetest.DeliverWebhook(ctx, cb, cbSecret, cbLead, chatbasetest.Tampered())
 		}},
 	}
 	for _, s := range steps {
@@ -225,6 +267,21 @@ func drive(ctx context.Context, w io.Writer, base string) error {
 		}
 		fmt.Fprintf(w, "  -> %d %s (%s)\n", status, http.StatusText(status), verdict)
 	}
-	fmt.Fprintf(w, "\nTo receive real deliveries, set %s.\n", strings.Join([]string{secretVar, tokenVar}, " or "))
+	fmt.Fprintf(w, "\nTo receive real deliveries, set %s, %s or %s.\n", secretVar, tokenVar, chatbaseVar)
 	return nil
+}
+
+// timestampMovedIntoBody returns the replay of a workspace delivery of
+// event, signed with secret at time at, that someone who recorded it could
+// send later: the timestamp's digits appended to the body, no
+// X-Webhook-Timestamp, and the recorded X-Webhook-Signature, which is then
+// the MAC of the new body alone. workspace.WebhookSignedTimestamp, the
+// default scheme, refuses it.
+func timestampMovedIntoBody(secret string, event any, at time.Time) (body []byte, signature string, err error) {
+	recorded, err := json.Marshal(event)
+	if err != nil {
+		return nil, "", err
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	return []byte(string(recorded) + ts), workspace.SignWebhook(secret, recorded, ts), nil
 }
