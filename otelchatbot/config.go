@@ -141,7 +141,9 @@ func WithChunkTimes() Option {
 // experimental ones (open-telemetry/semantic-conventions-genai v0.1.0:
 // gen_ai.client.inference.duration, gen_ai.client.inference.time_to_first_chunk,
 // gen_ai.client.inference.time_per_output_chunk and
-// gen_ai.client.inference.usage.input_tokens / output_tokens); without, those
+// gen_ai.client.inference.usage.input_tokens / output_tokens, and with
+// [WithOperationDetails] the gen_ai.client.inference.operation.details
+// event); without, those
 // of semconv v1.41.0, the default. See the package documentation for both.
 func WithLatestConventions(on bool) Option {
 	return optionFunc(func(c *config) { c.latest = on })

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/log/global"
+	"go.opentelemetry.io/otel/log/noop"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/chatbot-go/chatbot"
@@ -152,4 +154,19 @@ func TestOperationDetailsEventIsOptInAndLatestOnly(t *testing.T) {
 		assert.Len(t, r.spans.Ended(), 2, name)
 		assert.Empty(t, r.emitted(), name)
 	}
+}
+
+// TestOperationDetailsEventGoesToTheGlobalLoggerProvider sets the global
+// provider: it cannot run in parallel.
+func TestOperationDetailsEventGoesToTheGlobalLoggerProvider(t *testing.T) {
+	logs, lp := newLogs()
+	global.SetLoggerProvider(lp)
+	t.Cleanup(func() { global.SetLoggerProvider(noop.NewLoggerProvider()) })
+	bot := chatbot.Wrap(chatbottest.NewBot(), otelchatbot.Middleware(latestDetails...))
+	_, err := bot.Chat(t.Context(), chatbot.Request{Message: question})
+	require.NoError(t, err)
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	require.Len(t, logs.records, 1)
+	assert.Equal(t, otelchatbot.OperationDetailsEventName, logs.records[0].EventName())
 }
