@@ -6,19 +6,23 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/log/global"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// ScopeName is the instrumentation scope name of the tracer and the meter
-// that [Middleware] creates.
+// ScopeName is the instrumentation scope name of the tracer, the meter and
+// the logger that [Middleware] creates.
 const ScopeName = "github.com/chatbot-go/chatbot/otelchatbot"
 
 // config is what a list of Options resolves to.
 type config struct {
 	tp         trace.TracerProvider
 	mp         metric.MeterProvider
+	lp         log.LoggerProvider
 	content    bool
+	details    bool // emit the operation details event (latest conventions only)
 	chunkTimes bool
 	latest     bool // the latest experimental GenAI conventions
 	now        func() time.Time
@@ -58,6 +62,9 @@ func newConfig(opts []Option) config {
 	if c.mp == nil {
 		c.mp = otel.GetMeterProvider()
 	}
+	if c.lp == nil {
+		c.lp = global.GetLoggerProvider()
+	}
 	return c
 }
 
@@ -85,8 +92,31 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) { c.mp = mp })
 }
 
+// WithLoggerProvider sets the LoggerProvider that emits the event of
+// [WithOperationDetails]. The default, like a nil provider, is the global
+// one (global.GetLoggerProvider of go.opentelemetry.io/otel/log/global) as
+// it is when Middleware is called.
+func WithLoggerProvider(lp log.LoggerProvider) Option {
+	return optionFunc(func(c *config) { c.lp = lp })
+}
+
+// WithOperationDetails emits, under the latest conventions only (see
+// [WithLatestConventions]), their opt-in event
+// gen_ai.client.inference.operation.details ([OperationDetailsEventName])
+// at the end of each call: a log record of the OpenTelemetry Logs API, with
+// severity DEBUG, in the context of the call's span, carrying the span's
+// attributes (operation, provider, conversation and response ids, usage,
+// finish reasons, error.type, …). The messages, reply text and sources are
+// in it only with [WithMessageContent]; the API key and error texts never
+// are. Off by default, as the conventions ask of this event; under the
+// v1.41.0 conventions this option does nothing.
+func WithOperationDetails() Option {
+	return optionFunc(func(c *config) { c.details = true })
+}
+
 // WithMessageContent records the text of each message and of each reply on
-// its span, in the conventions' opt-in attributes gen_ai.input.messages and
+// its span (and in the event of [WithOperationDetails]), in the
+// conventions' opt-in attributes gen_ai.input.messages and
 // gen_ai.output.messages, and the error text of failed calls as a span
 // event. Off by default: messages are user data (names, addresses, anything
 // a user types). The API key is never recorded, with or without this
@@ -111,7 +141,9 @@ func WithChunkTimes() Option {
 // experimental ones (open-telemetry/semantic-conventions-genai v0.1.0:
 // gen_ai.client.inference.duration, gen_ai.client.inference.time_to_first_chunk,
 // gen_ai.client.inference.time_per_output_chunk and
-// gen_ai.client.inference.usage.input_tokens / output_tokens); without, those
+// gen_ai.client.inference.usage.input_tokens / output_tokens, and with
+// [WithOperationDetails] the gen_ai.client.inference.operation.details
+// event); without, those
 // of semconv v1.41.0, the default. See the package documentation for both.
 func WithLatestConventions(on bool) Option {
 	return optionFunc(func(c *config) { c.latest = on })

@@ -107,9 +107,20 @@
 // gen_ai.request.stream on streams and error.type on failures (the
 // duration). Chunk times are taken as the stream yields chunks to the loop,
 // so they include the time the loop body spends on the previous chunk (a
-// range-over-func stream is read only when the loop asks for more). The
-// gen_ai.client.inference.operation.details event of the latest
-// conventions is not emitted.
+// range-over-func stream is read only when the loop asks for more).
+//
+// # Events
+//
+// With the latest conventions and [WithOperationDetails], each call ends
+// with their opt-in event gen_ai.client.inference.operation.details
+// ([OperationDetailsEventName]): a log record emitted through the
+// OpenTelemetry Logs API ([WithLoggerProvider], the global provider by
+// default) with severity DEBUG, in the context of the call's span (so it
+// carries its trace and span ids), timestamped when the span ends, and
+// carrying the span's attributes listed above: the content ones
+// (gen_ai.input.messages, gen_ai.output.messages, gen_ai.retrieval.documents)
+// only with [WithMessageContent]; error.type but never an error's text; the
+// API key never. The v1.41.0 mode emits no event.
 //
 // # With otelhttp and the SDK's logger
 //

@@ -1,12 +1,15 @@
 package otelchatbot_test
 
 import (
+	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -31,7 +34,7 @@ func (c *tickClock) Now() time.Time {
 }
 
 // rig is a workspace fake, a client of it wrapped in the middleware, and the
-// span recorder and metric reader the middleware reports to.
+// span recorder, metric reader and log exporter the middleware reports to.
 type rig struct {
 	srv    *workspacetest.Server
 	client *workspace.Client
@@ -39,6 +42,40 @@ type rig struct {
 	spans  *tracetest.SpanRecorder
 	tp     *sdktrace.TracerProvider
 	reader *sdkmetric.ManualReader
+	logs   *logExporter
+	lp     *sdklog.LoggerProvider
+}
+
+// logExporter keeps the log records it is given, in memory.
+type logExporter struct {
+	mu      sync.Mutex
+	records []sdklog.Record
+}
+
+func (e *logExporter) Export(_ context.Context, records []sdklog.Record) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range records {
+		e.records = append(e.records, r.Clone())
+	}
+	return nil
+}
+
+func (e *logExporter) Shutdown(context.Context) error   { return nil }
+func (e *logExporter) ForceFlush(context.Context) error { return nil }
+
+// newLogs returns an exporter and a LoggerProvider that hands it each
+// record as it is emitted.
+func newLogs() (*logExporter, *sdklog.LoggerProvider) {
+	e := &logExporter{}
+	return e, sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(e)))
+}
+
+// emitted returns the log records emitted so far.
+func (r *rig) emitted() []sdklog.Record {
+	r.logs.mu.Lock()
+	defer r.logs.mu.Unlock()
+	return append([]sdklog.Record(nil), r.logs.records...)
 }
 
 // setup starts the rig. The client is pointed at the fake and made with
@@ -52,6 +89,7 @@ func setup(t *testing.T, clientOpts func(*rig) []chatbot.Option, opts ...otelcha
 		reader: sdkmetric.NewManualReader(),
 	}
 	t.Cleanup(r.srv.Close)
+	r.logs, r.lp = newLogs()
 	r.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
 	copts := []chatbot.Option{chatbot.WithBaseURL(r.srv.URL)}
@@ -63,7 +101,8 @@ func setup(t *testing.T, clientOpts func(*rig) []chatbot.Option, opts ...otelcha
 	require.NoError(t, err)
 	clock := &tickClock{}
 	r.bot = chatbot.Wrap(r.client, otelchatbot.Middleware(append([]otelchatbot.Option{
-		otelchatbot.WithTracerProvider(r.tp), otelchatbot.WithMeterProvider(mp), otelchatbot.WithClock(clock.Now),
+		otelchatbot.WithTracerProvider(r.tp), otelchatbot.WithMeterProvider(mp), otelchatbot.WithLoggerProvider(r.lp),
+		otelchatbot.WithClock(clock.Now),
 	}, opts...)...))
 	return r
 }

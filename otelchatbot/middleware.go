@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
 	"go.opentelemetry.io/otel/semconv/v1.41.0/genaiconv"
@@ -77,8 +78,13 @@ func Middleware(opts ...Option) chatbot.Middleware {
 	meter := cfg.mp.Meter(ScopeName,
 		metric.WithInstrumentationVersion(chatbot.Version), metric.WithSchemaURL(schema))
 	ins := newInstruments(meter, cfg.latest)
+	var events log.Logger // nil: no operation details event
+	if cfg.latest && cfg.details {
+		events = cfg.lp.Logger(ScopeName,
+			log.WithInstrumentationVersion(chatbot.Version), log.WithSchemaURL(schema))
+	}
 	return func(next chatbot.Chatbot) chatbot.Chatbot {
-		return newBot(next, cfg, tracer, ins)
+		return newBot(next, cfg, tracer, ins, events)
 	}
 }
 
@@ -165,6 +171,7 @@ type bot struct {
 	info     chatbot.Info
 	tracer   trace.Tracer
 	ins      instruments
+	events   log.Logger // emits the operation details event; nil when off
 	content  bool
 	perChunk bool // record time_per_output_chunk
 	now      func() time.Time
@@ -178,7 +185,7 @@ type bot struct {
 	streamOpts  []metric.RecordOption // streamSet as record options
 }
 
-func newBot(next chatbot.Chatbot, cfg config, tracer trace.Tracer, ins instruments) *bot {
+func newBot(next chatbot.Chatbot, cfg config, tracer trace.Tracer, ins instruments, events log.Logger) *bot {
 	info := chatbot.InfoOf(next)
 	provider := info.Provider
 	if provider == "" {
@@ -195,7 +202,7 @@ func newBot(next chatbot.Chatbot, cfg config, tracer trace.Tracer, ins instrumen
 		common = append(common, semconv.ServerAddress(host), semconv.ServerPort(port))
 	}
 	b := &bot{
-		next: next, info: info, tracer: tracer, ins: ins, content: cfg.content, perChunk: cfg.chunkTimes, now: cfg.now,
+		next: next, info: info, tracer: tracer, ins: ins, events: events, content: cfg.content, perChunk: cfg.chunkTimes, now: cfg.now,
 		spanName:    strings.TrimSpace(operationName + " " + info.ChatbotID),
 		chatAttrs:   common,
 		streamAttrs: append(common[:len(common):len(common)], semconv.GenAIRequestStream(true)),
@@ -236,17 +243,23 @@ func (b *bot) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply, er
 	if errors.Is(err, chatbot.ErrActionRequired) {
 		failed = nil // an answer that waits for the caller: not a failure
 	}
+	details := b.detailsEnabled(ctx)
+	var attrs []attribute.KeyValue
 	if reply != nil {
-		if span.IsRecording() {
-			span.SetAttributes(b.replyAttrs(make([]attribute.KeyValue, 0, 8), outcome{
+		if span.IsRecording() || details {
+			attrs = b.replyAttrs(make([]attribute.KeyValue, 0, 8), outcome{
 				conv: reply.ConversationID, msgID: reply.MessageID, text: reply.Text, usage: reply.Usage,
 				finish: reply.FinishReason, sources: reply.Sources, complete: failed == nil, err: failed,
-			})...)
+			})
+			span.SetAttributes(attrs...)
 		}
 		b.recordUsage(ctx, reply.Usage, b.chatSet)
 	}
 	b.finish(span, failed, end)
 	b.record(ctx, end.Sub(begin).Seconds(), b.chatSet, b.chatOpts, failed)
+	if details {
+		b.emitDetails(ctx, req, b.chatAttrs, attrs, failed, end)
+	}
 	return reply, err
 }
 
@@ -374,7 +387,7 @@ func (b *bot) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot
 			yield(chatbot.Chunk{}, fmt.Errorf("otelchatbot: %w", chatbot.ErrStreamUsed))
 			return
 		}
-		st := streamState{b: b, begin: b.now()}
+		st := streamState{b: b, req: req, begin: b.now()}
 		sctx, span := b.start(ctx, req, b.streamAttrs, st.begin)
 		st.ctx, st.span = sctx, span
 		defer st.end()
@@ -397,6 +410,7 @@ func (b *bot) Stream(ctx context.Context, req chatbot.Request) iter.Seq2[chatbot
 // chunks go by.
 type streamState struct {
 	b         *bot
+	req       chatbot.Request
 	ctx       context.Context
 	span      trace.Span
 	begin     time.Time
@@ -461,8 +475,10 @@ func (st *streamState) end() {
 	if err == nil && !st.complete && st.exhausted {
 		err = chatbot.ErrIncomplete
 	}
-	if span.IsRecording() {
-		attrs := make([]attribute.KeyValue, 0, 10)
+	details := b.detailsEnabled(st.ctx)
+	var attrs []attribute.KeyValue
+	if span.IsRecording() || details {
+		attrs = make([]attribute.KeyValue, 0, 10)
 		attrs = append(attrs, StreamChunksKey.Int(st.chunks), StreamCompleteKey.Bool(st.complete))
 		if st.chunks > 0 {
 			attrs = append(attrs, semconv.GenAIResponseTimeToFirstChunk(st.first.Seconds()))
@@ -477,6 +493,9 @@ func (st *streamState) end() {
 	b.finish(span, err, end)
 	b.record(st.ctx, end.Sub(st.begin).Seconds(), b.streamSet, b.streamOpts, err)
 	b.ins.chunks.Record(st.ctx, int64(st.chunks), b.streamOpts...)
+	if details {
+		b.emitDetails(st.ctx, st.req, b.streamAttrs, attrs, err, end)
+	}
 }
 
 // serverOf returns the host and port of the base URL of bot, when bot has a

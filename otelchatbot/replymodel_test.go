@@ -23,11 +23,13 @@ import (
 func botRig(t *testing.T, bot *chatbottest.Bot, opts ...otelchatbot.Option) *rig {
 	t.Helper()
 	r := &rig{spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
+	r.logs, r.lp = newLogs()
 	r.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
 	clock := &tickClock{}
 	r.bot = chatbot.Wrap(bot, otelchatbot.Middleware(append([]otelchatbot.Option{
-		otelchatbot.WithTracerProvider(r.tp), otelchatbot.WithMeterProvider(mp), otelchatbot.WithClock(clock.Now),
+		otelchatbot.WithTracerProvider(r.tp), otelchatbot.WithMeterProvider(mp), otelchatbot.WithLoggerProvider(r.lp),
+		otelchatbot.WithClock(clock.Now),
 	}, opts...)...))
 	return r
 }
