@@ -23,7 +23,7 @@ func hostile(t *testing.T, p provider, h http.HandlerFunc, opts ...chatbot.Optio
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	opts = append([]chatbot.Option{chatbot.WithBaseURL(srv.URL), chatbot.WithMaxRetries(0)}, opts...)
-	bot, err := p.newClient("key-0123456789", "12345678-1234-5678-1234-567812345678", opts...)
+	bot, err := p.newClient("key-0123456789", p.id(), opts...)
 	require.NoError(t, err)
 	return bot
 }
@@ -88,7 +88,7 @@ func TestHugeJSONBody(t *testing.T) {
 // TestHugeSSEEvent: a workspace event of 100 MiB without a line end ends the
 // stream with stream.ErrEventTooLarge, in bounded memory.
 func TestHugeSSEEvent(t *testing.T) {
-	bot := hostile(t, providers[0], endless(http.StatusOK, "text/event-stream", "data: ", 'a', hugeBody))
+	bot := hostile(t, byName("workspace"), endless(http.StatusOK, "text/event-stream", "data: ", 'a', hugeBody))
 	var err error
 	n := allocated(func() { _, err = chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hi"})) })
 	require.ErrorIs(t, err, stream.ErrEventTooLarge)
@@ -192,13 +192,13 @@ func reply(status int, contentType, body string) http.HandlerFunc {
 // JSON is never taken for text, and the error wraps io.ErrUnexpectedEOF.
 func TestWorkspaceStreamWithoutEndMarker(t *testing.T) {
 	whole := "data: {\"type\":\"content\",\"content\":\"Hel\"}\n\n"
-	bot := hostile(t, providers[0], reply(http.StatusOK, "text/event-stream", whole))
+	bot := hostile(t, byName("workspace"), reply(http.StatusOK, "text/event-stream", whole))
 	r, err := chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hi"}))
 	require.NoError(t, err, "a clean end after whole events is complete")
 	require.Equal(t, "Hel", r.Text)
 
 	cut := whole + "data: {\"type\":\"content\",\"cont"
-	bot = hostile(t, providers[0], reply(http.StatusOK, "text/event-stream", cut))
+	bot = hostile(t, byName("workspace"), reply(http.StatusOK, "text/event-stream", cut))
 	r, err = chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hi"}))
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "a body that ends mid-line was cut")
 	require.Equal(t, "Hel", r.Text, "the text before the cut is kept, the cut JSON is not text")
