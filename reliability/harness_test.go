@@ -55,6 +55,7 @@ type fake struct {
 type provider struct {
 	name    string
 	streams bool // streams for real (not one final chunk)
+	events  bool // streams Server-Sent Events (userdesk streams raw text)
 	// start starts the fake, with the given key ("" for the default) and a
 	// reply of replyText(repeat).
 	start     func(t *testing.T, key string, repeat int) *fake
@@ -141,7 +142,7 @@ func observe(url string, srv server) *fake {
 
 var providers = []provider{
 	{
-		name: "workspace", streams: true,
+		name: "workspace", streams: true, events: true,
 		start: func(t *testing.T, key string, repeat int) *fake {
 			srv := workspacetest.NewServer(workspacetest.Config{APIKey: key, RateLimit: 1 << 20})
 			srv.SetReply(repeatParts(repeat)...)
@@ -190,7 +191,7 @@ var providers = []provider{
 		chatPath: func(id string) string { return "chatbots/" + url.PathEscape(id) + "/message" },
 	},
 	{
-		name: "chatbase", streams: true,
+		name: "chatbase", streams: true, events: true,
 		start: func(t *testing.T, key string, repeat int) *fake {
 			srv := chatbasetest.NewServer(chatbasetest.Config{APIKey: key})
 			srv.SetReply(repeatParts(repeat)...)
@@ -202,7 +203,7 @@ var providers = []provider{
 		chatPath: func(id string) string { return "agents/" + url.PathEscape(id) + "/chat" },
 	},
 	{
-		name: "dify", streams: true, noID: true,
+		name: "dify", streams: true, events: true, noID: true,
 		start: func(t *testing.T, key string, repeat int) *fake {
 			srv := difytest.NewServer(difytest.Config{APIKey: key})
 			srv.SetReply(repeatParts(repeat)...)
@@ -218,7 +219,7 @@ var providers = []provider{
 	},
 	{
 		// A keyed flow: the harness checks the key is sent and never shown.
-		name: "flowise", streams: true,
+		name: "flowise", streams: true, events: true,
 		start: func(t *testing.T, key string, repeat int) *fake {
 			srv := flowisetest.NewServer(flowisetest.Config{APIKey: key})
 			srv.SetReply(repeatParts(repeat)...)
@@ -230,7 +231,7 @@ var providers = []provider{
 		chatPath: func(id string) string { return "api/v1/prediction/" + url.PathEscape(id) },
 	},
 	{
-		name: "customgpt", streams: true, anyID: "4242", streamCreates: true, chatCreates: true,
+		name: "customgpt", streams: true, events: true, anyID: "4242", streamCreates: true, chatCreates: true,
 		start: func(t *testing.T, key string, repeat int) *fake {
 			srv := customgpttest.NewServer(customgpttest.Config{APIKey: key})
 			srv.SetReply(repeatParts(repeat)...)

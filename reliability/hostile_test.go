@@ -85,15 +85,26 @@ func TestHugeJSONBody(t *testing.T) {
 	}
 }
 
-// TestHugeSSEEvent: a workspace event of 100 MiB without a line end ends the
-// stream with stream.ErrEventTooLarge, in bounded memory.
+// TestHugeSSEEvent: an event of 100 MiB without a line end ends the stream
+// with stream.ErrEventTooLarge, in bounded memory, for every provider that
+// streams Server-Sent Events. The request continues a conversation (a UUID,
+// as Dify requires), so that CustomGPT sends the message itself. Not
+// parallel: it measures the heap.
 func TestHugeSSEEvent(t *testing.T) {
-	bot := hostile(t, byName("workspace"), endless(http.StatusOK, "text/event-stream", "data: ", 'a', hugeBody))
-	var err error
-	n := allocated(func() { _, err = chatbot.Collect(bot.Stream(t.Context(), chatbot.Request{Message: "hi"})) })
-	require.ErrorIs(t, err, stream.ErrEventTooLarge)
-	require.Less(t, n, uint64(64<<20), "a 100 MiB event must not be buffered")
-	t.Logf("%v; allocated %d MiB", err, n>>20)
+	for _, p := range providers {
+		if !p.events {
+			continue // userdesk streams raw text: no events to bound
+		}
+		t.Run(p.name, func(t *testing.T) {
+			bot := hostile(t, p, endless(http.StatusOK, "text/event-stream", "data: ", 'a', hugeBody))
+			req := chatbot.Request{Message: "hi", ConversationID: "0e5b3b6c-6f1a-4c4e-9d0a-2b8f1c7d9e31"}
+			var err error
+			n := allocated(func() { _, err = chatbot.Collect(bot.Stream(t.Context(), req)) })
+			require.ErrorIs(t, err, stream.ErrEventTooLarge)
+			require.Less(t, n, uint64(64<<20), "a 100 MiB event must not be buffered")
+			t.Logf("%v; allocated %d MiB", err, n>>20)
+		})
+	}
 }
 
 func TestHostileResponses(t *testing.T) {
