@@ -113,7 +113,7 @@ func (c *Client) chatJSON(ctx context.Context, call rest.Call) (*chatbot.Reply, 
 	if err != nil {
 		return nil, withSentinel(err)
 	}
-	reply, err := replyOf(&out)
+	reply, err := c.replyOf(&out, resp)
 	if err != nil {
 		return nil, err
 	}
@@ -122,11 +122,16 @@ func (c *Client) chatJSON(ctx context.Context, call rest.Call) (*chatbot.Reply, 
 	return reply, actionRequired(reply)
 }
 
-// replyOf maps a non-streaming reply.
-func replyOf(out *chatResponse) (*chatbot.Reply, error) {
+// replyOf maps a non-streaming reply, the answer resp carried. A reply
+// without data or without its parts (absent, not present and empty) is no
+// reply: an error carrying the body, never an empty reply.
+func (c *Client) replyOf(out *chatResponse, resp *rest.Response) (*chatbot.Reply, error) {
 	d := out.Data
 	if d == nil {
-		return nil, fmt.Errorf("%s: chat: response has no data", provider)
+		return nil, c.rest.MissingReply(resp, "data")
+	}
+	if d.Parts == nil {
+		return nil, c.rest.MissingReply(resp, "data.parts")
 	}
 	meta := messageMetadata{}
 	meta.merge(d.Metadata)

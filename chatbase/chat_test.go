@@ -108,19 +108,44 @@ func TestChatReadsTheMetadataWhereverTheDocsPutIt(t *testing.T) {
 	}
 }
 
-func TestChatWithoutDataIsAnError(t *testing.T) {
+// TestChatWithoutPartsIsAnError: a 200 whose body has no data, or data
+// without its parts (an error body sent with a 200, a body that is no
+// reply), is an error carrying the body, never an empty reply, and the
+// message is not sent again, by Chat nor by a Stream answered with JSON; a
+// present, empty list of parts is a reply.
+func TestChatWithoutPartsIsAnError(t *testing.T) {
 	t.Parallel()
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"ok":true}`))
-	}))
-	t.Cleanup(hs.Close)
-	c, err := chatbase.NewClient("key", "agent", chatbot.WithBaseURL(hs.URL))
-	require.NoError(t, err)
+	for _, body := range []string{
+		`{"ok":true}`,
+		`{"success":false,"error":"Invalid request","message":"Invalid request"}`,
+		`{"data":{"id":"m1","metadata":{"conversationId":"c1"}}}`,
+		`{"data":{"id":"m1","parts":null}}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t, chatbasetest.Config{}, chatbot.WithMaxRetries(2))
+			srv.FailNext(2, chatbasetest.Failure{Status: http.StatusOK, Body: body})
+			reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+			assert.Nil(t, reply)
+			_, streamErr := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "hi"}))
+			for _, err := range []error{err, streamErr} {
+				var apiErr *chatbot.Error
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, chatbot.CodeUnknown, apiErr.Code)
+				assert.Equal(t, http.StatusOK, apiErr.StatusCode)
+				assert.Contains(t, apiErr.Message, "the response has no data")
+				assert.JSONEq(t, body, string(apiErr.Body))
+			}
+			assert.Equal(t, 2, srv.Count(), "a message was sent again")
+		})
+	}
+
+	srv, c := setup(t, chatbasetest.Config{})
+	srv.FailNext(1, chatbasetest.Failure{Status: http.StatusOK, Body: `{"data":{"id":"m1","parts":[]}}`})
 	reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
-	require.Error(t, err)
-	assert.Nil(t, reply)
-	assert.Contains(t, err.Error(), "no data")
+	require.NoError(t, err)
+	assert.Empty(t, reply.Text)
+	assert.Equal(t, "m1", reply.MessageID)
 }
 
 func TestChatFinishReasons(t *testing.T) {

@@ -63,7 +63,7 @@ func (c *Client) stream(ctx context.Context, mk func() (rest.Call, error)) iter.
 		defer body.Close()
 		w.SetResponse(resp)
 		if resp.IsJSON() {
-			return streamJSON(body, w)
+			return c.streamJSON(body, w)
 		}
 		dec := dialect.New(dialect.UIMessage, resp.Header)
 		return withSentinel(dialect.Run(c.rest, body, w, dec, dialect.Options{}))
@@ -71,12 +71,13 @@ func (c *Client) stream(ctx context.Context, mk func() (rest.Call, error)) iter.
 }
 
 // streamJSON yields a JSON reply to a stream request as one final chunk.
-func streamJSON(body *rest.Body, w *rest.ChunkWriter) error {
+func (c *Client) streamJSON(body *rest.Body, w *rest.ChunkWriter) error {
 	var out chatResponse
-	if _, err := body.Decode(&out); err != nil {
+	resp, err := body.Decode(&out)
+	if err != nil {
 		return withSentinel(err)
 	}
-	reply, err := replyOf(&out)
+	reply, err := c.replyOf(&out, resp)
 	if err != nil {
 		return err
 	}

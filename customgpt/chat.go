@@ -100,18 +100,23 @@ type wireMessage struct {
 	ID             json.RawMessage `json:"id"`
 	UserID         json.RawMessage `json:"user_id"`
 	UserQuery      string          `json:"user_query"`
-	OpenAIResponse string          `json:"openai_response"`
+	OpenAIResponse *string         `json:"openai_response"` // nil: absent, no answer
 	CreatedAt      string          `json:"created_at"`
 	UpdatedAt      string          `json:"updated_at"`
 	ConversationID json.RawMessage `json:"conversation_id"`
 	Citations      json.RawMessage `json:"citations"`
 }
 
-// message maps the data of an answer onto a Message.
+// message maps the data of an answer onto a Message. Data without
+// "openai_response" (absent, not present and empty) is no answer: an error
+// carrying the body, never an empty answer.
 func (c *Client) message(raw json.RawMessage, sessionID string, resp *rest.Response) (*Message, error) {
 	var w wireMessage
 	if err := c.rc.DecodeJSON(&rest.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: raw}, &w); err != nil {
 		return nil, err
+	}
+	if w.OpenAIResponse == nil {
+		return nil, c.rc.MissingReply(resp, "data.openai_response")
 	}
 	m := &Message{
 		ID:             intOf(w.ID),
@@ -119,7 +124,7 @@ func (c *Client) message(raw json.RawMessage, sessionID string, resp *rest.Respo
 		ConversationID: intOf(w.ConversationID),
 		UserID:         intOf(w.UserID),
 		UserQuery:      w.UserQuery,
-		OpenAIResponse: w.OpenAIResponse,
+		OpenAIResponse: *w.OpenAIResponse,
 		CreatedAt:      w.CreatedAt,
 		UpdatedAt:      w.UpdatedAt,
 		RateLimit:      resp.RateLimit,

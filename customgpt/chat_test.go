@@ -229,6 +229,47 @@ func TestErrorInSuccessEnvelope(t *testing.T) {
 	assert.Equal(t, http.StatusOK, apiErr.StatusCode)
 }
 
+// TestAnswerWithoutResponse: a 2xx success whose data has no
+// "openai_response" (a body that is no answer) is an error carrying the
+// body, never an empty reply, from Chat and from a Stream answered with
+// JSON, and neither is sent again; a present, empty response is a reply.
+func TestAnswerWithoutResponse(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"status":"success","data":{"id":5821,"conversation_id":991}}`,
+		`{"status":"success","data":{}}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			var requests atomic.Int64
+			c := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+				requests.Add(1)
+				fake.WriteBody(w, http.StatusOK, body)
+			})
+			reply, err := c.Chat(t.Context(), chatbot.Request{Message: "Hi", ConversationID: session})
+			assert.Nil(t, reply)
+			_, streamErr := chatbot.Collect(c.Stream(t.Context(), chatbot.Request{Message: "Hi", ConversationID: session}))
+			for _, err := range []error{err, streamErr} {
+				var apiErr *chatbot.Error
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, chatbot.CodeUnknown, apiErr.Code)
+				assert.Equal(t, http.StatusOK, apiErr.StatusCode)
+				assert.Contains(t, apiErr.Message, "no data.openai_response")
+				assert.JSONEq(t, body, string(apiErr.Body))
+			}
+			assert.EqualValues(t, 2, requests.Load(), "a message was sent again")
+		})
+	}
+
+	c := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		fake.WriteBody(w, http.StatusOK, `{"status":"success","data":{"id":5821,"openai_response":""}}`)
+	})
+	reply, err := c.Chat(t.Context(), chatbot.Request{Message: "Hi", ConversationID: session})
+	require.NoError(t, err)
+	assert.Empty(t, reply.Text)
+	assert.Equal(t, "5821", reply.MessageID)
+}
+
 // TestGoldenErrors: CustomGPT's documented error bodies.
 func TestGoldenErrors(t *testing.T) {
 	t.Parallel()

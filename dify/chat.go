@@ -57,13 +57,14 @@ type chatRequest struct {
 // chatResponse is the blocking reply, and the fields of the stream's
 // message events that the SDK reads.
 type chatResponse struct {
-	Event          string          `json:"event"`
-	TaskID         string          `json:"task_id"`
-	ID             string          `json:"id"`
-	MessageID      string          `json:"message_id"`
-	ConversationID string          `json:"conversation_id"`
-	Answer         string          `json:"answer"`
-	Metadata       json.RawMessage `json:"metadata"` // usage and sources: dialect.DifyMetadata
+	Event          string  `json:"event"`
+	TaskID         string  `json:"task_id"`
+	ID             string  `json:"id"`
+	MessageID      string  `json:"message_id"`
+	ConversationID string  `json:"conversation_id"`
+	Answer         *string `json:"answer"` // nil: absent, no reply
+
+	Metadata json.RawMessage `json:"metadata"` // usage and sources: dialect.DifyMetadata
 }
 
 // messageID returns the message id: message_id, or id where Dify sends only
@@ -109,7 +110,10 @@ func (c *Client) Chat(ctx context.Context, req chatbot.Request) (*chatbot.Reply,
 // metadata.retriever_resources), [chatbot.FinishComplete] and the raw body.
 // Failures Dify reports are [*chatbot.Error] keeping Dify's code in
 // ProviderCode (see [ErrorCode]): an unknown conversation is
-// [chatbot.ErrNotFound].
+// [chatbot.ErrNotFound]. A 2xx answer without "answer" (a proxy's page, a
+// body that is no chat message) is no reply: a [*chatbot.Error] with
+// [chatbot.CodeUnknown] carrying the body, never an empty reply (a present,
+// empty answer is one).
 //
 // See https://docs.dify.ai/en/api-reference/chat-messages/send-chat-message.
 func (c *Client) ChatWith(ctx context.Context, req ChatRequest) (*chatbot.Reply, error) {
@@ -122,9 +126,12 @@ func (c *Client) ChatWith(ctx context.Context, req ChatRequest) (*chatbot.Reply,
 	if err != nil {
 		return nil, err
 	}
+	if r.Answer == nil {
+		return nil, c.rest.MissingReply(resp, "answer")
+	}
 	usage, sources := dialect.DifyMetadata(r.Metadata)
 	return &chatbot.Reply{
-		Text:           r.Answer,
+		Text:           *r.Answer,
 		ConversationID: r.ConversationID,
 		MessageID:      r.messageID(),
 		RateLimit:      resp.RateLimit,

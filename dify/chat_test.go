@@ -151,6 +151,41 @@ func TestChatErrors(t *testing.T) {
 	}
 }
 
+// TestChatWithoutAnswer: a 200 whose body has no "answer" (Dify's error
+// fields in a 200, a body that is no chat message) is an error carrying the
+// body, never an empty reply, and is not sent again; a present, empty
+// answer is a reply.
+func TestChatWithoutAnswer(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"code": "invalid_param", "message": "Something went wrong.", "status": 400}`,
+		`{"event": "message", "conversation_id": "00000001-0000-4000-8000-000000000001"}`,
+		`{}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			bot, srv := setup(t, chatbot.WithMaxRetries(2))
+			srv.FailNext(1, difytest.Failure{Status: http.StatusOK, Body: body})
+			reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
+			require.Nil(t, reply)
+			var apiErr *chatbot.Error
+			require.ErrorAs(t, err, &apiErr)
+			require.Equal(t, chatbot.CodeUnknown, apiErr.Code)
+			require.Equal(t, http.StatusOK, apiErr.StatusCode)
+			require.Contains(t, apiErr.Message, "no answer")
+			require.JSONEq(t, body, string(apiErr.Body))
+			require.Equal(t, 1, srv.Count(), "the message was sent again")
+		})
+	}
+
+	bot, srv := setup(t)
+	srv.FailNext(1, difytest.Failure{Status: http.StatusOK, Body: `{"answer": "", "conversation_id": "c"}`})
+	reply, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
+	require.NoError(t, err)
+	require.Empty(t, reply.Text)
+	require.Equal(t, "c", reply.ConversationID)
+}
+
 func TestChatErrorParams(t *testing.T) {
 	t.Parallel()
 	bot, srv := setup(t)

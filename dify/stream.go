@@ -161,13 +161,13 @@ func (c *Client) streamBlocking(body *rest.Body, w *rest.ChunkWriter) error {
 		return err
 	}
 	w.SetIDs(resp.ConversationID, resp.messageID())
-	if resp.Answer == "" {
+	if resp.Answer == nil || *resp.Answer == "" {
 		return dialect.NoReply(c.rest)
 	}
 	usage, sources := dialect.DifyMetadata(resp.Metadata)
 	w.AddSources(sources...)
 	w.SetFinish(usage, chatbot.FinishComplete, nil)
-	w.Final(resp.Answer)
+	w.Final(*resp.Answer)
 	return nil
 }
 

@@ -131,7 +131,7 @@ type UsedTool struct {
 
 // wirePrediction is the JSON of a prediction answer.
 type wirePrediction struct {
-	Text            string          `json:"text"`
+	Text            *string         `json:"text"` // nil: absent
 	JSON            json.RawMessage `json:"json"`
 	Question        string          `json:"question"`
 	ChatID          string          `json:"chatId"`
@@ -146,10 +146,13 @@ type wirePrediction struct {
 // prediction builds the Prediction of a decoded answer.
 func (w *wirePrediction) prediction(raw []byte, rl *chatbot.RateLimit) *Prediction {
 	p := &Prediction{
-		Text: w.Text, Question: w.Question, ChatID: w.ChatID, ChatMessageID: w.ChatMessageID,
+		Question: w.Question, ChatID: w.ChatID, ChatMessageID: w.ChatMessageID,
 		SessionID: w.SessionID, MemoryType: w.MemoryType, UsedTools: w.UsedTools,
 		FollowUpPrompts: followUps(w.FollowUpPrompts), RateLimit: rl, Raw: raw,
 		sources: sourcesOf(w.SourceDocuments),
+	}
+	if w.Text != nil {
+		p.Text = *w.Text
 	}
 	_ = json.Unmarshal(w.SourceDocuments, &p.SourceDocuments) // documents of another shape are left out; sources and Raw keep them
 	if len(w.JSON) > 0 && string(w.JSON) != "null" {
@@ -170,7 +173,10 @@ func (w *wirePrediction) prediction(raw []byte, rl *chatbot.RateLimit) *Predicti
 // with the flow's configured message, 412 [chatbot.ErrInvalidRequest], 500
 // [chatbot.ErrServer]. A request refused before sending (empty question, bad
 // history role, invalid text) is a *chatbot.Error with
-// [chatbot.CodeInvalidRequest], and nothing is sent.
+// [chatbot.CodeInvalidRequest], and nothing is sent. A 2xx answer with
+// neither "text" nor "json" (a proxy's page, a body that is no prediction)
+// is no answer: a *chatbot.Error with [chatbot.CodeUnknown] carrying the
+// body, never an empty one (a present, empty text is one).
 //
 // See https://docs.flowiseai.com/api-reference/prediction.
 func (c *Client) Predict(ctx context.Context, p PredictionRequest) (*Prediction, error) {
@@ -183,7 +189,11 @@ func (c *Client) Predict(ctx context.Context, p PredictionRequest) (*Prediction,
 	if err != nil {
 		return nil, err
 	}
-	return w.prediction(resp.Body, resp.RateLimit), nil
+	pred := w.prediction(resp.Body, resp.RateLimit)
+	if w.Text == nil && pred.JSON == nil {
+		return nil, c.rc.MissingReply(resp, "text")
+	}
+	return pred, nil
 }
 
 // Chat sends req.Message to the flow and waits for the whole answer, as

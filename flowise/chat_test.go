@@ -244,6 +244,41 @@ func TestRateLimitedIsRetried(t *testing.T) {
 	assert.Equal(t, 2, srv.Count())
 }
 
+// TestChatWithoutText: a 200 whose body has neither "text" nor "json" (a
+// body that is no prediction) is an error
+// carrying the body, never an empty reply, and is not sent again; a
+// present, empty text is a reply.
+func TestChatWithoutText(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"success": true, "message": "Queued."}`,
+		`{"chatId": "c1", "chatMessageId": "m1"}`,
+		`{}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t, flowisetest.Config{}, chatbot.WithMaxRetries(2))
+			srv.FailNext(1, flowisetest.Failure{Status: http.StatusOK, Body: body})
+			reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+			require.Nil(t, reply)
+			var apiErr *chatbot.Error
+			require.ErrorAs(t, err, &apiErr)
+			require.Equal(t, chatbot.CodeUnknown, apiErr.Code)
+			require.Equal(t, http.StatusOK, apiErr.StatusCode)
+			require.Contains(t, apiErr.Message, "no text")
+			require.JSONEq(t, body, string(apiErr.Body))
+			require.Equal(t, 1, srv.Count(), "the message was sent again")
+		})
+	}
+
+	srv, c := setup(t, flowisetest.Config{})
+	srv.FailNext(1, flowisetest.Failure{Status: http.StatusOK, Body: `{"text": "", "chatId": "c1"}`})
+	reply, err := c.Chat(t.Context(), chatbot.Request{Message: "hi"})
+	require.NoError(t, err)
+	require.Empty(t, reply.Text)
+	require.Equal(t, "c1", reply.ConversationID)
+}
+
 // TestWrongKey: a keyed flow refuses a wrong key with 401, which is not
 // retried, and the key never reaches the error.
 func TestWrongKey(t *testing.T) {

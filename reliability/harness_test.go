@@ -14,7 +14,15 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chatbot-go/chatbot"
+	"github.com/chatbot-go/chatbot/chatbase"
+	"github.com/chatbot-go/chatbot/chatbase/chatbasetest"
 	"github.com/chatbot-go/chatbot/chatbottest/fakes"
+	"github.com/chatbot-go/chatbot/customgpt"
+	"github.com/chatbot-go/chatbot/customgpt/customgpttest"
+	"github.com/chatbot-go/chatbot/dify"
+	"github.com/chatbot-go/chatbot/dify/difytest"
+	"github.com/chatbot-go/chatbot/flowise"
+	"github.com/chatbot-go/chatbot/flowise/flowisetest"
 	"github.com/chatbot-go/chatbot/sitegpt"
 	"github.com/chatbot-go/chatbot/sitegpt/sitegpttest"
 	"github.com/chatbot-go/chatbot/stammer"
@@ -47,16 +55,62 @@ type fake struct {
 type provider struct {
 	name    string
 	streams bool // streams for real (not one final chunk)
+	events  bool // streams Server-Sent Events (userdesk streams raw text)
 	// start starts the fake, with the given key ("" for the default) and a
 	// reply of replyText(repeat).
 	start     func(t *testing.T, key string, repeat int) *fake
 	newClient func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error)
+	// anyID is an id the client accepts, for the servers that answer any
+	// path; empty means a UUID. CustomGPT's project ids are numbers.
+	anyID string
+	// noID marks a provider whose key names its chatbot (Dify's names its
+	// app): newClient ignores id, and no id goes into a path.
+	noID bool
 	// chatPath is the escaped path a chat message for chatbot id goes to,
-	// relative to the base URL.
+	// relative to the base URL; a "*" segment stands for any one segment
+	// (CustomGPT's path names the conversation).
 	chatPath func(id string) string
-	// extraPaths are the other paths a chat may use (userdesk's Stream
-	// first creates a conversation).
+	// extraPaths are the other paths a chat may use, in the same pattern
+	// form: the conversation userdesk's Stream and every CustomGPT chat
+	// create first, the stop Dify's Stream sends for a run it left.
 	extraPaths func(id string) []string
+	// streamCreates and chatCreates say that Stream, and Chat, create a
+	// conversation first (one more request, to the first of extraPaths)
+	// unless the request continues one.
+	streamCreates, chatCreates bool
+}
+
+// id returns p.anyID, or a UUID when it has none.
+func (p provider) id() string {
+	if p.anyID != "" {
+		return p.anyID
+	}
+	return "12345678-1234-5678-1234-567812345678"
+}
+
+// byName returns the provider called name.
+func byName(name string) provider {
+	for _, p := range providers {
+		if p.name == name {
+			return p
+		}
+	}
+	panic("no provider " + name)
+}
+
+// matchPath reports whether the escaped path matches pattern, segment by
+// segment, a "*" segment matching any one non-empty segment.
+func matchPath(pattern, path string) bool {
+	ps, gs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(gs) {
+		return false
+	}
+	for i, seg := range ps {
+		if seg != gs[i] && (seg != "*" || gs[i] == "") {
+			return false
+		}
+	}
+	return true
 }
 
 // server is the vocabulary every provider fake shares, as far as the
@@ -88,14 +142,10 @@ func observe(url string, srv server) *fake {
 
 var providers = []provider{
 	{
-		name: "workspace", streams: true,
+		name: "workspace", streams: true, events: true,
 		start: func(t *testing.T, key string, repeat int) *fake {
 			srv := workspacetest.NewServer(workspacetest.Config{APIKey: key, RateLimit: 1 << 20})
-			parts := []string{}
-			for range repeat {
-				parts = append(parts, replyParts...)
-			}
-			srv.SetReply(parts...)
+			srv.SetReply(repeatParts(repeat)...)
 			return observe(srv.URL, srv)
 		},
 		newClient: func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
@@ -104,7 +154,7 @@ var providers = []provider{
 		chatPath: func(id string) string { return "chatbots/" + url.PathEscape(id) + "/chat" },
 	},
 	{
-		name: "userdesk", streams: true,
+		name: "userdesk", streams: true, streamCreates: true,
 		start: func(t *testing.T, key string, repeat int) *fake {
 			srv := userdesktest.NewServer(userdesktest.Config{APIKey: key})
 			srv.SetReply(replyText(repeat))
@@ -140,7 +190,78 @@ var providers = []provider{
 		},
 		chatPath: func(id string) string { return "chatbots/" + url.PathEscape(id) + "/message" },
 	},
+	{
+		name: "chatbase", streams: true, events: true,
+		start: func(t *testing.T, key string, repeat int) *fake {
+			srv := chatbasetest.NewServer(chatbasetest.Config{APIKey: key})
+			srv.SetReply(repeatParts(repeat)...)
+			return observe(srv.URL, srv)
+		},
+		newClient: func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
+			return chatbase.NewClient(key, id, opts...)
+		},
+		chatPath: func(id string) string { return "agents/" + url.PathEscape(id) + "/chat" },
+	},
+	{
+		name: "dify", streams: true, events: true, noID: true,
+		start: func(t *testing.T, key string, repeat int) *fake {
+			srv := difytest.NewServer(difytest.Config{APIKey: key})
+			srv.SetReply(repeatParts(repeat)...)
+			return observe(srv.URL, appServer{srv})
+		},
+		newClient: func(key, _ string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
+			return dify.NewClient(key, opts...)
+		},
+		chatPath: func(string) string { return "chat-messages" },
+		// A stream that ends before message_end stops its run: a stop is
+		// not a message.
+		extraPaths: func(string) []string { return []string{"chat-messages/*/stop"} },
+	},
+	{
+		// A keyed flow: the harness checks the key is sent and never shown.
+		name: "flowise", streams: true, events: true,
+		start: func(t *testing.T, key string, repeat int) *fake {
+			srv := flowisetest.NewServer(flowisetest.Config{APIKey: key})
+			srv.SetReply(repeatParts(repeat)...)
+			return observe(srv.URL, srv)
+		},
+		newClient: func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
+			return flowise.NewClient(key, id, opts...)
+		},
+		chatPath: func(id string) string { return "api/v1/prediction/" + url.PathEscape(id) },
+	},
+	{
+		name: "customgpt", streams: true, events: true, anyID: "4242", streamCreates: true, chatCreates: true,
+		start: func(t *testing.T, key string, repeat int) *fake {
+			srv := customgpttest.NewServer(customgpttest.Config{APIKey: key})
+			srv.SetReply(repeatParts(repeat)...)
+			return observe(srv.URL, srv)
+		},
+		newClient: func(key, id string, opts ...chatbot.Option) (chatbot.Chatbot, error) {
+			return customgpt.NewClient(key, id, opts...)
+		},
+		chatPath: func(id string) string { return "api/v1/projects/" + url.PathEscape(id) + "/conversations/*/messages" },
+		extraPaths: func(id string) []string {
+			return []string{"api/v1/projects/" + url.PathEscape(id) + "/conversations"}
+		},
+	},
 }
+
+// repeatParts returns replyParts repeat times over: replyText(repeat) in
+// pieces, for the fakes that stream one piece per part.
+func repeatParts(repeat int) []string {
+	var parts []string
+	for range repeat {
+		parts = append(parts, replyParts...)
+	}
+	return parts
+}
+
+// appServer is a Dify fake under the harness's vocabulary: a Dify key names
+// its app, so there is no chatbot id.
+type appServer struct{ *difytest.Server }
+
+func (appServer) ChatbotID() string { return "" }
 
 // streaming returns the providers that stream for real.
 func streaming() []provider {
@@ -220,8 +341,21 @@ func leakCheck(t *testing.T) {
 		goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/toxics.(*NoopToxic).Pipe"),
 		goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/stream.(*ChanWriter).Write"),
 	}
-	t.Cleanup(func() { goleak.VerifyNone(t, opts...) })
+	t.Cleanup(func() {
+		// Dify's Stream stops a run it left in a goroutine of its own
+		// (dify.StopTimeout documents it), which may still be retrying the
+		// stop against the proxy the test just stopped: every goroutine
+		// must end, and that one within its bound; settle is a hang guard.
+		deadline := time.Now().Add(settle)
+		for goleak.Find(opts...) != nil && time.Now().Before(deadline) {
+		}
+		goleak.VerifyNone(t, opts...)
+	})
 }
+
+// settle is how long leakCheck lets goroutines take to end: the bound of
+// Dify's detached stop, plus overdue.
+const settle = dify.StopTimeout + overdue
 
 // within asserts that a call with a deadline or timeout of want ended after
 // want (elapsed, measured in real time: the timers under test are real ones

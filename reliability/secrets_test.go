@@ -103,7 +103,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			}
 			opts := []chatbot.Option{chatbot.WithLogger(logger), chatbot.WithMaxRetries(1), chatbot.WithMaxRetryWait(10 * time.Millisecond)}
 			newBot := func(base string, extra ...chatbot.Option) chatbot.Chatbot {
-				bot, err := p.newClient(secret, "12345678-1234-5678-1234-567812345678",
+				bot, err := p.newClient(secret, p.id(),
 					append(append([]chatbot.Option{chatbot.WithBaseURL(base)}, opts...), extra...)...)
 				require.NoError(t, err)
 				return bot
@@ -151,11 +151,14 @@ func TestSecretsNeverPrinted(t *testing.T) {
 				record("idle", err)
 			}
 
-			// A rejected client: options and ids are validated with the key.
-			_, err = p.newClient(secret, "bad\x00id")
-			require.Error(t, err)
-			record("bad id", err)
-			_, err = p.newClient(secret+" ", "12345678-1234-5678-1234-567812345678")
+			// A rejected client: options and ids are validated with the
+			// key (Dify's client takes no id, only the key).
+			if !p.noID {
+				_, err = p.newClient(secret, "bad\x00id")
+				require.Error(t, err)
+				record("bad id", err)
+			}
+			_, err = p.newClient(secret+" ", p.id())
 			require.Error(t, err)
 			record("key with a space", err)
 
@@ -180,7 +183,7 @@ func TestSecretInRequestIDHeader(t *testing.T) {
 				w.WriteHeader(http.StatusUnauthorized)
 			}))
 			defer srv.Close()
-			bot, err := p.newClient(secret, "12345678-1234-5678-1234-567812345678", chatbot.WithBaseURL(srv.URL))
+			bot, err := p.newClient(secret, p.id(), chatbot.WithBaseURL(srv.URL))
 			require.NoError(t, err)
 			_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 			require.Error(t, err)
@@ -189,10 +192,24 @@ func TestSecretInRequestIDHeader(t *testing.T) {
 	}
 }
 
-// anyReply is a success body every provider's decoder accepts.
-const anyReply = `{"success":true,"message":"ok","conversationId":"c1","response":"hi",` +
+// anyReply is a success body every provider's decoder accepts (Dify's
+// answer, Flowise's text, Chatbase's parts, CustomGPT's status and
+// session_id and openai_response among them); CustomGPT takes it for the
+// conversation it creates as well as for the answer.
+const anyReply = `{"success":true,"status":"success","message":"ok","conversationId":"c1","response":"hi",` +
+	`"answer":"hi","conversation_id":"c1","text":"hi",` +
 	`"data":{"response":"hi","answer":"hi","chat_id":1,"messageId":"m1","conversationId":"c1",` +
+	`"parts":[{"type":"text","text":"hi"}],"session_id":"s1","openai_response":"hi",` +
 	`"message":{"id":"1","threadId":"t1","answer":{"text":"hi"}}}}`
+
+// chatRequests is how many requests a Chat of p makes to start a
+// conversation: two where it creates the conversation first.
+func chatRequests(p provider) int64 {
+	if p.chatCreates {
+		return 2
+	}
+	return 1
+}
 
 func TestTLS(t *testing.T) {
 	for _, p := range providers {
@@ -215,23 +232,23 @@ func TestTLS(t *testing.T) {
 			require.True(t, strings.HasPrefix(srv.URL, "https://"))
 
 			// With the server's CA: it works.
-			bot, err := p.newClient("key-0123456789", "12345678-1234-5678-1234-567812345678",
+			bot, err := p.newClient("key-0123456789", p.id(),
 				chatbot.WithBaseURL(srv.URL), chatbot.WithHTTPClient(srv.Client()))
 			require.NoError(t, err)
 			r, err := bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 			require.NoError(t, err)
 			require.Equal(t, "hi", r.Text)
-			require.EqualValues(t, 1, requests.Load())
+			require.EqualValues(t, chatRequests(p), requests.Load())
 
 			// Without it: a certificate error, and no second attempt.
 			conns.Store(0)
-			bot, err = p.newClient("key-0123456789", "12345678-1234-5678-1234-567812345678", chatbot.WithBaseURL(srv.URL))
+			bot, err = p.newClient("key-0123456789", p.id(), chatbot.WithBaseURL(srv.URL))
 			require.NoError(t, err)
 			_, err = bot.Chat(t.Context(), chatbot.Request{Message: "hi"})
 			var unknown x509.UnknownAuthorityError
 			var verify *tls.CertificateVerificationError
 			require.True(t, errors.As(err, &unknown) || errors.As(err, &verify), "a certificate error, got %v", err)
-			require.EqualValues(t, 1, requests.Load(), "no request got through")
+			require.EqualValues(t, chatRequests(p), requests.Load(), "no request got through")
 			require.EqualValues(t, 1, conns.Load(), "the failed handshake was not retried")
 		})
 	}

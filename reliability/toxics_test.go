@@ -62,12 +62,13 @@ func setup(t *testing.T, p provider, repeat int, opts ...chatbot.Option) *env {
 	return &env{p: p, fake: f, base: u.Path, proxy: proxy, tr: tr, bot: bot}
 }
 
-// sent returns how many chat messages the fake received (userdesk's Stream
-// also creates a conversation first, which is not a message).
+// sent returns how many chat messages the fake received: a conversation
+// created first (userdesk, CustomGPT) or a stopped run (Dify) is not a
+// message.
 func (e *env) sent() int {
 	n := 0
 	for _, path := range e.fake.paths() {
-		if path == e.base+e.p.chatPath(e.fake.id) {
+		if matchPath(e.base+e.p.chatPath(e.fake.id), path) {
 			n++
 		}
 	}
@@ -75,9 +76,10 @@ func (e *env) sent() int {
 }
 
 // warm sends one clean message and returns a request that continues its
-// conversation, so that a fault added next hits the message itself (userdesk's
-// Stream would otherwise first create a conversation). It closes the idle
-// connection, so the next call dials through the new toxic.
+// conversation, so that a fault added next hits the message itself
+// (userdesk's Stream and CustomGPT would otherwise first create a
+// conversation). It closes the idle connection, so the next call dials
+// through the new toxic.
 func (e *env) warm(t *testing.T, mode string) chatbot.Request {
 	t.Helper()
 	r, _, err := call(t.Context(), e.bot, mode)
@@ -212,8 +214,8 @@ func TestToxicTimeoutIdle(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			e := setup(t, p, 3, chatbot.WithStreamIdleTimeout(stall))
 			// A first reply gives a conversation to continue, so that
-			// userdesk sends only the message (see
-			// TestUserdeskIdleTimeoutCoversConversation).
+			// userdesk and CustomGPT send only the message (see
+			// TestIdleTimeoutCoversConversation).
 			first, _, err := call(t.Context(), e.bot, "stream")
 			require.NoError(t, err)
 			e.toxic(t, "timeout", `{"timeout":0}`) // the server's answer never arrives
@@ -228,21 +230,30 @@ func TestToxicTimeoutIdle(t *testing.T) {
 	}
 }
 
-// TestUserdeskIdleTimeoutCoversConversation: the conversation userdesk's
-// Stream creates first is guarded by the stream idle timeout too, so a
-// server that stalls there ends the stream on time.
-func TestUserdeskIdleTimeoutCoversConversation(t *testing.T) {
-	e := setup(t, providers[1], 3, chatbot.WithStreamIdleTimeout(stall))
-	e.toxic(t, "timeout", `{"timeout":0}`)
-	// The deadline only stops a hang; ErrIdleTimeout, not DeadlineExceeded,
-	// is the event that shows the idle timeout guarded the conversation.
-	ctx, cancel := context.WithTimeout(t.Context(), 2*overdue)
-	defer cancel()
-	start := time.Now()
-	_, _, err := call(ctx, e.bot, "stream")
-	elapsed := time.Since(start)
-	require.ErrorIs(t, err, chatbot.ErrIdleTimeout)
-	within(t, stall, elapsed)
+// TestIdleTimeoutCoversConversation: the conversation userdesk's and
+// CustomGPT's Stream create first is guarded by the stream idle timeout too,
+// so a server that stalls there ends the stream on time.
+func TestIdleTimeoutCoversConversation(t *testing.T) {
+	for _, p := range streaming() {
+		if !p.streamCreates {
+			continue // nothing is sent before the message
+		}
+		t.Run(p.name, func(t *testing.T) {
+			e := setup(t, p, 3, chatbot.WithStreamIdleTimeout(stall))
+			e.toxic(t, "timeout", `{"timeout":0}`)
+			// The deadline only stops a hang; ErrIdleTimeout, not
+			// DeadlineExceeded, is the event that shows the idle timeout
+			// guarded the conversation.
+			ctx, cancel := context.WithTimeout(t.Context(), 2*overdue)
+			defer cancel()
+			start := time.Now()
+			_, _, err := call(ctx, e.bot, "stream")
+			elapsed := time.Since(start)
+			require.ErrorIs(t, err, chatbot.ErrIdleTimeout)
+			within(t, stall, elapsed)
+			require.Zero(t, e.sent(), "no message without a conversation")
+		})
+	}
 }
 
 func TestToxicTimeoutDeadline(t *testing.T) {
