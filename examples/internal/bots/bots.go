@@ -287,46 +287,46 @@ func newClient(provider, key, id string, opts []chatbot.Option) (chatbot.Chatbot
 // vocabulary every provider fake shares.
 type fake interface {
 	Fake
+	APIKey() string
 	SetAnswer(func(message string) string)
 	Close()
 }
 
 func openFake(provider string, vars Vars, cfg Config) (*Bot, func(), error) {
-	var (
-		srv          fake
-		url, key, id string
-	)
+	var srv fake
+	var url string
 	switch provider {
 	case "workspace":
 		s := workspacetest.NewServer(workspacetest.Config{})
-		s.SetPace(cfg.Pace)
-		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+		srv, url = s, s.URL
 	case "userdesk":
 		s := userdesktest.NewServer(userdesktest.Config{})
-		s.SetPace(cfg.Pace)
-		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+		srv, url = s, s.URL
 	case "stammer":
 		s := stammertest.NewServer(stammertest.Config{})
-		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+		srv, url = s, s.URL
 	case "sitegpt":
 		s := sitegpttest.NewServer(sitegpttest.Config{})
-		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+		srv, url = s, s.URL
 	case "chatbase":
 		s := chatbasetest.NewServer(chatbasetest.Config{})
-		s.SetPace(cfg.Pace)
-		srv, url, key, id = s, s.URL, s.APIKey(), s.AgentID()
+		srv, url = s, s.URL
 	case "flowise":
 		s := flowisetest.NewServer(flowisetest.Config{})
-		s.SetPace(cfg.Pace)
-		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
+		srv, url = s, s.URL
 	case "dify":
 		s := difytest.NewServer(difytest.Config{})
-		s.SetPace(cfg.Pace)
-		srv, url, key = s, s.URL, s.APIKey()
+		srv, url = s, s.URL
 	case "customgpt":
 		s := customgpttest.NewServer(customgpttest.Config{})
+		srv, url = s, s.URL
+	}
+	key, id := srv.APIKey(), ""
+	if s, ok := srv.(interface{ ChatbotID() string }); ok { // dify's key names its app
+		id = s.ChatbotID()
+	}
+	if s, ok := srv.(interface{ SetPace(time.Duration) }); ok { // the streaming fakes
 		s.SetPace(cfg.Pace)
-		srv, url, key, id = s, s.URL, s.APIKey(), s.ChatbotID()
 	}
 	srv.SetAnswer(func(message string) string { return DemoAnswer(provider, message) })
 	opts := append([]chatbot.Option{chatbot.WithBaseURL(url)}, cfg.Options...)
